@@ -1,0 +1,6 @@
+/* SPDX-License-Identifier: MIT */
+/* Entry points of the subcommands; each returns the process exit status. */
+#ifndef QOSLAB_COMMANDS_H
+#define QOSLAB_COMMANDS_H
+
+#endif
