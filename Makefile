@@ -2,7 +2,7 @@
 # qoslab: one binary (build/qoslab) with subcommands; tests are separate binaries.
 CC      ?= cc
 BUILD   ?= build
-PKGS    := libnl-route-3.0 libnl-3.0 libpcap libturbojpeg yaml-0.1 libmicrohttpd gsl jansson
+PKGS    := libnl-route-3.0 libnl-3.0 libpcap libturbojpeg yaml-0.1 libmicrohttpd gsl jansson libcurl
 DARKNET := /usr/lib/darknet
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I. -I$(DARKNET)/include \
@@ -51,7 +51,7 @@ check-asan:
 # Debian packages the build, the tests and the product need (root; apt).
 DEB_PKGS := build-essential pkg-config clang libclang-rt-14-dev \
             libnl-3-dev libnl-route-3-dev libpcap-dev libturbojpeg0-dev darknet \
-            libyaml-dev libmicrohttpd-dev libgsl-dev libjansson-dev \
+            libyaml-dev libmicrohttpd-dev libgsl-dev libjansson-dev libcurl4-openssl-dev \
             gnuplot-nox user-mode-linux kmod iproute2 iputils-ping tshark curl
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -61,6 +61,25 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+
+# libFuzzer targets: tests/fuzz_*.c, each built against the library compiled with
+# coverage and sanitizers, run for FUZZ_SECONDS each.
+FUZZ_SECONDS ?= 60
+FUZZ_SRC := $(wildcard tests/fuzz_*.c)
+fuzz:
+	$(MAKE) BUILD=build-fuzz CC=clang \
+	  CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" \
+	  build-fuzz/libqoslab.a
+	@mkdir -p build-fuzz/fuzz
+	@set -e; for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+	  clang -std=c11 -D_GNU_SOURCE -O1 -g -I. -I$(DARKNET)/include $$(pkg-config --cflags $(PKGS)) \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -o build-fuzz/fuzz/$$n $$f build-fuzz/libqoslab.a $(LDLIBS); \
+	  mkdir -p build-fuzz/corpus/$$n; \
+	  echo "fuzzing $$n for $(FUZZ_SECONDS) s"; \
+	  build-fuzz/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 \
+	    build-fuzz/corpus/$$n $$( [ -d tests/corpus/$$n ] && echo tests/corpus/$$n ); \
+	done
 
 bench: all
 	bench/run.sh
