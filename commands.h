@@ -2,5 +2,14 @@
 /* Entry points of the subcommands; each returns the process exit status. */
 #ifndef QOSLAB_COMMANDS_H
 #define QOSLAB_COMMANDS_H
+#include <signal.h>
+
+/* Set by SIGINT/SIGTERM/SIGHUP once qoslab_catch_signals ran; long loops poll it. */
+extern volatile sig_atomic_t qoslab_stop;
+void qoslab_catch_signals(void);
+
+int clean_main(int argc, char **argv);
+int testbed_main(int argc, char **argv);
+int uml_main(int argc, char **argv);
 
 #endif

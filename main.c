@@ -1,7 +1,14 @@
 // SPDX-License-Identifier: MIT
 /* qoslab: network emulation testbed for distributed inference. Dispatches subcommands. */
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "emu/uml.h"
+
+volatile sig_atomic_t qoslab_stop;
 
 #include "commands.h"
 
@@ -11,6 +18,9 @@ static const struct command {
 	const char *help;
 } commands[] = {
 	/* keep sorted by name */
+	{ "clean",   clean_main,   "remove what crashed runs left behind" },
+	{ "testbed", testbed_main, "build a testbed, impair links, run commands in nodes" },
+	{ "uml",     uml_main,     "run a command inside a User-Mode Linux kernel" },
 	{ 0 }
 };
 
@@ -23,6 +33,9 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	/* booted by `qoslab --kernel uml` as init of a User-Mode Linux guest */
+	if (getpid() == 1 && getenv(UML_JOB_ENV))
+		return uml_init_main();
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: MIT
+/* Kernel selection: probe netem on the host, else boot UML and run the same command there. */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "emu/kernel.h"
+#include "emu/link.h"
+#include "netem/netem.h"
+
+int kernel_probe_netem(char *why, size_t len)
+{
+	int status;
+	pid_t pid;
+
+	if (geteuid() != 0) {
+		snprintf(why, len, "not root: namespaces and qdiscs need CAP_NET_ADMIN");
+		return -EPERM;
+	}
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		struct impair im = { .delay_ns = 1000000 };
+		struct nl_sock *sk = NULL;
+		int r;
+
+		if (unshare(CLONE_NEWNET) < 0)
+			_exit(1);
+		r = link_sock_new(-1, &sk);
+		if (!r)
+			r = link_set_up(sk, 1, 1);
+		if (!r)
+			r = netem_apply(sk, 1, &im);
+		_exit(r < 0 ? (-r & 0xff) : 0);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return -errno;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	snprintf(why, len, "this kernel has no netem qdisc (%s)",
+		 WIFEXITED(status) ? strerror(WEXITSTATUS(status)) : "probe crashed");
+	return -EOPNOTSUPP;
+}
+
+void kernel_describe(char *buf, size_t len)
+{
+	struct utsname u;
+
+	uname(&u);
+	snprintf(buf, len, "%s %s", uml_inside() ? "uml" : "host", u.release);
+}
+
+int kernel_enter(enum kernel_mode mode, char *const argv[], int *ret_status, char *why, size_t len)
+{
+	char host_why[256] = "";
+	int r;
+
+	if (uml_inside())
+		return 0;
+	if (mode == KERNEL_HOST) {
+		/* the user's choice: without netem only impairments fail, when applied */
+		if (geteuid() != 0) {
+			snprintf(why, len, "--kernel host needs root (namespaces, qdiscs)");
+			return -EPERM;
+		}
+		return 0;
+	}
+	if (mode == KERNEL_AUTO && kernel_probe_netem(host_why, sizeof(host_why)) == 0)
+		return 0;
+	r = uml_available(why, len);
+	if (r < 0) {
+		if (host_why[0]) {
+			size_t n = strlen(why);
+
+			snprintf(why + n, len - n, "; and on the host: %s", host_why);
+		}
+		return r;
+	}
+	{
+		int argc = 0;
+		char **full;
+
+		while (argv[argc])
+			argc++;
+		full = calloc((size_t)argc + 2, sizeof(*full));
+		if (!full)
+			return -ENOMEM;
+		full[0] = "qoslab"; /* uml_run resolves it to this executable */
+		memcpy(full + 1, argv, (size_t)argc * sizeof(*full));
+		r = uml_run(full, 0, ret_status);
+		free(full);
+	}
+	if (r < 0) {
+		snprintf(why, len, "running inside UML failed: %s", strerror(-r));
+		return r;
+	}
+	return 1;
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* Which kernel runs the testbed: the host's when it has netem and we are root, else UML. */
+#ifndef QOSLAB_KERNEL_H
+#define QOSLAB_KERNEL_H
+#include "emu/uml.h"
+
+/* Creates a netem qdisc in a throwaway namespace (in a child process). 0 when it works;
+ * else -errno with why filled. */
+int kernel_probe_netem(char *why, size_t len);
+
+/* Name of the kernel this process runs on, for results: "host <release>" or "uml <release>". */
+void kernel_describe(char *buf, size_t len);
+
+/*
+ * Decides where a command runs. Returns 0 when it runs in this process, 1 when it ran inside
+ * UML (ret_status holds its exit status), or -errno with why filled (e.g. host asked but no
+ * netem). argv is the subcommand's vector (argv[0] = its name), as its *_main got it.
+ */
+int kernel_enter(enum kernel_mode mode, char *const argv[], int *ret_status, char *why, size_t len);
+#endif

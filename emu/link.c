@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: MIT
+/* Bridge, veth and address requests with libnl-route-3; errors become -errno here. */
+#include <errno.h>
+#include <net/if.h>
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
+
+#include "emu/link.h"
+#include "emu/netns.h"
+#include "netem/netem.h"
+
+int link_sock_new(int ns_fd, struct nl_sock **ret)
+{
+	struct nl_sock *sk = NULL;
+	int saved = -1, r;
+
+	if (ns_fd >= 0) {
+		r = netns_enter(ns_fd, &saved);
+		if (r < 0)
+			return r;
+	}
+	sk = nl_socket_alloc();
+	if (!sk) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = nl_to_errno(nl_connect(sk, NETLINK_ROUTE));
+	if (r < 0) {
+		nl_socket_free(sk);
+		sk = NULL;
+	}
+out:
+	if (saved >= 0) {
+		int r2 = netns_leave(saved);
+
+		if (!r && r2) {
+			link_sock_free(sk);
+			sk = NULL;
+			r = r2;
+		}
+	}
+	if (!r)
+		*ret = sk;
+	return r;
+}
+
+void link_sock_free(struct nl_sock *sk)
+{
+	if (sk)
+		nl_socket_free(sk);
+}
+
+int link_bridge_add(struct nl_sock *sk, const char *name, int ifindex)
+{
+	struct rtnl_link *l = rtnl_link_alloc();
+	int r;
+
+	if (!l)
+		return -ENOMEM;
+	rtnl_link_set_name(l, name);
+	rtnl_link_set_ifindex(l, ifindex);
+	rtnl_link_set_flags(l, IFF_UP);
+	r = rtnl_link_set_type(l, "bridge");
+	if (!r)
+		r = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
+	rtnl_link_put(l);
+	return nl_to_errno(r);
+}
+
+int link_veth_add(struct nl_sock *sk, const char *name, int ifindex, int master_ifindex,
+		  const char *peer_name, int peer_ifindex, int peer_ns_fd)
+{
+	struct rtnl_link *l = rtnl_link_veth_alloc(), *peer;
+	int r;
+
+	if (!l)
+		return -ENOMEM;
+	peer = rtnl_link_veth_get_peer(l);
+	rtnl_link_set_name(l, name);
+	rtnl_link_set_ifindex(l, ifindex);
+	rtnl_link_set_flags(l, IFF_UP);
+	rtnl_link_set_name(peer, peer_name);
+	rtnl_link_set_ifindex(peer, peer_ifindex);
+	if (peer_ns_fd >= 0)
+		rtnl_link_set_ns_fd(peer, peer_ns_fd);
+	r = rtnl_link_add(sk, l, NLM_F_CREATE | NLM_F_EXCL);
+	rtnl_link_put(peer);
+	rtnl_link_veth_release(l);
+	if (r < 0 || !master_ifindex)
+		return nl_to_errno(r);
+	return link_set_master(sk, ifindex, master_ifindex);
+}
+
+int link_set_master(struct nl_sock *sk, int ifindex, int master_ifindex)
+{
+	struct rtnl_link *l = rtnl_link_alloc(), *change = rtnl_link_alloc();
+	int r = -ENOMEM;
+
+	if (!l || !change)
+		goto out;
+	rtnl_link_set_ifindex(l, ifindex);
+	rtnl_link_set_master(change, master_ifindex);
+	r = nl_to_errno(rtnl_link_change(sk, l, change, 0));
+out:
+	rtnl_link_put(l);
+	rtnl_link_put(change);
+	return r;
+}
+
+int link_set_up(struct nl_sock *sk, int ifindex, int up)
+{
+	struct rtnl_link *l = rtnl_link_alloc(), *change = rtnl_link_alloc();
+	int r = -ENOMEM;
+
+	if (!l || !change)
+		goto out;
+	rtnl_link_set_ifindex(l, ifindex);
+	if (up)
+		rtnl_link_set_flags(change, IFF_UP);
+	else
+		rtnl_link_unset_flags(change, IFF_UP);
+	r = nl_to_errno(rtnl_link_change(sk, l, change, 0));
+out:
+	rtnl_link_put(l);
+	rtnl_link_put(change);
+	return r;
+}
+
+int link_addr_add(struct nl_sock *sk, int ifindex, const char *cidr)
+{
+	struct rtnl_addr *a = rtnl_addr_alloc();
+	struct nl_addr *local = NULL;
+	int r;
+
+	if (!a)
+		return -ENOMEM;
+	r = nl_addr_parse(cidr, AF_INET, &local);
+	if (r < 0)
+		goto out;
+	rtnl_addr_set_ifindex(a, ifindex);
+	r = rtnl_addr_set_local(a, local);
+	if (r < 0)
+		goto out;
+	r = rtnl_addr_add(sk, a, 0);
+out:
+	nl_addr_put(local);
+	rtnl_addr_put(a);
+	return nl_to_errno(r);
+}
+
+int link_get_stats(struct nl_sock *sk, int ifindex, struct link_stats *ret)
+{
+	struct rtnl_link *l = NULL;
+	int r = nl_to_errno(rtnl_link_get_kernel(sk, ifindex, NULL, &l));
+
+	if (r < 0)
+		return r;
+	*ret = (struct link_stats){
+		.rx_bytes = rtnl_link_get_stat(l, RTNL_LINK_RX_BYTES),
+		.rx_packets = rtnl_link_get_stat(l, RTNL_LINK_RX_PACKETS),
+		.tx_bytes = rtnl_link_get_stat(l, RTNL_LINK_TX_BYTES),
+		.tx_packets = rtnl_link_get_stat(l, RTNL_LINK_TX_PACKETS),
+		.rx_dropped = rtnl_link_get_stat(l, RTNL_LINK_RX_DROPPED),
+		.tx_dropped = rtnl_link_get_stat(l, RTNL_LINK_TX_DROPPED),
+	};
+	rtnl_link_put(l);
+	return 0;
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/* A star testbed: one namespace per node, each linked by a veth pair to a bridge in a
+ * switch namespace. Every object is named with the run prefix "qoslab-<id>". */
+#ifndef QOSLAB_TESTBED_H
+#define QOSLAB_TESTBED_H
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "emu/link.h"
+#include "netem/impair.h"
+
+#define TESTBED_PREFIX "qoslab-"
+#define TESTBED_STATE_DIR "/run/qoslab"
+#define TESTBED_MAX_WORKERS 4096
+#define TESTBED_SWITCH (-2) /* node index of the switch, for testbed_spawn only */
+
+enum link_dir { DIR_UP = 0, DIR_DOWN = 1 }; /* up: node -> switch; down: switch -> node */
+
+struct testbed_config {
+	unsigned int workers;      /* >= 1 */
+	const char *subnet;        /* IPv4 /16, e.g. "10.77.0.0/16"; NULL: that one */
+	double cpu_client, cpu_server, cpu_worker; /* CPUs per node; 0: unlimited */
+	const char *log_dir;       /* node logs; NULL: nodes write to our stdout/stderr */
+	const char *run_id;        /* NULL: a fresh random id */
+};
+
+struct testbed;
+
+/* Validates cfg (err names the field), then builds everything; on failure nothing is left. */
+int testbed_new(const struct testbed_config *cfg, struct testbed **ret, char *err, size_t errlen);
+/* Kills node processes, removes namespaces, links and cgroups; NULL-safe. */
+void testbed_free(struct testbed *tb);
+
+const char *testbed_run_name(const struct testbed *tb); /* "qoslab-<id>" */
+int testbed_node_count(const struct testbed *tb);
+/* -ENOENT for an unknown name; names: client, server, worker-1..N, switch (TESTBED_SWITCH) */
+int testbed_node_index(const struct testbed *tb, const char *name);
+const char *testbed_node_name(const struct testbed *tb, int node);
+const char *testbed_node_addr(const struct testbed *tb, int node); /* "10.77.0.3" */
+int testbed_node_ns(const struct testbed *tb, int node);          /* namespace fd */
+
+/* netem on one direction of a node's link, changed in place; a zero impairment removes it. */
+int testbed_impair(struct testbed *tb, int node, enum link_dir dir, const struct impair *im);
+const struct impair *testbed_impairment(const struct testbed *tb, int node, enum link_dir dir);
+/* Administrative state of the node's link (both ends). */
+int testbed_link_set(struct testbed *tb, int node, int up);
+/* Counters of the node's link as the node sees them (tx = up direction). */
+int testbed_link_stats(struct testbed *tb, int node, struct link_stats *ret);
+/* Name of the switch-side interface of a node and the switch namespace fd (for capture). */
+const char *testbed_port_name(const struct testbed *tb, int node);
+int testbed_switch_ns(const struct testbed *tb);
+
+/* Starts argv in the node (its namespace and cgroup), output appended to LOG_DIR/NODE.log;
+ * the process dies with the controller (PR_SET_PDEATHSIG). TESTBED_SWITCH runs a tool in the
+ * switch namespace (no cgroup, no restart). */
+int testbed_spawn(struct testbed *tb, int node, char *const argv[], pid_t *ret_pid);
+/* SIGKILLs every process of the node (and waits); testbed_restart_node starts again
+ * every command testbed_spawn gave it. */
+int testbed_kill_node(struct testbed *tb, int node);
+int testbed_restart_node(struct testbed *tb, int node);
+int testbed_freeze_node(struct testbed *tb, int node, int frozen);
+int testbed_node_usage(struct testbed *tb, int node, uint64_t *ret_cpu_ns, uint64_t *ret_rss);
+
+/* Runs fn inside the node's namespace in the calling thread (sockets it opens stay there). */
+int testbed_in_node(struct testbed *tb, int node, int (*fn)(void *arg), void *arg);
+
+/* Removes what runs of dead controllers left (all runs with all != 0). Counts what it removed. */
+int testbed_clean(int all, unsigned int *ret_removed);
+#endif
