@@ -58,6 +58,24 @@ void kernel_describe(char *buf, size_t len)
 
 int kernel_enter(enum kernel_mode mode, char *const argv[], int *ret_status, char *why, size_t len)
 {
+	int argc = 0, r;
+	char **full;
+
+	while (argv[argc])
+		argc++;
+	full = calloc((size_t)argc + 2, sizeof(*full));
+	if (!full)
+		return -ENOMEM;
+	full[0] = "qoslab"; /* uml_run resolves it to this executable */
+	memcpy(full + 1, argv, (size_t)argc * sizeof(*full));
+	r = kernel_enter_program(mode, full, ret_status, why, len);
+	free(full);
+	return r;
+}
+
+int kernel_enter_program(enum kernel_mode mode, char *const argv[], int *ret_status,
+			 char *why, size_t len)
+{
 	char host_why[256] = "";
 	int r;
 
@@ -82,20 +100,7 @@ int kernel_enter(enum kernel_mode mode, char *const argv[], int *ret_status, cha
 		}
 		return r;
 	}
-	{
-		int argc = 0;
-		char **full;
-
-		while (argv[argc])
-			argc++;
-		full = calloc((size_t)argc + 2, sizeof(*full));
-		if (!full)
-			return -ENOMEM;
-		full[0] = "qoslab"; /* uml_run resolves it to this executable */
-		memcpy(full + 1, argv, (size_t)argc * sizeof(*full));
-		r = uml_run(full, 0, ret_status);
-		free(full);
-	}
+	r = uml_run(argv, 0, ret_status);
 	if (r < 0) {
 		snprintf(why, len, "running inside UML failed: %s", strerror(-r));
 		return r;

@@ -17,4 +17,7 @@ void kernel_describe(char *buf, size_t len);
  * netem). argv is the subcommand's vector (argv[0] = its name), as its *_main got it.
  */
 int kernel_enter(enum kernel_mode mode, char *const argv[], int *ret_status, char *why, size_t len);
+/* The same for any program: argv[0] is its path (relative to the cwd, which UML keeps). */
+int kernel_enter_program(enum kernel_mode mode, char *const argv[], int *ret_status,
+			 char *why, size_t len);
 #endif

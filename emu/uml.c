@@ -123,6 +123,23 @@ static char **job_env(void)
 	return env;
 }
 
+/* The guest's init is the qoslab binary: this one, or the one beside a test or bench binary. */
+static int init_path(const char *self, char *buf, size_t len)
+{
+	const char *slash = strrchr(self, '/');
+	int dirlen = slash ? (int)(slash - self) : 0;
+
+	if (slash && !strcmp(slash + 1, "qoslab")) {
+		snprintf(buf, len, "%s", self);
+		return 0;
+	}
+	snprintf(buf, len, "%.*s/qoslab", dirlen, self);
+	if (access(buf, X_OK) == 0)
+		return 0;
+	snprintf(buf, len, "%.*s/../qoslab", dirlen, self);
+	return access(buf, X_OK) == 0 ? 0 : -ENOENT;
+}
+
 static volatile sig_atomic_t uml_stop_signal;
 
 static void on_stop(int sig)
@@ -179,7 +196,13 @@ int uml_run(char *const argv[], unsigned int mem_mb, int *ret_status)
 	if ((r = write_strings(path, (char *[]){ cwd, NULL })) < 0)
 		goto out;
 	snprintf(memarg, sizeof(memarg), "mem=%uM", mem_mb ? mem_mb : 1024);
-	snprintf(initarg, sizeof(initarg), "init=%s", self);
+	{
+		char init[PATH_MAX];
+
+		if ((r = init_path(self, init, sizeof(init))) < 0)
+			goto out;
+		snprintf(initarg, sizeof(initarg), "init=%s", init);
+	}
 	snprintf(jobarg, sizeof(jobarg), UML_JOB_ENV "=%s", job);
 	snprintf(umidarg, sizeof(umidarg), "umid=qoslab-uml-%d", (int)getpid());
 	snprintf(umldirarg, sizeof(umldirarg), "uml_dir=%s", job);

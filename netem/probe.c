@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: MIT
+/* Link measurements. Sockets are opened inside the nodes' namespaces and then driven from one
+ * poll loop in the controller: no helper processes, and one clock for both ends. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "emu/testbed.h"
+#include "netem/probe.h"
+
+#define PROBE_PORT 47001
+#define BULK_PORT 47002
+
+struct sock_req {
+	int type;
+	const char *bind_addr; /* NULL: don't bind */
+	uint16_t port;
+	int listen;
+	int fd;
+};
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int open_sock(void *arg)
+{
+	struct sock_req *q = arg;
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(q->port) };
+	int one = 1, fd = socket(AF_INET, q->type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (q->bind_addr) {
+		inet_pton(AF_INET, q->bind_addr, &sa.sin_addr);
+		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+		    (q->listen && listen(fd, 4) < 0)) {
+			int r = -errno;
+
+			close(fd);
+			return r;
+		}
+	}
+	q->fd = fd;
+	return 0;
+}
+
+static int sock_in(struct testbed *tb, int node, int type, const char *bind_addr, uint16_t port,
+		   int listen, int *ret_fd)
+{
+	struct sock_req q = { type, bind_addr, port, listen, -1 };
+	int r = testbed_in_node(tb, node, open_sock, &q);
+
+	if (r < 0)
+		return r;
+	*ret_fd = q.fd;
+	return 0;
+}
+
+struct probe_pkt {
+	uint32_t seq;
+	uint32_t magic;
+	int64_t t_send;
+};
+
+#define PROBE_MAGIC 0x716f736cu
+
+void probe_result_clear(struct probe_result *r)
+{
+	free(r->owd_ns);
+	free(r->rtt_ns);
+	memset(r, 0, sizeof(*r));
+}
+
+int probe_udp(struct testbed *tb, int from, int to, uint32_t count, uint32_t interval_us,
+	      uint32_t wait_ms, struct probe_result *ret)
+{
+	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons(PROBE_PORT) };
+	struct probe_result res = { .count = count };
+	int tx = -1, rx = -1, r;
+	uint32_t sent = 0, echoed = 0;
+	int64_t start, deadline;
+
+	res.owd_ns = malloc(count * sizeof(int64_t));
+	res.rtt_ns = malloc(count * sizeof(int64_t));
+	if (!res.owd_ns || !res.rtt_ns) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t i = 0; i < count; i++)
+		res.owd_ns[i] = res.rtt_ns[i] = -1;
+	inet_pton(AF_INET, testbed_node_addr(tb, to), &dst.sin_addr);
+	if ((r = sock_in(tb, to, SOCK_DGRAM, testbed_node_addr(tb, to), PROBE_PORT, 0, &rx)) < 0 ||
+	    (r = sock_in(tb, from, SOCK_DGRAM, NULL, 0, 0, &tx)) < 0)
+		goto out;
+
+	{
+		int big = 4 << 20;
+
+		setsockopt(rx, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+		setsockopt(tx, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+	}
+	start = now_ns();
+	deadline = start + (int64_t)count * interval_us * 1000 + (int64_t)wait_ms * 1000000;
+	for (;;) {
+		struct pollfd pfd[2] = { { rx, POLLIN, 0 }, { tx, POLLIN, 0 } };
+		int64_t t = now_ns(), next;
+		struct probe_pkt p;
+		struct sockaddr_in src;
+		socklen_t srclen;
+		int timeout_ms;
+
+		/* drain both ends first, so a slow loop loses nothing to full socket buffers */
+		while (srclen = sizeof(src),
+		       recvfrom(rx, &p, sizeof(p), 0, (struct sockaddr *)&src, &srclen) == sizeof(p)) {
+			if (p.magic != PROBE_MAGIC || p.seq >= count)
+				continue;
+			if (res.owd_ns[p.seq] < 0)
+				res.owd_ns[p.seq] = t - p.t_send;
+			sendto(rx, &p, sizeof(p), 0, (struct sockaddr *)&src, srclen);
+		}
+		while (recv(tx, &p, sizeof(p), 0) == sizeof(p))
+			if (p.magic == PROBE_MAGIC && p.seq < count && res.rtt_ns[p.seq] < 0) {
+				res.rtt_ns[p.seq] = t - p.t_send;
+				echoed++;
+			}
+		next = start + (int64_t)sent * interval_us * 1000;
+		if (sent < count && t >= next) {
+			p = (struct probe_pkt){ sent, PROBE_MAGIC, t };
+			/* a full queue drops like the network would: the probe counts as lost */
+			sendto(tx, &p, sizeof(p), 0, (struct sockaddr *)&dst, sizeof(dst));
+			if (++sent == count)
+				deadline = t + (int64_t)wait_ms * 1000000; /* stragglers, counted from now */
+			continue;
+		}
+		if ((sent == count && t > deadline) || echoed == count)
+			break;
+		timeout_ms = sent < count ? (int)((next - t) / 1000000) : (int)((deadline - t) / 1000000) + 1;
+		if (poll(pfd, 2, timeout_ms < 0 ? 0 : timeout_ms) < 0 && errno != EINTR) {
+			r = -errno;
+			goto out;
+		}
+	}
+	for (uint32_t i = 0; i < count; i++) {
+		res.lost_fwd += res.owd_ns[i] < 0;
+		res.lost_rtt += res.rtt_ns[i] < 0;
+	}
+	*ret = res;
+	res.owd_ns = res.rtt_ns = NULL;
+	r = 0;
+out:
+	if (tx >= 0)
+		close(tx);
+	if (rx >= 0)
+		close(rx);
+	probe_result_clear(&res);
+	return r;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+int probe_stats(const int64_t *v, uint32_t n, double *ret_median, double *ret_stddev)
+{
+	int64_t *s = malloc((n ? n : 1) * sizeof(*s));
+	uint32_t m = 0;
+	double mean = 0, ss = 0;
+
+	if (!s)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++)
+		if (v[i] >= 0)
+			s[m++] = v[i];
+	if (m < 2) {
+		free(s);
+		return -ENODATA;
+	}
+	qsort(s, m, sizeof(*s), cmp_i64);
+	*ret_median = m % 2 ? (double)s[m / 2] : ((double)s[m / 2 - 1] + (double)s[m / 2]) / 2;
+	for (uint32_t i = 0; i < m; i++)
+		mean += (double)s[i] / m;
+	for (uint32_t i = 0; i < m; i++)
+		ss += ((double)s[i] - mean) * ((double)s[i] - mean);
+	*ret_stddev = sqrt(ss / (m - 1));
+	free(s);
+	return 0;
+}
+
+int probe_tcp_rate(struct testbed *tb, int from, int to, double seconds, double warmup_s,
+		   double *ret_bps)
+{
+	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons(BULK_PORT) };
+	char *buf = malloc(65536);
+	int lfd = -1, cfd = -1, afd = -1, r;
+	int64_t start, t_warm, end, t_first = -1, t_last = 0;
+	uint64_t bytes_after_warm = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	inet_pton(AF_INET, testbed_node_addr(tb, to), &dst.sin_addr);
+	if ((r = sock_in(tb, to, SOCK_STREAM, testbed_node_addr(tb, to), BULK_PORT, 1, &lfd)) < 0 ||
+	    (r = sock_in(tb, from, SOCK_STREAM, NULL, 0, 0, &cfd)) < 0)
+		goto out;
+	if (connect(cfd, (struct sockaddr *)&dst, sizeof(dst)) < 0 && errno != EINPROGRESS) {
+		r = -errno;
+		goto out;
+	}
+	start = now_ns();
+	t_warm = start + (int64_t)(warmup_s * 1e9);
+	end = start + (int64_t)(seconds * 1e9);
+	while (now_ns() < end) {
+		struct pollfd pfd[2] = { { afd >= 0 ? afd : lfd, POLLIN, 0 }, { cfd, POLLOUT, 0 } };
+
+		if (poll(pfd, 2, 100) < 0 && errno != EINTR) {
+			r = -errno;
+			goto out;
+		}
+		if (afd < 0 && (pfd[0].revents & POLLIN)) {
+			afd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+			continue;
+		}
+		if (afd >= 0 && (pfd[0].revents & POLLIN)) {
+			ssize_t n;
+
+			while ((n = recv(afd, buf, 65536, 0)) > 0) {
+				int64_t t = now_ns();
+
+				if (t >= t_warm) {
+					if (t_first < 0)
+						t_first = t;
+					else
+						bytes_after_warm += (uint64_t)n;
+					t_last = t;
+				}
+			}
+		}
+		if (pfd[1].revents & POLLOUT)
+			while (send(cfd, buf, 65536, MSG_NOSIGNAL) > 0)
+				;
+	}
+	if (t_first < 0 || t_last <= t_first) {
+		r = -ENODATA;
+		goto out;
+	}
+	*ret_bps = (double)bytes_after_warm * 8 / ((double)(t_last - t_first) / 1e9);
+	r = 0;
+out:
+	if (afd >= 0)
+		close(afd);
+	if (cfd >= 0)
+		close(cfd);
+	if (lfd >= 0)
+		close(lfd);
+	free(buf);
+	return r;
+}

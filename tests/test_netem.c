@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: MIT
+/* Acceptance of the netem layer on a real kernel (the host's, or UML's where the host has no
+ * netem): iproute2 reads back what we configured, and probes measure what we asked for. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "emu/kernel.h"
+#include "emu/testbed.h"
+#include "netem/probe.h"
+#include "t.h"
+
+static struct testbed *bed(struct t *t)
+{
+	struct testbed_config cfg = { .workers = 1 };
+	struct testbed *tb = NULL;
+	char err[256];
+
+	if (testbed_new(&cfg, &tb, err, sizeof(err)) < 0)
+		T_FAIL(t, "%s", err);
+	return tb;
+}
+
+static int impair(struct testbed *tb, const char *spec)
+{
+	struct impair im = { 0 };
+	char node[32], err[256];
+	int dirs, r;
+
+	r = impair_spec_parse(spec, node, sizeof(node), &dirs, &im, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "  %s\n", err);
+		return r;
+	}
+	for (int d = 0; d < 2; d++)
+		if (dirs & (1 << d) && (r = testbed_impair(tb, testbed_node_index(tb, node),
+							   (enum link_dir)d, &im)) < 0)
+			return r;
+	return 0;
+}
+
+/* `tc -s -d qdisc show dev server` in the switch namespace, first line. */
+static int tc_show(struct testbed *tb, const char *dev, char *buf, size_t len)
+{
+	char cmd[256];
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "ip netns exec %s-switch tc -d qdisc show dev %s",
+		 testbed_run_name(tb), dev);
+	p = popen(cmd, "r");
+	if (!p)
+		return -errno;
+	if (!fgets(buf, (int)len, p))
+		buf[0] = 0;
+	pclose(p);
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}
+
+static void readback_matches_tc(struct t *t)
+{
+	static const struct {
+		const char *spec, *want;
+	} cases[] = {
+		{ "server:down:delay=50ms,jitter=10ms,distribution=normal,rate=10mbit,limit=500",
+		  "limit 500 delay 50ms  10ms rate 10Mbit" },
+		/* no rate: the queue is sized for 1 Gbit/s x 20 ms x 1.5 = 2500 packets */
+		{ "server:down:delay=20ms,loss=10%,loss_corr=25%,duplicate=1%,corrupt=0.5%,reorder=25%,gap=5",
+		  "limit 2500 delay 20ms loss 10% 25% duplicate 1% reorder 25% corrupt 0.5% gap 5" },
+		{ "server:down:loss_gemodel=1%/10%/70%/0.1%",
+		  "limit 1000 loss gemodel p 1% r 10% 1-h 70% 1-k 0.1%" },
+		{ "server:down:loss_state=1%/20%/5%/3%/0.5%",
+		  "limit 1000 loss state p13 1% p31 20% p32 5% p23 3% p14 0.5%" },
+		/* the queue sized from the bandwidth-delay product: 1.5 x 2 Gbit/s x 20 ms */
+		{ "server:down:delay=20ms,rate=2gbit", "limit 5000 delay 20ms rate 2Gbit" },
+	};
+	struct testbed *tb = bed(t);
+	char got[512];
+
+	T_ASSERT(t, tb);
+	/* applied in sequence on one live qdisc: every change is a replace */
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		T_ASSERTF(t, impair(tb, cases[i].spec) == 0, "apply %s", cases[i].spec);
+		tc_show(tb, "server", got, sizeof(got));
+		if (!strstr(got, cases[i].want))
+			T_FAIL(t, "tc shows '%s', expected '%s'", got, cases[i].want);
+	}
+	testbed_free(tb);
+}
+
+static void delay_50ms_one_direction(struct t *t)
+{
+	struct testbed *tb = bed(t);
+	struct probe_result pr = { 0 };
+	double med, sd;
+
+	T_ASSERT(t, tb);
+	T_ASSERT(t, impair(tb, "server:down:delay=50ms") == 0);
+	T_ASSERT(t, probe_udp(tb, 0, 1, 200, 5000, 500, &pr) == 0);
+	T_ASSERT(t, probe_stats(pr.rtt_ns, pr.count, &med, &sd) == 0);
+	fprintf(stderr, "  delay 50 ms: median RTT %.3f ms, lost %u/200\n", med / 1e6, pr.lost_rtt);
+	if (fabs(med / 1e6 - 50) > 1)
+		T_FAIL(t, "median RTT %.3f ms, expected 50 +- 1 ms", med / 1e6);
+	probe_result_clear(&pr);
+	testbed_free(tb);
+}
+
+static void jitter_10ms_normal(struct t *t)
+{
+	struct testbed *tb = bed(t);
+	struct probe_result pr = { 0 };
+	double med, sd;
+
+	T_ASSERT(t, tb);
+	T_ASSERT(t, impair(tb, "server:down:delay=50ms,jitter=10ms,distribution=normal") == 0);
+	T_ASSERT(t, probe_udp(tb, 0, 1, 400, 5000, 500, &pr) == 0);
+	T_ASSERT(t, probe_stats(pr.rtt_ns, pr.count, &med, &sd) == 0);
+	fprintf(stderr, "  jitter 10 ms normal: RTT median %.2f ms, stddev %.2f ms\n", med / 1e6, sd / 1e6);
+	if (sd / 1e6 < 7 || sd / 1e6 > 13)
+		T_FAIL(t, "RTT stddev %.2f ms, expected 10 ms +- 30 %%", sd / 1e6);
+	probe_result_clear(&pr);
+	testbed_free(tb);
+}
+
+/* Lost probe numbers with loss 10 % and a seed. */
+static int lost_seqs(struct t *t, const char *spec, uint32_t n, uint32_t *ret_lost, char *seqs, size_t len)
+{
+	struct testbed *tb = bed(t);
+	struct probe_result pr = { 0 };
+	size_t off = 0;
+
+	if (!tb)
+		return -1;
+	/* warm the neighbour caches first: ARP through netem would use random numbers too */
+	if (probe_udp(tb, 0, 1, 3, 1000, 100, &pr) == 0)
+		probe_result_clear(&pr);
+	if (impair(tb, spec) < 0 || probe_udp(tb, 0, 1, n, 100, 300, &pr) < 0) {
+		testbed_free(tb);
+		return -1;
+	}
+	*ret_lost = pr.lost_fwd;
+	seqs[0] = 0;
+	for (uint32_t i = 0; i < n && off + 12 < len; i++)
+		if (pr.owd_ns[i] < 0)
+			off += (size_t)snprintf(seqs + off, len - off, "%u ", i);
+	probe_result_clear(&pr);
+	testbed_free(tb);
+	return 0;
+}
+
+static void loss_10pct_binomial(struct t *t)
+{
+	uint32_t n = 10000, lost = 0;
+	char seqs[16384];
+	double p = 0.10, half = 2.5758 * sqrt(p * (1 - p) / n);
+
+	T_ASSERT(t, lost_seqs(t, "client:up:loss=10%", n, &lost, seqs, sizeof(seqs)) == 0);
+	fprintf(stderr, "  loss 10 %%: %u/%u lost = %.2f %% (99 %% interval %.2f..%.2f %%)\n", lost, n,
+		100.0 * lost / n, 100 * (p - half), 100 * (p + half));
+	if (fabs((double)lost / n - p) > half)
+		T_FAIL(t, "measured loss %.3f outside %.3f +- %.4f", (double)lost / n, p, half);
+}
+
+static void loss_same_seed_same_packets(struct t *t)
+{
+	uint32_t lost1 = 0, lost2 = 0;
+	static char a[16384], b[16384];
+
+	T_ASSERT(t, lost_seqs(t, "client:up:loss=10%,seed=42", 2000, &lost1, a, sizeof(a)) == 0);
+	T_ASSERT(t, lost_seqs(t, "client:up:loss=10%,seed=42", 2000, &lost2, b, sizeof(b)) == 0);
+	if (strcmp(a, b)) {
+		char why[64];
+
+		kernel_describe(why, sizeof(why));
+		/* TCA_NETEM_PRNG_SEED arrived in Linux 6.7; older kernels ignore it */
+		fprintf(stderr, "  kernel %s: runs lost %u and %u probes, different ones\n", why, lost1, lost2);
+		T_SKIP(t, "this kernel ignores netem's PRNG seed (needs Linux >= 6.7)");
+	}
+}
+
+static void rate_10mbit_tcp(struct t *t)
+{
+	struct testbed *tb = bed(t);
+	double bps = 0;
+
+	T_ASSERT(t, tb);
+	T_ASSERT(t, impair(tb, "server:down:rate=10mbit") == 0);
+	T_ASSERT(t, probe_tcp_rate(tb, 0, 1, 4.0, 1.0, &bps) == 0);
+	fprintf(stderr, "  rate 10 Mbit/s: TCP goodput %.2f Mbit/s\n", bps / 1e6);
+	if (bps < 9.0e6 || bps > 10.0e6)
+		T_FAIL(t, "TCP goodput %.2f Mbit/s, expected 9.0..10.0", bps / 1e6);
+	testbed_free(tb);
+}
+
+static const struct t_case cases[] = {
+	T_CASE(readback_matches_tc),
+	T_CASE(delay_50ms_one_direction),
+	T_CASE(jitter_10ms_normal),
+	T_CASE(loss_10pct_binomial),
+	T_CASE(loss_same_seed_same_packets),
+	T_CASE(rate_10mbit_tcp),
+	{ 0 }
+};
+
+int main(int argc, char **argv)
+{
+	char why[256];
+	int status, r;
+
+	r = kernel_enter_program(KERNEL_AUTO, argv, &status, why, sizeof(why));
+	if (r == 1)
+		return status;
+	if (r < 0) {
+		printf("skip - netem: %s\n", why);
+		return 0;
+	}
+	return t_main(cases, argc, argv);
+}
