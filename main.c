@@ -19,6 +19,7 @@ static const struct command {
 } commands[] = {
 	/* keep sorted by name */
 	{ "clean",   clean_main,   "remove what crashed runs left behind" },
+	{ "echo",    echo_main,    "UDP echo service (for probes and failure tests)" },
 	{ "testbed", testbed_main, "build a testbed, impair links, run commands in nodes" },
 	{ "uml",     uml_main,     "run a command inside a User-Mode Linux kernel" },
 	{ 0 }

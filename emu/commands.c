@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "emu/kernel.h"
 #include "emu/testbed.h"
+#include "netem/probe.h"
 
 static double now_s(void)
 {
@@ -290,4 +291,30 @@ int uml_main(int argc, char **argv)
 		return 1;
 	}
 	return status;
+}
+
+int echo_main(int argc, char **argv)
+{
+	double seconds = 0;
+	long port = 0;
+	int r;
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		printf("usage: qoslab echo PORT [SECONDS]\nA UDP echo service (what failure tests "
+		       "and probes talk to inside a node).\n");
+		return argc < 2 ? 2 : 0;
+	}
+	port = strtol(argv[1], NULL, 10);
+	if (port < 1 || port > 65535) {
+		fprintf(stderr, "qoslab echo: PORT '%s' is not in 1..65535\n", argv[1]);
+		return 2;
+	}
+	if (argc > 2)
+		seconds = strtod(argv[2], NULL);
+	r = probe_echo_serve((uint16_t)port, seconds);
+	if (r < 0) {
+		fprintf(stderr, "qoslab echo: port %ld: %s\n", port, strerror(-r));
+		return 1;
+	}
+	return 0;
 }

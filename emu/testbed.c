@@ -292,6 +292,15 @@ void testbed_free(struct testbed *tb)
 
 int testbed_impair(struct testbed *tb, int k, enum link_dir dir, const struct impair *im)
 {
+	int r = testbed_impair_transient(tb, k, dir, im);
+
+	if (!r)
+		tb->nodes[k].impair[dir] = *im;
+	return r;
+}
+
+int testbed_impair_transient(struct testbed *tb, int k, enum link_dir dir, const struct impair *im)
+{
 	struct node *nd = &tb->nodes[k];
 	struct nl_sock *sk = dir == DIR_UP ? nd->sk : tb->switch_sk;
 	int ifindex = dir == DIR_UP ? NODE_IFINDEX : PORT_IFINDEX0 + k;
@@ -309,8 +318,6 @@ int testbed_impair(struct testbed *tb, int k, enum link_dir dir, const struct im
 			netem_remove(sk, ifindex);
 		r = netem_apply(sk, ifindex, im);
 	}
-	if (!r)
-		nd->impair[dir] = *im;
 	return r;
 }
 

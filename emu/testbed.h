@@ -41,6 +41,8 @@ int testbed_node_ns(const struct testbed *tb, int node);          /* namespace f
 
 /* netem on one direction of a node's link, changed in place; a zero impairment removes it. */
 int testbed_impair(struct testbed *tb, int node, enum link_dir dir, const struct impair *im);
+/* Applies im but keeps the configured impairment (for failures that are undone later). */
+int testbed_impair_transient(struct testbed *tb, int node, enum link_dir dir, const struct impair *im);
 const struct impair *testbed_impairment(const struct testbed *tb, int node, enum link_dir dir);
 /* Administrative state of the node's link (both ends). */
 int testbed_link_set(struct testbed *tb, int node, int up);

@@ -86,10 +86,11 @@ void probe_result_clear(struct probe_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-int probe_udp(struct testbed *tb, int from, int to, uint32_t count, uint32_t interval_us,
-	      uint32_t wait_ms, struct probe_result *ret)
+int probe_udp(struct testbed *tb, int from, int to, uint16_t echo_port, uint32_t count,
+	      uint32_t interval_us, uint32_t wait_ms, struct probe_result *ret)
 {
-	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons(PROBE_PORT) };
+	struct sockaddr_in dst = { .sin_family = AF_INET,
+				   .sin_port = htons(echo_port ? echo_port : PROBE_PORT) };
 	struct probe_result res = { .count = count };
 	int tx = -1, rx = -1, r;
 	uint32_t sent = 0, echoed = 0;
@@ -104,7 +105,8 @@ int probe_udp(struct testbed *tb, int from, int to, uint32_t count, uint32_t int
 	for (uint32_t i = 0; i < count; i++)
 		res.owd_ns[i] = res.rtt_ns[i] = -1;
 	inet_pton(AF_INET, testbed_node_addr(tb, to), &dst.sin_addr);
-	if ((r = sock_in(tb, to, SOCK_DGRAM, testbed_node_addr(tb, to), PROBE_PORT, 0, &rx)) < 0 ||
+	if ((!echo_port &&
+	     (r = sock_in(tb, to, SOCK_DGRAM, testbed_node_addr(tb, to), PROBE_PORT, 0, &rx)) < 0) ||
 	    (r = sock_in(tb, from, SOCK_DGRAM, NULL, 0, 0, &tx)) < 0)
 		goto out;
 
@@ -125,8 +127,8 @@ int probe_udp(struct testbed *tb, int from, int to, uint32_t count, uint32_t int
 		int timeout_ms;
 
 		/* drain both ends first, so a slow loop loses nothing to full socket buffers */
-		while (srclen = sizeof(src),
-		       recvfrom(rx, &p, sizeof(p), 0, (struct sockaddr *)&src, &srclen) == sizeof(p)) {
+		while (rx >= 0 && (srclen = sizeof(src),
+		       recvfrom(rx, &p, sizeof(p), 0, (struct sockaddr *)&src, &srclen) == sizeof(p))) {
 			if (p.magic != PROBE_MAGIC || p.seq >= count)
 				continue;
 			if (res.owd_ns[p.seq] < 0)
@@ -156,7 +158,7 @@ int probe_udp(struct testbed *tb, int from, int to, uint32_t count, uint32_t int
 		}
 	}
 	for (uint32_t i = 0; i < count; i++) {
-		res.lost_fwd += res.owd_ns[i] < 0;
+		res.lost_fwd += !echo_port && res.owd_ns[i] < 0;
 		res.lost_rtt += res.rtt_ns[i] < 0;
 	}
 	*ret = res;
@@ -270,5 +272,35 @@ out:
 	if (lfd >= 0)
 		close(lfd);
 	free(buf);
+	return r;
+}
+
+int probe_echo_serve(uint16_t port, double seconds)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
+	int64_t end = now_ns() + (int64_t)(seconds * 1e9);
+	char buf[2048];
+
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r = -errno;
+		goto out;
+	}
+	while (seconds <= 0 || now_ns() < end) {
+		struct pollfd pfd = { fd, POLLIN, 0 };
+		struct sockaddr_in src;
+		socklen_t srclen = sizeof(src);
+		ssize_t n;
+
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&src, &srclen);
+		if (n > 0)
+			sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&src, srclen);
+	}
+out:
+	close(fd);
 	return r;
 }

@@ -18,11 +18,15 @@ struct probe_result {
 /*
  * Sends count UDP probes from node `from` to node `to`, one every interval_us, which `to`
  * echoes. Both clocks are the same kernel's CLOCK_MONOTONIC, so one-way delays are exact.
- * Waits up to wait_ms after the last probe for stragglers. ret is filled; free with
- * probe_result_clear.
+ * With echo_port, a process in `to` (probe_echo_serve) answers instead and only round
+ * trips are measured. Waits up to wait_ms after the last probe for stragglers. ret is
+ * filled; free with probe_result_clear.
  */
-int probe_udp(struct testbed *tb, int from, int to, uint32_t count, uint32_t interval_us,
-	      uint32_t wait_ms, struct probe_result *ret);
+int probe_udp(struct testbed *tb, int from, int to, uint16_t echo_port, uint32_t count,
+	      uint32_t interval_us, uint32_t wait_ms, struct probe_result *ret);
+
+/* A UDP echo service in this process's namespace, for seconds (<= 0: forever). */
+int probe_echo_serve(uint16_t port, double seconds);
 void probe_result_clear(struct probe_result *r);
 
 /* Median and sample standard deviation of the non-negative entries of v, in ns. */

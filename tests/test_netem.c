@@ -98,7 +98,7 @@ static void delay_50ms_one_direction(struct t *t)
 
 	T_ASSERT(t, tb);
 	T_ASSERT(t, impair(tb, "server:down:delay=50ms") == 0);
-	T_ASSERT(t, probe_udp(tb, 0, 1, 200, 5000, 500, &pr) == 0);
+	T_ASSERT(t, probe_udp(tb, 0, 1, 0, 200, 5000, 500, &pr) == 0);
 	T_ASSERT(t, probe_stats(pr.rtt_ns, pr.count, &med, &sd) == 0);
 	fprintf(stderr, "  delay 50 ms: median RTT %.3f ms, lost %u/200\n", med / 1e6, pr.lost_rtt);
 	if (fabs(med / 1e6 - 50) > 1)
@@ -115,7 +115,7 @@ static void jitter_10ms_normal(struct t *t)
 
 	T_ASSERT(t, tb);
 	T_ASSERT(t, impair(tb, "server:down:delay=50ms,jitter=10ms,distribution=normal") == 0);
-	T_ASSERT(t, probe_udp(tb, 0, 1, 400, 5000, 500, &pr) == 0);
+	T_ASSERT(t, probe_udp(tb, 0, 1, 0, 400, 5000, 500, &pr) == 0);
 	T_ASSERT(t, probe_stats(pr.rtt_ns, pr.count, &med, &sd) == 0);
 	fprintf(stderr, "  jitter 10 ms normal: RTT median %.2f ms, stddev %.2f ms\n", med / 1e6, sd / 1e6);
 	if (sd / 1e6 < 7 || sd / 1e6 > 13)
@@ -134,9 +134,9 @@ static int lost_seqs(struct t *t, const char *spec, uint32_t n, uint32_t *ret_lo
 	if (!tb)
 		return -1;
 	/* warm the neighbour caches first: ARP through netem would use random numbers too */
-	if (probe_udp(tb, 0, 1, 3, 1000, 100, &pr) == 0)
+	if (probe_udp(tb, 0, 1, 0, 3, 1000, 100, &pr) == 0)
 		probe_result_clear(&pr);
-	if (impair(tb, spec) < 0 || probe_udp(tb, 0, 1, n, 100, 300, &pr) < 0) {
+	if (impair(tb, spec) < 0 || probe_udp(tb, 0, 1, 0, n, 100, 300, &pr) < 0) {
 		testbed_free(tb);
 		return -1;
 	}
