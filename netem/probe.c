@@ -28,6 +28,12 @@ struct sock_req {
 	int fd;
 };
 
+/* Receives one probe with the kernel's arrival time (SO_TIMESTAMPNS, CLOCK_REALTIME), so
+ * scheduling delays of this process (large inside UML on a busy host) stay out of the
+ * measurement. ret_t_ns falls back to now_ns-domain time when no stamp came. */
+static ssize_t recv_stamped(int fd, void *buf, size_t len, struct sockaddr_in *src,
+			    socklen_t *srclen, int64_t *ret_delay_ns, int64_t t_send_mono);
+
 static int64_t now_ns(void)
 {
 	struct timespec ts;
@@ -111,10 +117,14 @@ int probe_udp(struct testbed *tb, int from, int to, uint16_t echo_port, uint32_t
 		goto out;
 
 	{
-		int big = 4 << 20;
+		int big = 4 << 20, one = 1;
 
-		setsockopt(rx, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
 		setsockopt(tx, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+		setsockopt(tx, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+		if (rx >= 0) {
+			setsockopt(rx, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+			setsockopt(rx, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+		}
 	}
 	start = now_ns();
 	deadline = start + (int64_t)count * interval_us * 1000 + (int64_t)wait_ms * 1000000;
@@ -127,17 +137,19 @@ int probe_udp(struct testbed *tb, int from, int to, uint16_t echo_port, uint32_t
 		int timeout_ms;
 
 		/* drain both ends first, so a slow loop loses nothing to full socket buffers */
+		int64_t d;
+
 		while (rx >= 0 && (srclen = sizeof(src),
-		       recvfrom(rx, &p, sizeof(p), 0, (struct sockaddr *)&src, &srclen) == sizeof(p))) {
+		       recv_stamped(rx, &p, sizeof(p), &src, &srclen, &d, 0) == sizeof(p))) {
 			if (p.magic != PROBE_MAGIC || p.seq >= count)
 				continue;
 			if (res.owd_ns[p.seq] < 0)
-				res.owd_ns[p.seq] = t - p.t_send;
+				res.owd_ns[p.seq] = d - p.t_send;
 			sendto(rx, &p, sizeof(p), 0, (struct sockaddr *)&src, srclen);
 		}
-		while (recv(tx, &p, sizeof(p), 0) == sizeof(p))
+		while (recv_stamped(tx, &p, sizeof(p), NULL, NULL, &d, 0) == sizeof(p))
 			if (p.magic == PROBE_MAGIC && p.seq < count && res.rtt_ns[p.seq] < 0) {
-				res.rtt_ns[p.seq] = t - p.t_send;
+				res.rtt_ns[p.seq] = d - p.t_send;
 				echoed++;
 			}
 		next = start + (int64_t)sent * interval_us * 1000;
@@ -303,4 +315,38 @@ int probe_echo_serve(uint16_t port, double seconds)
 out:
 	close(fd);
 	return r;
+}
+
+static ssize_t recv_stamped(int fd, void *buf, size_t len, struct sockaddr_in *src,
+			    socklen_t *srclen, int64_t *ret_delay_ns, int64_t t_send_mono)
+{
+	char ctrl[CMSG_SPACE(sizeof(struct timespec))];
+	struct iovec iov = { buf, len };
+	struct msghdr mh = {
+		.msg_name = src, .msg_namelen = src ? *srclen : 0,
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctrl, .msg_controllen = sizeof(ctrl),
+	};
+	struct timespec real, mono;
+	ssize_t n = recvmsg(fd, &mh, 0);
+	int64_t arrival_mono = now_ns();
+
+	if (n < 0)
+		return n;
+	if (srclen)
+		*srclen = mh.msg_namelen;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+			struct timespec ts;
+
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			/* map the realtime stamp onto the monotonic clock the sender used */
+			clock_gettime(CLOCK_REALTIME, &real);
+			clock_gettime(CLOCK_MONOTONIC, &mono);
+			arrival_mono = (int64_t)mono.tv_sec * 1000000000 + mono.tv_nsec -
+				((int64_t)real.tv_sec * 1000000000 + real.tv_nsec -
+				 ((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec));
+		}
+	*ret_delay_ns = arrival_mono - t_send_mono;
+	return n;
 }
