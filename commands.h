@@ -13,4 +13,7 @@ int echo_main(int argc, char **argv);
 int testbed_main(int argc, char **argv);
 int uml_main(int argc, char **argv);
 
+int accuracy_main(int argc, char **argv);
+int detect_main(int argc, char **argv);
+
 #endif

@@ -18,7 +18,9 @@ static const struct command {
 	const char *help;
 } commands[] = {
 	/* keep sorted by name */
+	{ "accuracy", accuracy_main, "precision, recall, F1 and mAP@0.5 of records against labels" },
 	{ "clean",   clean_main,   "remove what crashed runs left behind" },
+	{ "detect", detect_main, "run the detector offline on images, write JSON-lines records" },
 	{ "echo",    echo_main,    "UDP echo service (for probes and failure tests)" },
 	{ "testbed", testbed_main, "build a testbed, impair links, run commands in nodes" },
 	{ "uml",     uml_main,     "run a command inside a User-Mode Linux kernel" },
