@@ -1,17 +1,16 @@
 // SPDX-License-Identifier: MIT
 /* A run's results: factors, sweep points, per-trial metric values, aggregates, CSV/JSON. */
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
+#include "plots/outfile.h"
 #include "plots/results.h"
 
 #define NAME_MAX_LEN  64
@@ -640,48 +639,6 @@ double results_trial_value(const struct results *r, size_t t, size_t m)
 
 /* ---- writing ---- */
 
-/* Opens DIR/NAME.tmp-PID for writing; *ret_tmp receives its malloc'ed path. */
-static int out_open(const char *dir, const char *name, char **ret_tmp, FILE **ret)
-{
-	char *tmp = NULL;
-	FILE *f;
-
-	if (asprintf(&tmp, "%s/.%s.tmp-%ld", dir, name, (long)getpid()) < 0)
-		return -ENOMEM;
-	f = fopen(tmp, "we");
-	if (!f) {
-		int e = -errno;
-
-		free(tmp);
-		return e;
-	}
-	*ret_tmp = tmp;
-	*ret = f;
-	return 0;
-}
-
-/* Closes f and renames tmp to DIR/NAME, or removes tmp when e < 0 or anything failed. */
-static int out_close(FILE *f, char *tmp, const char *dir, const char *name, int e)
-{
-	char *path = NULL;
-
-	if (ferror(f) && e >= 0)
-		e = -EIO;
-	if (fclose(f) != 0 && e >= 0)
-		e = -errno;
-	if (e >= 0 && asprintf(&path, "%s/%s", dir, name) < 0) {
-		path = NULL;
-		e = -ENOMEM;
-	}
-	if (e >= 0 && rename(tmp, path) < 0)
-		e = -errno;
-	if (e < 0)
-		unlink(tmp);
-	free(path);
-	free(tmp);
-	return e;
-}
-
 /* Shortest of %.15g / %.17g that reads back as the same double; empty for NaN. */
 static void num_put(FILE *f, double v)
 {
@@ -774,14 +731,13 @@ static void trials_csv(const struct results *r, FILE *f)
 static int csv_write(struct results *r, const char *dir, const char *name,
 		     void (*fn)(const struct results *, FILE *))
 {
-	char *tmp = NULL;
-	FILE *f = NULL;
-	int e = out_open(dir, name, &tmp, &f);
+	struct outfile *o = NULL;
+	int e = outfile_open(dir, name, &o);
 
 	if (e < 0)
 		return e;
-	fn(r, f);
-	return out_close(f, tmp, dir, name, 0);
+	fn(r, outfile_stream(o));
+	return outfile_close(o, 0);
 }
 
 int results_write_csv(struct results *r, const char *dir)
@@ -924,9 +880,8 @@ static json_t *jresults(const struct results *r, int *bad)
 
 int results_write_json(struct results *r, const char *dir)
 {
+	struct outfile *o = NULL;
 	json_t *root = NULL;
-	char *tmp = NULL;
-	FILE *f = NULL;
 	int bad = 0, e;
 
 	e = results_aggregate(r);
@@ -937,14 +892,14 @@ int results_write_json(struct results *r, const char *dir)
 		e = -ENOMEM;
 		goto out;
 	}
-	e = out_open(dir, "results.json", &tmp, &f);
+	e = outfile_open(dir, "results.json", &o);
 	if (e < 0)
 		goto out;
 	/* 17 significant digits: every double reads back exactly. */
-	e = json_dumpf(root, f, JSON_INDENT(1) | JSON_REAL_PRECISION(17)) < 0 ? -EIO : 0;
+	e = json_dumpf(root, outfile_stream(o), JSON_INDENT(1) | JSON_REAL_PRECISION(17)) < 0 ? -EIO : 0;
 	if (!e)
-		fputc('\n', f);
-	e = out_close(f, tmp, dir, "results.json", e);
+		fputc('\n', outfile_stream(o));
+	e = outfile_close(o, e);
 out:
 	json_decref(root);
 	return e;
