@@ -3,4 +3,6 @@
 #ifndef QOSLAB_COMMANDS_H
 #define QOSLAB_COMMANDS_H
 
+int report_main(int argc, char **argv);
+
 #endif

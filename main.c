@@ -11,6 +11,7 @@ static const struct command {
 	const char *help;
 } commands[] = {
 	/* keep sorted by name */
+	{ "report", report_main, "redraw plots and report.html of a run from DIR/results.json" },
 	{ 0 }
 };
 
