@@ -16,4 +16,6 @@ int uml_main(int argc, char **argv);
 int accuracy_main(int argc, char **argv);
 int detect_main(int argc, char **argv);
 
+int report_main(int argc, char **argv);
+
 #endif
