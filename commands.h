@@ -8,6 +8,7 @@
 extern volatile sig_atomic_t qoslab_stop;
 void qoslab_catch_signals(void);
 
+int check_main(int argc, char **argv);
 int clean_main(int argc, char **argv);
 int echo_main(int argc, char **argv);
 int testbed_main(int argc, char **argv);

@@ -19,6 +19,7 @@ static const struct command {
 } commands[] = {
 	/* keep sorted by name */
 	{ "accuracy", accuracy_main, "precision, recall, F1 and mAP@0.5 of records against labels" },
+	{ "check",   check_main,   "what this machine can do; netem fidelity self-check" },
 	{ "clean",   clean_main,   "remove what crashed runs left behind" },
 	{ "detect", detect_main, "run the detector offline on images, write JSON-lines records" },
 	{ "echo",    echo_main,    "UDP echo service (for probes and failure tests)" },

