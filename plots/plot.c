@@ -343,7 +343,8 @@ static int script_build(const struct layout *l, const char *png, const char *svg
 
 	if (!f)
 		return -ENOMEM;
-	fputs("set encoding utf8\nset terminal pngcairo size " PLOT_SIZE " noenhanced font '" PLOT_FONT "'\n", f);
+	/* reset: whatever a ~/.gnuplot init file set does not leak into the plot */
+	fputs("reset\nset encoding utf8\nset terminal pngcairo size " PLOT_SIZE " noenhanced font '" PLOT_FONT "'\n", f);
 	fputs("set output ", f);
 	gq(f, png);
 	fputs("\nset grid lc rgb '#dddddd'\nset key below\nset bars large\n"
@@ -420,21 +421,32 @@ static void err_from(int fd, char *err, size_t err_len)
 	}
 	buf[n] = '\0';
 	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *w;
+
 		line += strspn(line, " \t");
+		w = line;
 		if (!*line || *line == '^' || !strncmp(line, "gnuplot>", 8))
 			continue;
+		/* one space for each run of blanks; no control characters */
+		for (char *c = line; *c; c++) {
+			if ((*c == ' ' || *c == '\t') && w > line && w[-1] == ' ')
+				continue;
+			*w++ = (unsigned char)*c < 0x20 ? ' ' : *c;
+		}
+		*w = '\0';
 		used += (size_t)snprintf(err + used, err_len - used, "%s%s", used ? "; " : "gnuplot: ", line);
 		if (used >= err_len)
 			break;
 	}
 }
 
-/* Runs gnuplot with script on its stdin (a pipe); its stdout and stderr go to an
- * anonymous memory file, read back for the error message. */
+/* Runs gnuplot with script on its stdin (a pipe); its stderr goes to an anonymous memory
+ * file, read back for the error message; its stdout (where a terminal writes when "set
+ * output" failed) to /dev/null. */
 static int gnuplot_run(const char *script, size_t len, char *err, size_t err_len)
 {
 	char *argv[] = { "gnuplot", NULL };
-	int in[2] = { -1, -1 }, out = -1, e = 0, st = 0;
+	int in[2] = { -1, -1 }, out = -1, null = -1, e = 0, st = 0;
 	posix_spawn_file_actions_t fa;
 	pid_t pid = -1;
 
@@ -446,14 +458,15 @@ static int gnuplot_run(const char *script, size_t len, char *err, size_t err_len
 	if (pipe2(in, O_CLOEXEC) < 0)
 		return -errno;
 	out = memfd_create("qoslab-gnuplot", MFD_CLOEXEC);
-	if (out < 0) {
+	null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (out < 0 || null < 0) {
 		e = -errno;
 		goto out;
 	}
 	/* dup2 onto 0, 1, 2 clears close-on-exec there; the originals close at exec. */
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-	posix_spawn_file_actions_adddup2(&fa, out, 1);
+	posix_spawn_file_actions_adddup2(&fa, null, 1);
 	posix_spawn_file_actions_adddup2(&fa, out, 2);
 	e = -posix_spawnp(&pid, "gnuplot", &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
@@ -480,6 +493,8 @@ out:
 		close(in[1]);
 	if (out >= 0)
 		close(out);
+	if (null >= 0)
+		close(null);
 	return e;
 }
 

@@ -30,7 +30,7 @@ void plot_label(const char *name, char *buf, size_t len);
 void plot_stem(const struct results *r, size_t metric, size_t factor, char *buf, size_t len);
 
 /*
- * Draws one plot of an aggregated r into dir. Returns 0; -ENODATA when no point along the
+ * Draws one plot of an aggregated r (at most 64 factors) into dir. Returns 0; -ENODATA when no point along the
  * plotted lines has a mean (nothing is written); -ENOENT when gnuplot is not on PATH;
  * -EIO when gnuplot failed (err gets its message); -errno otherwise. On failure no
  * output file of this plot remains.

@@ -328,7 +328,7 @@ int results_add_trial(struct results *r, const char *const *point, unsigned rep,
 	size_t nm_before = r->nm, *nl_before = NULL;
 	int e = 0;
 
-	if (!trial_args_valid(r, point, metrics, n_metrics))
+	if ((r->nf && !point) || (n_metrics && !metrics) || !trial_args_valid(r, point, metrics, n_metrics))
 		return -EINVAL;
 	if (trial_find(r, point, rep) >= 0)
 		return -EEXIST;

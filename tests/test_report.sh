@@ -118,14 +118,18 @@ e2=$("$QOSLAB" report "$tmp/nonexistent" 2>&1); s2=$?
 "$QOSLAB" report --help | grep -q 'usage: qoslab report'; s4=$?
 gp=$tmp/gp && mkdir "$gp" && cp "$FIXTURE/results.json" "$gp/"
 e5=$(PATH=/nonexistent "$QOSLAB" report "$gp" 2>&1); s5=$?
+# gnuplot itself fails (its output file cannot be opened): its message, condensed
+gf=$tmp/gf && mkdir -p "$gf/plots/throughput_bps-vs-workers.png" && cp "$FIXTURE/results.json" "$gf/"
+e6=$("$QOSLAB" report "$gf" 2>&1); s6=$?
 if [ "$s1" -eq 1 ] && [[ "$e1" == "qoslab report: $bad/results.json:3:"* ]] &&
    [ "$s2" -eq 1 ] && [[ "$e2" == *"$tmp/nonexistent/results.json: No such file or directory"* ]] &&
    [ "$s3" -eq 2 ] && [ "$s4" -eq 0 ] &&
    [ "$s5" -eq 1 ] && [[ "$e5" == *"gnuplot not found"* ]] && [ ! -e "$gp/report.html" ] &&
-   [ "$(wc -l <<<"$e1$e2$e5" | tr -d ' ')" -le 3 ] && [ ! -e "$bad/report.html" ]; then
+   [ "$s6" -eq 1 ] && [[ "$e6" == "qoslab report: gnuplot: "*"cannot open file"* ]] && [ ! -e "$gf/report.html" ] &&
+   [ "$(printf '%s\n' "$e1" "$e2" "$e5" "$e6" | wc -l)" -eq 4 ] && [ ! -e "$bad/report.html" ]; then
 	ok report_errors
 else
-	fail report_errors "malformed ($s1): $e1" "missing ($s2): $e2" "no args: $s3, --help: $s4" "no gnuplot ($s5): $e5"
+	fail report_errors "malformed ($s1): $e1" "missing ($s2): $e2" "no args: $s3, --help: $s4" "no gnuplot ($s5): $e5" "gnuplot fails ($s6): $e6"
 fi
 
 [ "$fails" -eq 0 ]
