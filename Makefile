@@ -7,8 +7,8 @@ DARKNET := /usr/lib/darknet
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncation -I. -I$(DARKNET)/include \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) \
-           -L$(DARKNET) -ldarknet -Wl,-rpath,$(DARKNET) -lpthread -lm
+# libdarknet is dlopen()ed by models/detector.c (it pulls ~250 OpenCV libraries)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl -lpthread -lm
 
 MODULES := emu netem pipeline models scenarios plots
 LIB_SRC := $(foreach d,$(MODULES),$(wildcard $(d)/*.c))

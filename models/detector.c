@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Object detector: JPEG -> (preprocess) -> darknet network -> normalized detections. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -38,7 +39,55 @@ const char *__lsan_default_options(void)
 #endif
 #endif
 
+/*
+ * libdarknet is opened when a detector is made, not linked: Debian builds it with OpenCV,
+ * which drags in about 250 shared libraries. Linked, every qoslab command paid for loading
+ * them, and inside UML (libraries read through hostfs) that took ~10 s per process.
+ */
+#define DARKNET_LIB "/usr/lib/darknet/libdarknet.so"
+
+struct darknet_api {
+	void *handle;
+	network *(*load_network)(char *cfg, char *weights, int clear);
+	void (*set_batch_network)(network *net, int b);
+	void (*free_network)(network *net);
+	image (*make_image)(int w, int h, int c);
+	image (*resize_image)(image im, int w, int h);
+	image (*letterbox_image)(image im, int w, int h);
+	void (*free_image)(image m);
+	float *(*network_predict)(network *net, float *input);
+	darknet_detection *(*get_network_boxes)(network *net, int w, int h, float thresh,
+						float hier, int *map, int relative, int *num);
+	void (*do_nms_sort)(darknet_detection *dets, int total, int classes, float thresh);
+	void (*free_detections)(darknet_detection *dets, int n);
+};
+
+static int darknet_open(struct darknet_api *dn)
+{
+	static const char *const names[] = {
+		"load_network", "set_batch_network", "free_network", "make_image", "resize_image",
+		"letterbox_image", "free_image", "network_predict", "get_network_boxes",
+		"do_nms_sort", "free_detections",
+	};
+	void **slots[] = {
+		(void **)&dn->load_network, (void **)&dn->set_batch_network,
+		(void **)&dn->free_network, (void **)&dn->make_image, (void **)&dn->resize_image,
+		(void **)&dn->letterbox_image, (void **)&dn->free_image,
+		(void **)&dn->network_predict, (void **)&dn->get_network_boxes,
+		(void **)&dn->do_nms_sort, (void **)&dn->free_detections,
+	};
+
+	dn->handle = dlopen(DARKNET_LIB, RTLD_NOW | RTLD_LOCAL);
+	if (!dn->handle)
+		return -ENOENT;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!(*slots[i] = dlsym(dn->handle, names[i])))
+			return -ENOSYS;
+	return 0;
+}
+
 struct detector {
+	struct darknet_api dn;
 	network *net;
 	int classes;
 	char **names; /* n_names entries, owned */
@@ -197,14 +246,17 @@ int detector_new(const char *prefix, struct detector **ret)
 		r = detector_load_names(d, prefix);
 	if (r < 0)
 		goto out;
+	r = darknet_open(&d->dn);
+	if (r < 0)
+		goto out;
 	saved = stderr_mute();
-	d->net = load_network(cfg, weights, 0);
+	d->net = d->dn.load_network(cfg, weights, 0);
 	stderr_restore(saved);
 	if (!d->net || d->net->n < 1) {
 		r = -EINVAL;
 		goto out;
 	}
-	set_batch_network(d->net, 1);
+	d->dn.set_batch_network(d->net, 1);
 	last = &d->net->layers[d->net->n - 1];
 	if (last->type != YOLO && last->type != REGION && last->type != DETECTION) {
 		r = -EINVAL;
@@ -225,7 +277,9 @@ void detector_free(struct detector *d)
 	if (!d)
 		return;
 	if (d->net)
-		free_network(d->net);
+		d->dn.free_network(d->net);
+	if (d->dn.handle)
+		dlclose(d->dn.handle);
 	names_free(d->names, d->n_names);
 	free(d);
 }
@@ -246,9 +300,9 @@ const char *detector_class_name(const struct detector *d, int cls)
 }
 
 /* darknet wants planar float RGB in [0,1]. */
-static image image_from_rgb(const struct jpeg_image *im)
+static image image_from_rgb(struct detector *d, const struct jpeg_image *im)
 {
-	image out = make_image(im->width, im->height, 3);
+	image out = d->dn.make_image(im->width, im->height, 3);
 	size_t plane = (size_t)im->width * (size_t)im->height;
 
 	if (!out.data)
@@ -262,16 +316,16 @@ static image image_from_rgb(const struct jpeg_image *im)
 static int detector_infer(struct detector *d, const struct jpeg_image *im, float thresh,
 			  struct detect_result *res)
 {
-	image in = image_from_rgb(im), sized = { 0 };
+	image in = image_from_rgb(d, im), sized = { 0 };
 	darknet_detection *dets = NULL;
 	int nboxes = 0, r = 0, w, h;
 	size_t n = 0;
 
 	if (!in.data)
 		return -ENOMEM;
-	sized = d->letterbox ? letterbox_image(in, d->net->w, d->net->h)
-			     : resize_image(in, d->net->w, d->net->h);
-	network_predict(d->net, sized.data);
+	sized = d->letterbox ? d->dn.letterbox_image(in, d->net->w, d->net->h)
+			     : d->dn.resize_image(in, d->net->w, d->net->h);
+	d->dn.network_predict(d->net, sized.data);
 	/* get_network_boxes (darknet 2018, correct_yolo_boxes) always undoes a letterbox computed
 	 * from the size it is given. After a plain resize no letterbox was applied, so it gets
 	 * the network size, which makes that correction the identity. Passing the image size
@@ -280,8 +334,8 @@ static int detector_infer(struct detector *d, const struct jpeg_image *im, float
 	 * obtained; mapped correctly the same model gives 0.424 (letterbox: 0.421). */
 	w = d->letterbox ? im->width : d->net->w;
 	h = d->letterbox ? im->height : d->net->h;
-	dets = get_network_boxes(d->net, w, h, thresh, 0.5f, NULL, 1, &nboxes);
-	do_nms_sort(dets, nboxes, d->classes, DETECT_NMS);
+	dets = d->dn.get_network_boxes(d->net, w, h, thresh, 0.5f, NULL, 1, &nboxes);
+	d->dn.do_nms_sort(dets, nboxes, d->classes, DETECT_NMS);
 	for (int i = 0; i < nboxes; i++)
 		for (int c = 0; c < d->classes; c++)
 			n += dets[i].prob[c] > thresh;
@@ -306,9 +360,9 @@ static int detector_infer(struct detector *d, const struct jpeg_image *im, float
 			o->box[3] = dets[i].bbox.h;
 		}
 out:
-	free_detections(dets, nboxes);
-	free_image(sized);
-	free_image(in);
+	d->dn.free_detections(dets, nboxes);
+	d->dn.free_image(sized);
+	d->dn.free_image(in);
 	return r;
 }
 

@@ -81,6 +81,10 @@ struct probe_pkt {
 	uint32_t seq;
 	uint32_t magic;
 	int64_t t_send;
+	int64_t owd_fwd; /* set by our echo: network RTT = forward + return, without the time
+			  * the echoing process took to wake up (ping's replies come from the
+			  * kernel, so this is what ping measures) */
+	int64_t t_echo;
 };
 
 #define PROBE_MAGIC 0x716f736cu
@@ -145,16 +149,18 @@ int probe_udp(struct testbed *tb, int from, int to, uint16_t echo_port, uint32_t
 				continue;
 			if (res.owd_ns[p.seq] < 0)
 				res.owd_ns[p.seq] = d - p.t_send;
+			p.owd_fwd = d - p.t_send;
+			p.t_echo = now_ns();
 			sendto(rx, &p, sizeof(p), 0, (struct sockaddr *)&src, srclen);
 		}
 		while (recv_stamped(tx, &p, sizeof(p), NULL, NULL, &d, 0) == sizeof(p))
 			if (p.magic == PROBE_MAGIC && p.seq < count && res.rtt_ns[p.seq] < 0) {
-				res.rtt_ns[p.seq] = d - p.t_send;
+				res.rtt_ns[p.seq] = p.t_echo ? p.owd_fwd + (d - p.t_echo) : d - p.t_send;
 				echoed++;
 			}
 		next = start + (int64_t)sent * interval_us * 1000;
 		if (sent < count && t >= next) {
-			p = (struct probe_pkt){ sent, PROBE_MAGIC, t };
+			p = (struct probe_pkt){ sent, PROBE_MAGIC, t, 0, 0 };
 			/* a full queue drops like the network would: the probe counts as lost */
 			sendto(tx, &p, sizeof(p), 0, (struct sockaddr *)&dst, sizeof(dst));
 			if (++sent == count)
