@@ -12,7 +12,9 @@
 
 #include "commands.h"
 #include "emu/kernel.h"
+#include "emu/sampler.h"
 #include "emu/testbed.h"
+#include "netem/capture.h"
 #include "netem/probe.h"
 
 static double now_s(void)
@@ -61,6 +63,10 @@ static void testbed_usage(FILE *f)
 "      --hold S            keep the testbed up S seconds (0: until Ctrl-C)\n"
 "      --log-dir DIR       node logs DIR/NODE.log\n"
 "      --kernel K          auto|host|uml (default auto: host if it has netem, else UML)\n"
+"      --capture DIR       pcap of every node's link (DIR/NODE.pcap, taken at the switch)\n"
+"      --samples FILE      CSV of per-node CPU, memory and link counters every --interval\n"
+"      --interval MS       sampling interval (default 1000)\n"
+"      --stats             print each link's packet and byte counters before teardown\n"
 "      --timing            print setup and teardown times (seconds)\n"
 "      --print             print nodes, namespaces and addresses\n");
 }
@@ -79,6 +85,10 @@ int testbed_main(int argc, char **argv)
 		{ "log-dir", required_argument, NULL, 'l' },
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "timing", no_argument, NULL, 't' },
+		{ "capture", required_argument, NULL, 'c' },
+		{ "samples", required_argument, NULL, 'm' },
+		{ "interval", required_argument, NULL, 'I' },
+		{ "stats", no_argument, NULL, 'x' },
 		{ "print", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -86,7 +96,11 @@ int testbed_main(int argc, char **argv)
 	struct testbed_config cfg = { .workers = 2 };
 	enum kernel_mode mode = KERNEL_AUTO;
 	const char *impairs[64], *execs[64];
-	int nimpairs = 0, nexecs = 0, timing = 0, print = 0, c, r, status = 0;
+	int nimpairs = 0, nexecs = 0, timing = 0, print = 0, stats = 0, c, r, status = 0;
+	const char *capture_dir = NULL, *samples = NULL;
+	unsigned int interval_ms = 1000;
+	struct capture **caps = NULL;
+	struct sampler *sampler = NULL;
 	double hold = -1, t0, t1;
 	char err[512], *end;
 	struct testbed *tb = NULL;
@@ -137,6 +151,19 @@ int testbed_main(int argc, char **argv)
 			}
 			break;
 		case 't': timing = 1; break;
+		case 'c': capture_dir = optarg; break;
+		case 'm': samples = optarg; break;
+		case 'I': {
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || v < 10 || v > 3600000) {
+				fprintf(stderr, "qoslab testbed: --interval '%s' is not 10..3600000 ms\n", optarg);
+				return 2;
+			}
+			interval_ms = (unsigned int)v;
+			break;
+		}
+		case 'x': stats = 1; break;
 		case 'p': print = 1; break;
 		case 'h': testbed_usage(stdout); return 0;
 		default: testbed_usage(stderr); return 2;
@@ -180,6 +207,24 @@ int testbed_main(int argc, char **argv)
 			printf("%-12s %-16s %s-%s\n", testbed_node_name(tb, k), testbed_node_addr(tb, k),
 			       testbed_run_name(tb), testbed_node_name(tb, k));
 	status = 0;
+	if (capture_dir) {
+		caps = calloc((size_t)testbed_node_count(tb), sizeof(*caps));
+		for (int k = 0; caps && k < testbed_node_count(tb); k++) {
+			char path[1024];
+
+			snprintf(path, sizeof(path), "%s/%s.pcap", capture_dir, testbed_node_name(tb, k));
+			if (capture_new(tb, k, path, 0, &caps[k], err, sizeof(err)) < 0) {
+				fprintf(stderr, "qoslab testbed: %s\n", err);
+				status = 1;
+				goto out;
+			}
+		}
+	}
+	if (samples && (r = sampler_new(tb, samples, interval_ms, &sampler)) < 0) {
+		fprintf(stderr, "qoslab testbed: --samples %s: %s\n", samples, strerror(-r));
+		status = 1;
+		goto out;
+	}
 	for (int i = 0; i < nimpairs; i++) {
 		int k = testbed_node_index(tb, parsed[i].node);
 
@@ -232,6 +277,26 @@ int testbed_main(int argc, char **argv)
 			usleep(50000);
 	}
 out:
+	sampler_free(sampler);
+	for (int k = 0; caps && k < testbed_node_count(tb); k++) {
+		uint64_t pkts = 0, dropped = 0;
+
+		if (!caps[k])
+			continue;
+		capture_free(caps[k], &pkts, &dropped);
+		if (stats)
+			printf("capture %-10s %llu packets written, %llu dropped by the capture buffer\n",
+			       testbed_node_name(tb, k), (unsigned long long)pkts, (unsigned long long)dropped);
+	}
+	free(caps);
+	for (int k = 0; stats && k < testbed_node_count(tb); k++) {
+		struct link_stats ls;
+
+		if (testbed_link_stats(tb, k, &ls) == 0)
+			printf("link %-10s up %llu B %llu pkt, down %llu B %llu pkt\n", testbed_node_name(tb, k),
+			       (unsigned long long)ls.tx_bytes, (unsigned long long)ls.tx_packets,
+			       (unsigned long long)ls.rx_bytes, (unsigned long long)ls.rx_packets);
+	}
 	t0 = now_s();
 	testbed_free(tb);
 	if (timing)

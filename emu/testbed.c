@@ -21,7 +21,6 @@
 #include "netem/netem.h"
 
 #define BRIDGE_IFINDEX 2
-#define NODE_IFINDEX 2      /* eth0 inside every node: lo is 1 in a fresh namespace */
 #define PORT_IFINDEX0 10    /* switch-side port of node k: 10 + k */
 
 struct node {
@@ -123,18 +122,25 @@ static int write_owner(struct testbed *tb)
 	return r;
 }
 
-/* Inside the fresh namespace: no IPv6 (its DAD, MLD and router solicitations would add
- * packets netem counts), a route socket, lo up. */
-static int node_init_ns(struct node *nd)
+/* No IPv6 in a fresh namespace: its DAD, MLD and router solicitations would add packets
+ * that netem counts and captures show. */
+static int quiet_ipv6(int ns_fd)
 {
 	int saved, r;
 
-	r = netns_enter(nd->ns_fd, &saved);
+	r = netns_enter(ns_fd, &saved);
 	if (r < 0)
 		return r;
 	netns_sysctl("net/ipv6/conf/all/disable_ipv6", "1");
 	netns_sysctl("net/ipv6/conf/default/disable_ipv6", "1");
-	r = netns_leave(saved);
+	return netns_leave(saved);
+}
+
+/* Inside the fresh namespace: quiet IPv6, a route socket, lo up. */
+static int node_init_ns(struct node *nd)
+{
+	int r = quiet_ipv6(nd->ns_fd);
+
 	if (r < 0)
 		return r;
 	r = link_sock_new(nd->ns_fd, &nd->sk);
@@ -159,14 +165,14 @@ static int node_build(struct testbed *tb, int k, struct in_addr base, double cpu
 	if (r < 0)
 		return r;
 	r = link_veth_add(tb->switch_sk, nd->name, PORT_IFINDEX0 + k, BRIDGE_IFINDEX,
-			  "eth0", NODE_IFINDEX, nd->ns_fd);
+			  "eth0", TESTBED_NODE_IFINDEX, nd->ns_fd);
 	if (r < 0)
 		return r;
-	r = link_set_up(nd->sk, NODE_IFINDEX, 1);
+	r = link_set_up(nd->sk, TESTBED_NODE_IFINDEX, 1);
 	if (r < 0)
 		return r;
 	snprintf(cidr, sizeof(cidr), "%s/16", nd->addr);
-	r = link_addr_add(nd->sk, NODE_IFINDEX, cidr);
+	r = link_addr_add(nd->sk, TESTBED_NODE_IFINDEX, cidr);
 	if (r < 0)
 		return r;
 	r = cgroup_new(tb->run, nd->name, &nd->cg);
@@ -221,6 +227,7 @@ int testbed_new(const struct testbed_config *cfg, struct testbed **ret, char *er
 	step = "switch namespace";
 	ns_name(tb, "switch", name, sizeof(name));
 	if ((r = netns_create(name, &tb->switch_fd)) < 0 ||
+	    (r = quiet_ipv6(tb->switch_fd)) < 0 ||
 	    (r = link_sock_new(tb->switch_fd, &tb->switch_sk)) < 0 ||
 	    (r = link_set_up(tb->switch_sk, 1, 1)) < 0)
 		goto fail;
@@ -303,7 +310,7 @@ int testbed_impair_transient(struct testbed *tb, int k, enum link_dir dir, const
 {
 	struct node *nd = &tb->nodes[k];
 	struct nl_sock *sk = dir == DIR_UP ? nd->sk : tb->switch_sk;
-	int ifindex = dir == DIR_UP ? NODE_IFINDEX : PORT_IFINDEX0 + k;
+	int ifindex = dir == DIR_UP ? TESTBED_NODE_IFINDEX : PORT_IFINDEX0 + k;
 	const struct impair *old = &nd->impair[dir];
 	int r;
 
@@ -328,7 +335,7 @@ int testbed_link_set(struct testbed *tb, int k, int up)
 
 int testbed_link_stats(struct testbed *tb, int k, struct link_stats *ret)
 {
-	return link_get_stats(tb->nodes[k].sk, NODE_IFINDEX, ret);
+	return link_get_stats(tb->nodes[k].sk, TESTBED_NODE_IFINDEX, ret);
 }
 
 static char **argv_dup(char *const argv[])

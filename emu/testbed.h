@@ -12,6 +12,7 @@
 #define TESTBED_PREFIX "qoslab-"
 #define TESTBED_STATE_DIR "/run/qoslab"
 #define TESTBED_MAX_WORKERS 4096
+#define TESTBED_NODE_IFINDEX 2 /* eth0 inside every node: lo is 1 in a fresh namespace */
 #define TESTBED_SWITCH (-2) /* node index of the switch, for testbed_spawn only */
 
 enum link_dir { DIR_UP = 0, DIR_DOWN = 1 }; /* up: node -> switch; down: switch -> node */

@@ -11,6 +11,8 @@
 
 #include "emu/kernel.h"
 #include "emu/testbed.h"
+#include "emu/sampler.h"
+#include "netem/capture.h"
 #include "netem/failure.h"
 #include "netem/probe.h"
 #include "t.h"
@@ -208,7 +210,61 @@ static void cpu_limit_half_a_cpu(struct t *t)
 	testbed_free(tb);
 }
 
+static int count_lines(const char *cmd)
+{
+	char line[512];
+	FILE *p = popen(cmd, "r");
+	int n = 0;
+
+	if (!p)
+		return -1;
+	while (fgets(line, sizeof(line), p))
+		n++;
+	pclose(p);
+	return n;
+}
+
+static void capture_reads_in_tshark(struct t *t)
+{
+	char dir[] = "/tmp/qoslab-test-XXXXXX", pcap[128], csv[128], cmd[512], err[256];
+	struct testbed *tb = bed(t, 1);
+	struct capture *cap = NULL;
+	struct sampler *smp = NULL;
+	uint64_t pkts = 0;
+
+	T_ASSERT(t, tb && mkdtemp(dir));
+	snprintf(pcap, sizeof(pcap), "%s/server.pcap", dir);
+	snprintf(csv, sizeof(csv), "%s/samples.csv", dir);
+	T_ASSERTF(t, capture_new(tb, 1, pcap, 0, &cap, err, sizeof(err)) == 0, "%s", err);
+	T_ASSERT(t, sampler_new(tb, csv, 100, &smp) == 0);
+	T_ASSERT(t, answered(tb, 1, 0, 10) == 10);
+	capture_free(cap, &pkts, NULL);
+	sampler_free(smp);
+	/* 10 probes to the server and 10 answers, as tshark (the outside referee) reads them */
+	snprintf(cmd, sizeof(cmd), "tshark -r %s -Y 'udp.port == 47001' 2>/dev/null", pcap);
+	int n = count_lines(cmd);
+	if (n < 0 || system("command -v tshark >/dev/null") != 0)
+		T_SKIP(t, "tshark is not installed (Debian package tshark)");
+	if (n != 20) {
+		snprintf(cmd, sizeof(cmd), "tshark -r %s 2>/dev/null | head -30 >&2", pcap);
+		if (system(cmd) != 0)
+			T_FAIL(t, "tshark");
+	}
+	T_EQ_INT(t, n, 20);
+	/* header + one row per node per sample, at least two samples */
+	snprintf(cmd, sizeof(cmd), "grep -c ',server,' %s", csv);
+	FILE *p = popen(cmd, "r");
+	int rows = 0;
+	T_ASSERT(t, p && fscanf(p, "%d", &rows) == 1);
+	pclose(p);
+	T_ASSERTF(t, rows >= 2, "%d sample rows for the server", rows);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	T_ASSERT(t, system(cmd) == 0);
+	testbed_free(tb);
+}
+
 static const struct t_case cases[] = {
+	T_CASE(capture_reads_in_tshark),
 	T_CASE(bad_input_creates_nothing),
 	T_CASE(all_nodes_reach_each_other),
 	T_CASE(failure_kill),

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: MIT
+/* Resource sampling thread: cgroup CPU and RSS, link counters from each node's view. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "emu/link.h"
+#include "emu/sampler.h"
+#include "emu/testbed.h"
+
+struct sampler {
+	struct testbed *tb;
+	FILE *out;
+	unsigned int interval_ms;
+	struct nl_sock **socks; /* one per node, in its namespace */
+	int n;
+	pthread_t thread;
+	atomic_int stop;
+	struct timespec start;
+};
+
+static double elapsed_s(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) + (now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+static void sample_once(struct sampler *s)
+{
+	double t = elapsed_s(&s->start);
+
+	for (int k = 0; k < s->n; k++) {
+		struct link_stats ls = { 0 };
+		uint64_t cpu_ns = 0, rss = 0;
+
+		testbed_node_usage(s->tb, k, &cpu_ns, &rss);
+		link_get_stats(s->socks[k], TESTBED_NODE_IFINDEX, &ls);
+		fprintf(s->out, "%.3f,%s,%.6f,%llu,%llu,%llu,%llu,%llu\n", t,
+			testbed_node_name(s->tb, k), cpu_ns / 1e9, (unsigned long long)rss,
+			(unsigned long long)ls.tx_bytes, (unsigned long long)ls.tx_packets,
+			(unsigned long long)ls.rx_bytes, (unsigned long long)ls.rx_packets);
+	}
+	fflush(s->out);
+}
+
+static void *sampler_loop(void *arg)
+{
+	struct sampler *s = arg;
+
+	while (!atomic_load(&s->stop)) {
+		sample_once(s);
+		/* sleep in slices so that a stop is not delayed by a long interval */
+		for (unsigned int slept = 0; slept < s->interval_ms && !atomic_load(&s->stop); slept += 50) {
+			struct timespec tick = { 0, 50 * 1000000 };
+
+			nanosleep(&tick, NULL);
+		}
+	}
+	return NULL;
+}
+
+static void socks_free(struct sampler *s)
+{
+	for (int k = 0; s->socks && k < s->n; k++)
+		link_sock_free(s->socks[k]);
+	free(s->socks);
+}
+
+int sampler_new(struct testbed *tb, const char *path, unsigned int interval_ms, struct sampler **ret)
+{
+	struct sampler *s = calloc(1, sizeof(*s));
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	s->tb = tb;
+	s->n = testbed_node_count(tb);
+	s->interval_ms = interval_ms ? interval_ms : 1000;
+	s->socks = calloc((size_t)s->n, sizeof(*s->socks));
+	if (!s->socks) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	for (int k = 0; k < s->n; k++)
+		if ((r = link_sock_new(testbed_node_ns(tb, k), &s->socks[k])) < 0)
+			goto fail;
+	s->out = fopen(path, "we");
+	if (!s->out) {
+		r = -errno;
+		goto fail;
+	}
+	fprintf(s->out, "t_s,node,cpu_s,rss_bytes,up_bytes,up_packets,down_bytes,down_packets\n");
+	clock_gettime(CLOCK_MONOTONIC, &s->start);
+	r = -pthread_create(&s->thread, NULL, sampler_loop, s);
+	if (r < 0)
+		goto fail;
+	*ret = s;
+	return 0;
+fail:
+	if (s->out)
+		fclose(s->out);
+	socks_free(s);
+	free(s);
+	return r;
+}
+
+void sampler_free(struct sampler *s)
+{
+	if (!s)
+		return;
+	atomic_store(&s->stop, 1);
+	pthread_join(s->thread, NULL);
+	sample_once(s);
+	fclose(s->out);
+	socks_free(s);
+	free(s);
+}
