@@ -394,7 +394,7 @@ int detector_run_jpeg(struct detector *d, const void *jpeg, size_t len,
 	double t0 = now_ms(), t1, t2;
 	int r;
 
-	if (!d || !ret || preprocess_check(pp) < 0)
+	if (!d || !ret || preprocess_check(pp) < 0 || !(thresh >= 0 && thresh < 1))
 		return -EINVAL;
 	r = jpeg_decode(jpeg, len, pp ? pp->max_pixels : 0, &img);
 	if (r < 0)
