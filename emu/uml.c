@@ -66,9 +66,23 @@ static int uml_modules_dir(char *buf, size_t len)
 	return r;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define BUILT_WITH_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BUILT_WITH_ASAN 1
+#endif
+#endif
+
 int uml_available(char *why, size_t len)
 {
 	char dir[PATH_MAX];
+
+#ifdef BUILT_WITH_ASAN
+	/* ASan reserves ~16 TB of shadow memory at start; UML's address space has no room */
+	snprintf(why, len, "an AddressSanitizer build cannot run inside UML");
+	return -ENOTSUP;
+#endif
 
 	if (access(UML_KERNEL, X_OK) < 0) {
 		snprintf(why, len, "%s not found (Debian package user-mode-linux)", UML_KERNEL);
