@@ -895,18 +895,19 @@ out:
 	return r;
 }
 
-int scenario_load(const char *path, struct scenario **ret, char *err, size_t errlen)
+int scenario_load_text(const char *name, const char *text, struct scenario **ret, char *err,
+		       size_t errlen)
 {
 	struct scenario *sc = NULL, *pt = NULL;
-	char *text = NULL;
 	int r;
 
-	r = read_file(path, &text, err, errlen);
+	if (strlen(text) > SCENARIO_FILE_MAX) {
+		snprintf(err, errlen, "%s: larger than 1 MiB: not a scenario", name);
+		return -EFBIG;
+	}
+	r = parse(name, text, NULL, 0, &sc, err, errlen);
 	if (r < 0)
-		goto out;
-	r = parse(path, text, NULL, 0, &sc, err, errlen);
-	if (r < 0)
-		goto out;
+		return r;
 	/* Every point is built now so that no trial fails later on what the file says. */
 	for (size_t p = 0; p < sc->n_points && sc->n_factors; p++) {
 		r = parse_point(sc, p, &pt, err, errlen);
@@ -914,13 +915,22 @@ int scenario_load(const char *path, struct scenario **ret, char *err, size_t err
 		pt = NULL;
 		if (r < 0) {
 			point_context(sc, p, err, errlen);
-			goto out;
+			scenario_free(sc);
+			return r;
 		}
 	}
 	*ret = sc;
-	sc = NULL;
-out:
-	scenario_free(sc);
+	return 0;
+}
+
+int scenario_load(const char *path, struct scenario **ret, char *err, size_t errlen)
+{
+	char *text = NULL;
+	int r;
+
+	r = read_file(path, &text, err, errlen);
+	if (r == 0)
+		r = scenario_load_text(path, text, ret, err, errlen);
 	free(text);
 	return r;
 }

@@ -11,7 +11,7 @@
 
 #define SCENARIO_NODE_MAX 32          /* "worker-4096" and room to spare */
 #define SCENARIO_FILE_MAX (1 << 20)   /* bytes of YAML */
-#define SCENARIO_POINTS_MAX 100000    /* sweep points (every one is validated at load) */
+#define SCENARIO_POINTS_MAX 10000     /* sweep points (every one is validated at load) */
 #define SCENARIO_ERR_MAX 512          /* a buffer that holds any error line */
 #define SCENARIO_ALL_WORKERS "workers"
 
@@ -138,6 +138,10 @@ struct scenario_trial; /* scenarios/sweep.h */
  * "FILE:LINE: KEY: message" (KEY a path such as links[0].loss).
  */
 int scenario_load(const char *path, struct scenario **ret, char *err, size_t errlen);
+/* As scenario_load, from text already in memory: name stands for the file in messages
+ * and its directory is where relative paths start. */
+int scenario_load_text(const char *name, const char *text, struct scenario **ret, char *err,
+		       size_t errlen);
 void scenario_free(struct scenario *sc);
 
 /* The scenario of one trial: the trial's factor values applied, validated again.
