@@ -19,4 +19,6 @@ int detect_main(int argc, char **argv);
 
 int report_main(int argc, char **argv);
 
+int scenario_main(int argc, char **argv);
+
 #endif

@@ -24,6 +24,7 @@ static const struct command {
 	{ "detect", detect_main, "run the detector offline on images, write JSON-lines records" },
 	{ "echo",    echo_main,    "UDP echo service (for probes and failure tests)" },
 	{ "report", report_main, "redraw plots and report.html of a run from DIR/results.json" },
+	{ "scenario", scenario_main, "check a scenario file: validate it, count and list its trials" },
 	{ "testbed", testbed_main, "build a testbed, impair links, run commands in nodes" },
 	{ "uml",     uml_main,     "run a command inside a User-Mode Linux kernel" },
 	{ 0 }

@@ -1,0 +1,992 @@
+// SPDX-License-Identifier: MIT
+/* Scenario files: libyaml's document walked against the schema, cross-field validation,
+ * the sweep's factors; resolve re-reads the same text with a trial's values applied. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <yaml.h>
+
+#include "scenarios/scenario.h"
+#include "scenarios/schema.h"
+#include "scenarios/sweep.h"
+
+#define PATH_BUF 256
+
+/* A value that replaces what the file says: a sweep factor's value for one point. */
+struct override {
+	const char *label;      /* "sweep[0].key", for errors about the path */
+	const char *key;        /* "links[0].loss" */
+	const char *value;
+	int key_line, value_line;
+};
+
+struct walk {
+	struct schema_ctx *c;
+	yaml_document_t *doc;
+};
+
+static yaml_node_t *node_get(const struct walk *w, int i)
+{
+	return yaml_document_get_node(w->doc, i);
+}
+
+static int node_line(const yaml_node_t *n)
+{
+	return (int)n->start_mark.line + 1;
+}
+
+static const char *node_text(const yaml_node_t *n)
+{
+	return (const char *)n->data.scalar.value;
+}
+
+static const char *node_type_name(const yaml_node_t *n)
+{
+	switch (n->type) {
+	case YAML_MAPPING_NODE: return "a mapping";
+	case YAML_SEQUENCE_NODE: return "a list";
+	default: return "a single value";
+	}
+}
+
+/* "key:" with nothing after it, "~" or "null" (YAML's null), unquoted. */
+static int node_is_null(const yaml_node_t *n)
+{
+	const char *s;
+
+	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return 0;
+	s = node_text(n);
+	return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
+	       !strcmp(s, "NULL");
+}
+
+static int path_join(struct schema_ctx *c, char *buf, const char *prefix, const char *key,
+		     int line)
+{
+	int n = snprintf(buf, PATH_BUF, "%s%s%s", prefix, *prefix ? "." : "", key);
+
+	if (n < 0 || n >= PATH_BUF)
+		return schema_fail(c, line, prefix, "key '%.40s...' is too long", key);
+	return 0;
+}
+
+/* A mapping's key: a plain word, not repeated. */
+static int map_key(struct walk *w, const yaml_node_t *map, const yaml_node_pair_t *pair,
+		   const char *prefix, char *path)
+{
+	const yaml_node_t *k = node_get(w, pair->key);
+	const char *where = *prefix ? prefix : "scenario";
+
+	if (!k || k->type != YAML_SCALAR_NODE)
+		return schema_fail(w->c, k ? node_line(k) : 0, where, "keys are words, not %s",
+				   k ? node_type_name(k) : "nothing");
+	if (strlen(node_text(k)) != k->data.scalar.length)
+		return schema_fail(w->c, node_line(k), where, "a key holds a NUL byte");
+	for (const yaml_node_pair_t *q = map->data.mapping.pairs.start; q < pair; q++) {
+		const yaml_node_t *kq = node_get(w, q->key);
+
+		if (kq && kq->type == YAML_SCALAR_NODE && !strcmp(node_text(kq), node_text(k))) {
+			path_join(w->c, path, prefix, node_text(k), node_line(k));
+			return schema_fail(w->c, node_line(k), path, "duplicate key (first on line %d)",
+					   node_line(kq));
+		}
+	}
+	return path_join(w->c, path, prefix, node_text(k), node_line(k));
+}
+
+/* A scalar value: present, and text without NUL. */
+static int scalar_value(struct walk *w, const yaml_node_t *v, const char *path, const char *what)
+{
+	if (v->type != YAML_SCALAR_NODE)
+		return schema_fail(w->c, node_line(v), path, "expected %s, got %s", what,
+				   node_type_name(v));
+	if (node_is_null(v))
+		return schema_fail(w->c, node_line(v), path, "no value (expected %s)", what);
+	if (strlen(node_text(v)) != v->data.scalar.length)
+		return schema_fail(w->c, node_line(v), path, "the value holds a NUL byte");
+	return 0;
+}
+
+static int walk_map(struct walk *w, const struct schema_section *s, void *base,
+		    const yaml_node_t *map, const char *prefix);
+
+static int walk_list(struct walk *w, const struct schema_field *f, const yaml_node_t *v,
+		     const char *path)
+{
+	const yaml_node_item_t *start = v->data.sequence.items.start;
+	size_t n = (size_t)(v->data.sequence.items.top - start);
+	char item_path[PATH_BUF];
+	int r;
+
+	r = schema_list_new(w->c, f, n);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		const yaml_node_t *item = node_get(w, start[i]);
+
+		snprintf(item_path, sizeof(item_path), "%s[%zu]", path, i);
+		if (item->type != YAML_MAPPING_NODE)
+			return schema_fail(w->c, node_line(item), item_path, "expected a mapping "
+					   "(key: value lines), got %s", node_type_name(item));
+		r = schema_note(w->c, item_path, node_line(item));
+		if (r == 0)
+			r = walk_map(w, schema_sub(f), schema_list_item(w->c->sc, f, i), item, item_path);
+	}
+	return r;
+}
+
+static int sweep_values(struct walk *w, struct scenario_factor *f, const yaml_node_t *v,
+			const char *path)
+{
+	const yaml_node_item_t *start;
+	size_t n;
+	int r;
+
+	if (node_is_null(v))
+		return schema_fail(w->c, node_line(v), path, "empty: a factor needs at least one value");
+	if (v->type != YAML_SEQUENCE_NODE)
+		return schema_fail(w->c, node_line(v), path, "expected a list of values, e.g. "
+				   "[0, 0.05, 0.1], got %s", node_type_name(v));
+	start = v->data.sequence.items.start;
+	n = (size_t)(v->data.sequence.items.top - start);
+	if (!n)
+		return schema_fail(w->c, node_line(v), path, "empty: a factor needs at least one value");
+	f->values = calloc(n, sizeof(*f->values));
+	f->value_lines = calloc(n, sizeof(*f->value_lines));
+	if (!f->values || !f->value_lines)
+		return schema_oom(w->c);
+	for (size_t i = 0; i < n; i++) {
+		const yaml_node_t *item = node_get(w, start[i]);
+
+		r = scalar_value(w, item, path, "a value");
+		if (r < 0)
+			return r;
+		f->values[i] = strdup(node_text(item));
+		if (!f->values[i])
+			return schema_oom(w->c);
+		f->value_lines[i] = node_line(item);
+		f->n_values = i + 1;
+	}
+	return 0;
+}
+
+/* sweep[i]: {key: PATH, name: NAME, values: [...]} */
+static int sweep_factor(struct walk *w, struct scenario_factor *f, const yaml_node_t *item,
+			const char *prefix)
+{
+	char path[PATH_BUF];
+	int r;
+
+	for (const yaml_node_pair_t *p = item->data.mapping.pairs.start;
+	     p < item->data.mapping.pairs.top; p++) {
+		const yaml_node_t *v = node_get(w, p->value);
+		const char *key;
+
+		r = map_key(w, item, p, prefix, path);
+		if (r < 0)
+			return r;
+		key = node_text(node_get(w, p->key));
+		if (!strcmp(key, "values")) {
+			r = sweep_values(w, f, v, path);
+		} else if (!strcmp(key, "key") || !strcmp(key, "name")) {
+			char **dst = key[0] == 'k' ? &f->key : &f->name;
+
+			r = scalar_value(w, v, path, key[0] == 'k' ? "a key path such as "
+					 "topology.workers" : "a factor name");
+			if (r == 0 && !(*dst = strdup(node_text(v))))
+				r = schema_oom(w->c);
+			if (key[0] == 'k')
+				f->line = node_line(v);
+		} else {
+			r = schema_fail(w->c, node_line(node_get(w, p->key)), path,
+					"unknown key in sweep (known: key, name, values)");
+		}
+		if (r < 0)
+			return r;
+		r = schema_note(w->c, path, node_line(v));
+		if (r < 0)
+			return r;
+	}
+	if (!f->key)
+		return schema_fail(w->c, node_line(item), prefix, "no key: name the swept value, e.g. "
+				   "key: topology.workers");
+	if (!f->n_values)
+		return schema_fail(w->c, node_line(item), prefix, "no values: e.g. values: [1, 2, 3]");
+	return 0;
+}
+
+static int walk_sweep(struct walk *w, const yaml_node_t *v, const char *path)
+{
+	struct scenario *sc = w->c->sc;
+	const yaml_node_item_t *start;
+	char item_path[PATH_BUF];
+	size_t n;
+	int r;
+
+	if (node_is_null(v))
+		return 0;
+	if (v->type != YAML_SEQUENCE_NODE)
+		return schema_fail(w->c, node_line(v), path, "expected a list of factors "
+				   "(- key: ..., values: [...]), got %s", node_type_name(v));
+	start = v->data.sequence.items.start;
+	n = (size_t)(v->data.sequence.items.top - start);
+	sc->factors = calloc(n ? n : 1, sizeof(*sc->factors));
+	if (!sc->factors)
+		return schema_oom(w->c);
+	for (size_t i = 0; i < n; i++) {
+		const yaml_node_t *item = node_get(w, start[i]);
+
+		sc->n_factors = i + 1;
+		snprintf(item_path, sizeof(item_path), "%s[%zu]", path, i);
+		if (item->type != YAML_MAPPING_NODE)
+			return schema_fail(w->c, node_line(item), item_path, "expected a factor "
+					   "(key: ..., values: [...]), got %s", node_type_name(item));
+		r = sweep_factor(w, &sc->factors[i], item, item_path);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int walk_value(struct walk *w, const struct schema_field *f, void *base,
+		      const yaml_node_t *v, const char *path)
+{
+	const struct schema_section *sub = schema_sub(f);
+	char sub_path[PATH_BUF];
+	int r;
+
+	switch (schema_kind(f)) {
+	case SCHEMA_MAP:
+		if (node_is_null(v))
+			return 0;
+		if (v->type == YAML_SCALAR_NODE && schema_shorthand(sub)) {
+			/* transport: udp  is  transport: {protocol: udp} */
+			path_join(w->c, sub_path, path, schema_shorthand(sub), node_line(v));
+			return schema_set(w->c, schema_find(sub, schema_shorthand(sub)), base, sub_path,
+					  node_text(v), node_line(v));
+		}
+		if (v->type != YAML_MAPPING_NODE)
+			return schema_fail(w->c, node_line(v), path, "expected %s, got %s",
+					   schema_what(f), node_type_name(v));
+		r = schema_note(w->c, path, node_line(v));
+		return r < 0 ? r : walk_map(w, sub, base, v, path);
+	case SCHEMA_LIST:
+		if (node_is_null(v))
+			return schema_list_new(w->c, f, 0);
+		if (v->type != YAML_SEQUENCE_NODE)
+			return schema_fail(w->c, node_line(v), path, "expected %s, got %s",
+					   schema_what(f), node_type_name(v));
+		return walk_list(w, f, v, path);
+	case SCHEMA_SWEEP:
+		r = schema_note(w->c, path, node_line(v));
+		return r < 0 ? r : walk_sweep(w, v, path);
+	case SCHEMA_SCALAR:
+		break;
+	}
+	r = scalar_value(w, v, path, schema_what(f));
+	return r < 0 ? r : schema_set(w->c, f, base, path, node_text(v), node_line(v));
+}
+
+static int walk_map(struct walk *w, const struct schema_section *s, void *base,
+		    const yaml_node_t *map, const char *prefix)
+{
+	char path[PATH_BUF], known[256];
+	int r;
+
+	for (const yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	     p < map->data.mapping.pairs.top; p++) {
+		const yaml_node_t *k, *v = node_get(w, p->value);
+		const struct schema_field *f;
+
+		r = map_key(w, map, p, prefix, path);
+		if (r < 0)
+			return r;
+		k = node_get(w, p->key);
+		f = schema_find(s, node_text(k));
+		if (f) {
+			r = walk_value(w, f, base, v, path);
+		} else if (schema_takes_impair(s)) {
+			r = scalar_value(w, v, path, "an impairment value");
+			if (r == 0)
+				r = schema_set_impair(w->c, s, base, node_text(k), path, node_text(v),
+						      node_line(v));
+		} else {
+			schema_known(s, known, sizeof(known));
+			r = schema_fail(w->c, node_line(k), path, "unknown key in %s (known: %s)",
+					schema_section_name(s), known);
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Node index -> name, for messages. */
+static void node_name(int n, char *buf, size_t len)
+{
+	if (n == 0)
+		snprintf(buf, len, "client");
+	else if (n == 1)
+		snprintf(buf, len, "server");
+	else
+		snprintf(buf, len, "worker-%d", n - 1);
+}
+
+/* path "links[3].node" (printf-style) as a line number, for messages. */
+static int line_of(const struct schema_ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int line_of(const struct schema_ctx *c, const char *fmt, ...)
+{
+	char path[PATH_BUF];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	return schema_line_of(c, path);
+}
+
+static int node_check(struct schema_ctx *c, const char *node, const char *path, int line,
+		      int *ret_first, int *ret_last)
+{
+	int r = scenario_node_range(c->sc, node, ret_first, ret_last);
+
+	if (r == -ENOENT)
+		return schema_fail(c, line, path, "%s does not exist: topology.workers is %d", node,
+				   c->sc->topology.workers);
+	if (r < 0)
+		return schema_fail(c, line, path, "'%s' is not a node", node);
+	return 0;
+}
+
+static int validate_links(struct schema_ctx *c)
+{
+	struct scenario *sc = c->sc;
+	int n_nodes = 2 + sc->topology.workers, *owner, r = 0;
+	char path[PATH_BUF], msg[SCENARIO_ERR_MAX], name[SCENARIO_NODE_MAX];
+
+	owner = malloc(sizeof(*owner) * 2 * (size_t)n_nodes);
+	if (!owner)
+		return schema_oom(c);
+	for (int i = 0; i < 2 * n_nodes; i++)
+		owner[i] = -1;
+	for (size_t i = 0; i < sc->n_links && r == 0; i++) {
+		struct scenario_link *l = &sc->links[i];
+		int first, last;
+
+		l->line = line_of(c, "links[%zu]", i);
+		snprintf(path, sizeof(path), "links[%zu].node", i);
+		if (!schema_line_of(c, path)) {
+			r = schema_fail(c, l->line, path, "missing: whose link (client, server, "
+					"worker-K or workers)");
+			break;
+		}
+		r = node_check(c, l->node, path, schema_line_of(c, path), &first, &last);
+		if (r < 0)
+			break;
+		snprintf(path, sizeof(path), "links[%zu]", i);
+		if (impair_validate(&l->im, msg, sizeof(msg)) < 0) {
+			r = schema_fail(c, l->line, path, "%s", msg);
+			break;
+		}
+		for (int n = first; n <= last && r == 0; n++)
+			for (int d = 0; d < 2 && r == 0; d++) {
+				if (!(l->dirs & (1 << d)))
+					continue;
+				if (owner[2 * n + d] >= 0) {
+					node_name(n, name, sizeof(name));
+					r = schema_fail(c, l->line, path, "%s %s is already impaired "
+							"by links[%d] (one entry per node and direction)",
+							name, d ? "down" : "up", owner[2 * n + d]);
+				}
+				owner[2 * n + d] = (int)i;
+			}
+	}
+	free(owner);
+	return r;
+}
+
+/* One event's own rules, before the timeline's order is looked at. */
+static int validate_event(struct schema_ctx *c, size_t i)
+{
+	struct scenario_event *e = &c->sc->events[i];
+	static const char *const required[] = { "at", "action", "node" };
+	char path[PATH_BUF], msg[SCENARIO_ERR_MAX];
+	int first, last;
+
+	e->line = line_of(c, "timeline[%zu]", i);
+	snprintf(path, sizeof(path), "timeline[%zu]", i);
+	for (size_t k = 0; k < 3; k++)
+		if (!line_of(c, "timeline[%zu].%s", i, required[k]))
+			return schema_fail(c, e->line, path, "missing %s (every event has at, "
+					   "action and node)", required[k]);
+	if (node_check(c, e->node, path, line_of(c, "timeline[%zu].node", i), &first, &last) < 0)
+		return -EINVAL;
+	if (e->action == SCENARIO_IMPAIR) {
+		if (line_of(c, "timeline[%zu].failure", i))
+			return schema_fail(c, e->line, path, "failure belongs to fail and recover "
+					   "events, not impair");
+		if (impair_validate(&e->im, msg, sizeof(msg)) < 0)
+			return schema_fail(c, e->line, path, "%s", msg);
+		return 0;
+	}
+	if (e->n_impair_keys || line_of(c, "timeline[%zu].direction", i))
+		return schema_fail(c, e->line, path, "impairment keys and direction belong to impair "
+				   "events, not %s", scenario_action_name(e->action));
+	return 0;
+}
+
+struct event_key {
+	double at_s;
+	size_t index;
+};
+
+/* Time order; file order among equal times. */
+static int event_cmp(const void *a, const void *b)
+{
+	const struct event_key *x = a, *y = b;
+
+	if (x->at_s != y->at_s)
+		return x->at_s < y->at_s ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Fail and recover in time order: a node fails while up, recovers while failed. */
+static int replay_failures(struct schema_ctx *c, const struct event_key *order, int *kinds)
+{
+	struct scenario *sc = c->sc;
+	char path[PATH_BUF], name[SCENARIO_NODE_MAX];
+
+	for (size_t k = 0; k < sc->n_events; k++) {
+		size_t i = order[k].index;
+		struct scenario_event *e = &sc->events[i];
+		int first, last, given = line_of(c, "timeline[%zu].failure", i) != 0;
+
+		if (e->action == SCENARIO_IMPAIR)
+			continue;
+		scenario_node_range(sc, e->node, &first, &last);
+		snprintf(path, sizeof(path), "timeline[%zu]", i);
+		for (int n = first; n <= last; n++) {
+			node_name(n, name, sizeof(name));
+			if (e->action == SCENARIO_FAIL && kinds[n] >= 0)
+				return schema_fail(c, e->line, path, "%s is already failed at %g s "
+						   "(recover it first)", name, e->at_s);
+			if (e->action == SCENARIO_RECOVER && kinds[n] < 0)
+				return schema_fail(c, e->line, path, "%s is not failed at %g s (a "
+						   "recover follows a fail of the same node)", name, e->at_s);
+			if (e->action == SCENARIO_RECOVER && given && kinds[n] != (int)e->failure)
+				return schema_fail(c, e->line, path, "%s failed with %s, not %s", name,
+						   failure_name((enum failure_kind)kinds[n]),
+						   failure_name(e->failure));
+			if (e->action == SCENARIO_RECOVER && kinds[n] != kinds[first])
+				return schema_fail(c, e->line, path, "%s nodes failed in different "
+						   "ways; recover them one by one", e->node);
+		}
+		for (int n = first; n <= last; n++) {
+			if (e->action == SCENARIO_RECOVER)
+				e->failure = (enum failure_kind)kinds[n];
+			kinds[n] = e->action == SCENARIO_FAIL ? (int)e->failure : -1;
+		}
+	}
+	return 0;
+}
+
+static int validate_timeline(struct schema_ctx *c)
+{
+	struct scenario *sc = c->sc;
+	struct scenario_event *sorted = NULL;
+	struct event_key *order = NULL;
+	int *kinds = NULL, r = 0;
+
+	for (size_t i = 0; i < sc->n_events; i++) {
+		r = validate_event(c, i);
+		if (r < 0)
+			return r;
+	}
+	if (!sc->n_events)
+		return 0;
+	order = malloc(sc->n_events * sizeof(*order));
+	sorted = malloc(sc->n_events * sizeof(*sorted));
+	kinds = malloc((size_t)(2 + sc->topology.workers) * sizeof(*kinds));
+	if (!order || !sorted || !kinds) {
+		r = schema_oom(c);
+		goto out;
+	}
+	for (size_t i = 0; i < sc->n_events; i++)
+		order[i] = (struct event_key){ sc->events[i].at_s, i };
+	for (int n = 0; n < 2 + sc->topology.workers; n++)
+		kinds[n] = -1;
+	qsort(order, sc->n_events, sizeof(*order), event_cmp);
+	r = replay_failures(c, order, kinds);
+	if (r < 0)
+		goto out;
+	for (size_t k = 0; k < sc->n_events; k++)
+		sorted[k] = sc->events[order[k].index];
+	free(sc->events);
+	sc->events = sorted;
+	sorted = NULL;
+out:
+	free(order);
+	free(sorted);
+	free(kinds);
+	return r;
+}
+
+static int validate_failures(struct schema_ctx *c)
+{
+	const char *node = c->sc->random_failures.node;
+	int line = schema_line_of(c, "random_failures.node"), first, last;
+
+	if (!line)
+		line = schema_line_of(c, "random_failures");
+	if (!strcmp(node, "client") || !strcmp(node, "server"))
+		return schema_fail(c, line, "random_failures.node", "only workers fail at random "
+				   "(workers or worker-K); fail the %s in the timeline", node);
+	return node_check(c, node, "random_failures.node", line, &first, &last);
+}
+
+static int valid_factor_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > 64 || !strcmp(s, "rep"))
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
+			return 0;
+	return 1;
+}
+
+/* Levels, names and the point count of the sweep. */
+static int prepare_sweep(struct schema_ctx *c)
+{
+	struct scenario *sc = c->sc;
+	char label[PATH_BUF];
+	size_t points = 1;
+	int r;
+
+	sc->factor_names = calloc(sc->n_factors ? sc->n_factors : 1, sizeof(*sc->factor_names));
+	if (!sc->factor_names)
+		return schema_oom(c);
+	for (size_t i = 0; i < sc->n_factors; i++) {
+		struct scenario_factor *f = &sc->factors[i];
+		const char *name = NULL;
+
+		snprintf(label, sizeof(label), "sweep[%zu].key", i);
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(sc->factors[j].key, f->key))
+				return schema_fail(c, f->line, label, "%s is already swept by sweep[%zu]",
+						   f->key, j);
+		f->levels = calloc(f->n_values, sizeof(*f->levels));
+		if (!f->levels)
+			return schema_oom(c);
+		for (size_t v = 0; v < f->n_values; v++) {
+			r = schema_level(c, label, f->key, f->line, f->values[v], &f->levels[v], &name);
+			if (r < 0)
+				return r;
+			for (size_t u = 0; u < v; u++)
+				if (!strcmp(f->levels[u], f->levels[v]))
+					return schema_fail(c, f->value_lines[v], f->key, "value '%s' is "
+							   "given twice (as '%s' on line %d)", f->values[v],
+							   f->values[u], f->value_lines[u]);
+		}
+		snprintf(label, sizeof(label), "sweep[%zu].name", i);
+		if (!f->name && !(f->name = strdup(name)))
+			return schema_oom(c);
+		if (!valid_factor_name(f->name))
+			return schema_fail(c, schema_line_of(c, label) ? schema_line_of(c, label) : f->line,
+					   label, "'%s' is not a factor name ([A-Za-z0-9_-], at most "
+					   "64 bytes, not 'rep')", f->name);
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(sc->factors[j].name, f->name))
+				return schema_fail(c, f->line, label, "factor name '%s' is taken by "
+						   "sweep[%zu]; give this factor a name: NAME", f->name, j);
+		sc->factor_names[i] = f->name;
+		if (points > SCENARIO_POINTS_MAX / f->n_values)
+			return schema_fail(c, f->line, "sweep", "more than %d points", SCENARIO_POINTS_MAX);
+		points *= f->n_values;
+	}
+	sc->n_points = points;
+	return 0;
+}
+
+/* "A.B.0.0/16", as emu/testbed.c takes it. */
+static int subnet_ok(const char *subnet)
+{
+	char buf[32], *slash;
+	struct in_addr a;
+
+	snprintf(buf, sizeof(buf), "%s", subnet);
+	slash = strchr(buf, '/');
+	if (!slash || strcmp(slash, "/16"))
+		return 0;
+	*slash = '\0';
+	return inet_pton(AF_INET, buf, &a) == 1 && !(ntohl(a.s_addr) & 0xffff);
+}
+
+static int set_default(struct schema_ctx *c, const char *path)
+{
+	if (schema_line_of(c, path))
+		return 0;
+	return schema_set_path(c, path, path, 1, "default", 1);
+}
+
+static int validate(struct schema_ctx *c)
+{
+	struct scenario *sc = c->sc;
+	int r;
+
+	r = set_default(c, "model");
+	if (r == 0)
+		r = set_default(c, "workload.dataset");
+	if (r < 0)
+		return r;
+	if (!sc->description && !(sc->description = strdup("")))
+		return schema_oom(c);
+	if (sc->warmup_jobs >= sc->workload.count)
+		return schema_fail(c, schema_line_of(c, "warmup"), "warmup", "%d jobs left out of "
+				   "%d (workload.count) leaves nothing to measure", sc->warmup_jobs,
+				   sc->workload.count);
+	static const char *const cpus[] = { "client", "server", "worker" };
+	const double cpu[] = { sc->topology.cpu_client, sc->topology.cpu_server,
+			       sc->topology.cpu_worker };
+	for (int i = 0; i < 3; i++)
+		if (cpu[i] > 0 && cpu[i] < 0.01)
+			return schema_fail(c, line_of(c, "topology.cpu.%s", cpus[i]), "topology.cpu",
+					   "%s: %g CPUs: a limit is 0 (none) or at least 0.01",
+					   cpus[i], cpu[i]);
+	if (!subnet_ok(sc->topology.subnet))
+		return schema_fail(c, schema_line_of(c, "topology.subnet"), "topology.subnet",
+				   "'%s' is not an IPv4 /16 such as 10.77.0.0/16", sc->topology.subnet);
+	if (sc->workload.mode == SCENARIO_OPEN && sc->workload.rate_per_s <= 0)
+		return schema_fail(c, schema_line_of(c, "workload.mode"), "workload.rate",
+				   "mode open needs a rate (jobs/s)");
+	r = validate_links(c);
+	if (r == 0)
+		r = validate_timeline(c);
+	if (r == 0)
+		r = validate_failures(c);
+	return r;
+}
+
+/* "dir/name.yaml" -> "name". */
+static int default_name(struct scenario *sc)
+{
+	const char *base = strrchr(sc->path, '/');
+	const char *dot;
+
+	base = base ? base + 1 : sc->path;
+	dot = strrchr(base, '.');
+	sc->name = strndup(base, dot && dot != base ? (size_t)(dot - base) : strlen(base));
+	return sc->name ? 0 : -ENOMEM;
+}
+
+static int yaml_fail(struct schema_ctx *c, const yaml_parser_t *p)
+{
+	const char *problem = p->problem ? p->problem : "cannot parse";
+
+	if (p->error == YAML_MEMORY_ERROR)
+		return schema_oom(c);
+	if (p->context)
+		return schema_fail(c, (int)p->problem_mark.line + 1, "syntax", "%s %s (line %d)",
+				   problem, p->context, (int)p->context_mark.line + 1);
+	return schema_fail(c, (int)p->problem_mark.line + 1, "syntax", "%s", problem);
+}
+
+/* Walks the document, applies the overrides, validates. */
+static int read_document(struct schema_ctx *c, const struct override *ov, size_t n_ov)
+{
+	struct scenario *sc = c->sc;
+	yaml_document_t doc, extra;
+	yaml_parser_t parser;
+	yaml_node_t *root;
+	int r, have_doc = 0, have_extra = 0;
+
+	if (!yaml_parser_initialize(&parser))
+		return schema_oom(c);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)sc->text, strlen(sc->text));
+	if (!yaml_parser_load(&parser, &doc)) {
+		r = yaml_fail(c, &parser);
+		goto out;
+	}
+	have_doc = 1;
+	root = yaml_document_get_root_node(&doc);
+	if (!root) {
+		r = schema_fail(c, 1, "scenario", "the file is empty: expected sections such as "
+				"topology:, links:, workload:, sweep:");
+		goto out;
+	}
+	if (root->type != YAML_MAPPING_NODE) {
+		r = schema_fail(c, node_line(root), "scenario", "expected a mapping of sections "
+				"(topology:, workload:, ...), got %s", node_type_name(root));
+		goto out;
+	}
+	if (!yaml_parser_load(&parser, &extra)) {
+		r = yaml_fail(c, &parser);
+		goto out;
+	}
+	have_extra = 1;
+	if (yaml_document_get_root_node(&extra)) {
+		r = schema_fail(c, (int)extra.start_mark.line + 1, "scenario", "a second YAML "
+				"document ('---'): a scenario file holds one");
+		goto out;
+	}
+	r = walk_map(&(struct walk){ c, &doc }, schema_root(), sc, root, "");
+	for (size_t i = 0; i < n_ov && r == 0; i++)
+		r = schema_set_path(c, ov[i].label, ov[i].key, ov[i].key_line, ov[i].value,
+				    ov[i].value_line);
+	if (r == 0)
+		r = validate(c);
+	if (r == 0)
+		r = prepare_sweep(c);
+out:
+	if (have_extra)
+		yaml_document_delete(&extra);
+	if (have_doc)
+		yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	return r;
+}
+
+/* A scenario from text (the content of path) with the overrides applied. */
+static int parse(const char *path, const char *text, const struct override *ov, size_t n_ov,
+		 struct scenario **ret, char *err, size_t errlen)
+{
+	struct schema_ctx c = { .file = path, .err = err, .errlen = errlen };
+	struct scenario *sc;
+	char *dir = NULL;
+	const char *slash = strrchr(path, '/');
+	int r;
+
+	sc = calloc(1, sizeof(*sc));
+	if (!sc) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	c.sc = sc;
+	schema_defaults(sc);
+	sc->path = strdup(path);
+	sc->text = strdup(text);
+	dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+	if (!sc->path || !sc->text || !dir || default_name(sc) < 0) {
+		r = schema_oom(&c);
+		goto out;
+	}
+	c.dir = dir;
+	r = read_document(&c, ov, n_ov);
+	if (r < 0)
+		goto out;
+	for (const char *p = sc->name; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			r = schema_fail(&c, schema_line_of(&c, "name"), "name", "control characters "
+					"in the name");
+			goto out;
+		}
+	*ret = sc;
+	sc = NULL;
+out:
+	schema_ctx_clear(&c);
+	scenario_free(sc);
+	free(dir);
+	return r;
+}
+
+/* The overrides of sweep point p. */
+static void point_overrides(const struct scenario *sc, size_t point, struct override *ov,
+			    char (*labels)[32])
+{
+	for (size_t f = 0; f < sc->n_factors; f++) {
+		const struct scenario_factor *fa = &sc->factors[f];
+		size_t v = scenario_point_value(sc, point, f);
+
+		snprintf(labels[f], sizeof(labels[f]), "sweep[%zu].key", f);
+		ov[f] = (struct override){ labels[f], fa->key, fa->values[v], fa->line,
+					   fa->value_lines[v] };
+	}
+}
+
+static int parse_point(const struct scenario *sc, size_t point, struct scenario **ret,
+		       char *err, size_t errlen)
+{
+	struct override *ov = calloc(sc->n_factors ? sc->n_factors : 1, sizeof(*ov));
+	char (*labels)[32] = calloc(sc->n_factors ? sc->n_factors : 1, sizeof(*labels));
+	int r;
+
+	if (!ov || !labels) {
+		snprintf(err, errlen, "%s: out of memory", sc->path);
+		r = -ENOMEM;
+		goto out;
+	}
+	point_overrides(sc, point, ov, labels);
+	r = parse(sc->path, sc->text, ov, sc->n_factors, ret, err, errlen);
+out:
+	free(ov);
+	free(labels);
+	return r;
+}
+
+/* Appends " (sweep point P: k=v, ...)" to err. */
+static void point_context(const struct scenario *sc, size_t point, char *err, size_t errlen)
+{
+	size_t n = strlen(err);
+
+	n += (size_t)snprintf(err + n, n < errlen ? errlen - n : 0, " (sweep point %zu:", point);
+	for (size_t f = 0; f < sc->n_factors && n < errlen; f++)
+		n += (size_t)snprintf(err + n, errlen - n, "%s %s=%s", f ? "," : "", sc->factors[f].key,
+				      sc->factors[f].values[scenario_point_value(sc, point, f)]);
+	if (n < errlen)
+		snprintf(err + n, errlen - n, ")");
+}
+
+static int read_file(const char *path, char **ret, char *err, size_t errlen)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0;
+	int fd, r = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > SCENARIO_FILE_MAX) {
+		r = S_ISREG(st.st_mode) ? -EFBIG : -EINVAL;
+		snprintf(err, errlen, "%s: %s", path, S_ISREG(st.st_mode) ?
+			 "larger than 1 MiB: not a scenario" : "not a regular file");
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		r = -ENOMEM;
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (n <= 0) {
+			r = n < 0 ? -errno : -EIO;
+			snprintf(err, errlen, "%s: %s", path, strerror(-r));
+			goto out;
+		}
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	if (strlen(buf) != got) {
+		r = -EINVAL;
+		snprintf(err, errlen, "%s:1: scenario: the file holds a NUL byte: not YAML text", path);
+		goto out;
+	}
+	*ret = buf;
+	buf = NULL;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return r;
+}
+
+int scenario_load_text(const char *name, const char *text, struct scenario **ret, char *err,
+		       size_t errlen)
+{
+	struct scenario *sc = NULL, *pt = NULL;
+	int r;
+
+	if (strlen(text) > SCENARIO_FILE_MAX) {
+		snprintf(err, errlen, "%s: larger than 1 MiB: not a scenario", name);
+		return -EFBIG;
+	}
+	r = parse(name, text, NULL, 0, &sc, err, errlen);
+	if (r < 0)
+		return r;
+	/* Every point is built now so that no trial fails later on what the file says. */
+	for (size_t p = 0; p < sc->n_points && sc->n_factors; p++) {
+		r = parse_point(sc, p, &pt, err, errlen);
+		scenario_free(pt);
+		pt = NULL;
+		if (r < 0) {
+			point_context(sc, p, err, errlen);
+			scenario_free(sc);
+			return r;
+		}
+	}
+	*ret = sc;
+	return 0;
+}
+
+int scenario_load(const char *path, struct scenario **ret, char *err, size_t errlen)
+{
+	char *text = NULL;
+	int r;
+
+	r = read_file(path, &text, err, errlen);
+	if (r == 0)
+		r = scenario_load_text(path, text, ret, err, errlen);
+	free(text);
+	return r;
+}
+
+int scenario_resolve(const struct scenario *sc, const struct scenario_trial *trial,
+		     struct scenario **ret_resolved, char *err, size_t errlen)
+{
+	struct scenario *res = NULL;
+	int r;
+
+	if (!trial || trial->point >= sc->n_points || trial->rep < 0 || trial->rep >= sc->repeats) {
+		snprintf(err, errlen, "%s: no such trial", sc->path);
+		return -EINVAL;
+	}
+	r = parse_point(sc, trial->point, &res, err, errlen);
+	if (r < 0) {
+		point_context(sc, trial->point, err, errlen);
+		return r;
+	}
+	res->is_trial = 1;
+	res->point = trial->point;
+	res->rep = trial->rep;
+	res->trial_seed = scenario_trial_seed(sc->seed, trial->point, trial->rep);
+	*ret_resolved = res;
+	return 0;
+}
+
+void scenario_free(struct scenario *sc)
+{
+	if (!sc)
+		return;
+	for (size_t i = 0; i < sc->n_factors; i++) {
+		struct scenario_factor *f = &sc->factors[i];
+
+		for (size_t v = 0; v < f->n_values; v++) {
+			free(f->values[v]);
+			if (f->levels)
+				free(f->levels[v]);
+		}
+		free(f->values);
+		free(f->levels);
+		free(f->value_lines);
+		free(f->key);
+		free(f->name);
+	}
+	free(sc->factors);
+	free(sc->factor_names);
+	free(sc->links);
+	free(sc->events);
+	free(sc->model);
+	free(sc->model_prefix);
+	free(sc->workload.dataset);
+	free(sc->workload.dataset_dir);
+	free(sc->name);
+	free(sc->description);
+	free(sc->text);
+	free(sc->path);
+	free(sc);
+}

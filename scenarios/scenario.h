@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+/* A scenario: one experiment described in a YAML file, loaded and validated before it runs. */
+#ifndef QOSLAB_SCENARIO_H
+#define QOSLAB_SCENARIO_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "models/jpeg.h"   /* struct preprocess */
+#include "netem/failure.h" /* enum failure_kind */
+#include "netem/impair.h"  /* struct impair */
+
+#define SCENARIO_NODE_MAX 32          /* "worker-4096" and room to spare */
+#define SCENARIO_FILE_MAX (1 << 20)   /* bytes of YAML */
+#define SCENARIO_POINTS_MAX 10000     /* sweep points (every one is validated at load) */
+#define SCENARIO_ERR_MAX 512          /* a buffer that holds any error line */
+#define SCENARIO_ALL_WORKERS "workers"
+
+enum scenario_transport { SCENARIO_TCP = 0, SCENARIO_UDP };
+enum scenario_mode { SCENARIO_CLOSED = 0, SCENARIO_OPEN };
+enum scenario_action { SCENARIO_IMPAIR = 0, SCENARIO_FAIL, SCENARIO_RECOVER };
+
+/* Link directions as bits: up is node -> switch, down is switch -> node (emu/testbed.h). */
+#define SCENARIO_UP 1
+#define SCENARIO_DOWN 2
+
+/*
+ * Node names everywhere: "client", "server", "worker-K" (1 <= K <= topology.workers) or
+ * "workers" (every worker). scenario_node_range() turns one into testbed node indices.
+ */
+struct scenario_link {
+	char node[SCENARIO_NODE_MAX];
+	int dirs;                 /* SCENARIO_UP | SCENARIO_DOWN */
+	struct impair im;         /* validated; delays are one-way, per direction */
+	int line;                 /* of the list item, for messages */
+};
+
+struct scenario_event {
+	double at_s;              /* seconds after the workload's first job */
+	enum scenario_action action;
+	char node[SCENARIO_NODE_MAX];
+	int dirs;                 /* impair: the directions changed */
+	struct impair im;         /* impair: the whole new impairment (keys not given are 0) */
+	int n_impair_keys;        /* impairment keys the event gave (only impair may) */
+	enum failure_kind failure; /* fail: the kind; recover: the kind undone (checked) */
+	int line;
+};
+
+/* One swept key. values[] are the texts applied to the scenario; levels[] the same values
+ * in the unit of name (what results_add_trial takes: "50ms" -> "50" for delay_ms). */
+struct scenario_factor {
+	char *key;                /* a path into the scenario: "links[0].loss" */
+	char *name;               /* results factor name: [A-Za-z0-9_-], unit suffix */
+	char **values, **levels;
+	int *value_lines;
+	size_t n_values;
+	int line;                 /* of key */
+};
+
+/*
+ * The scenario after validation: every field holds its value or its default (see
+ * scenarios/README.md), model and dataset are resolved to absolute paths that exist.
+ * Read-only for callers; made by scenario_load or scenario_resolve, freed by scenario_free.
+ */
+struct scenario {
+	char *path;               /* the file, as given */
+	char *text;               /* its content: the scenario as run; scenario_resolve reads it */
+	char *name, *description;
+	uint64_t seed;
+	int repeats;              /* >= 1 */
+	int warmup_jobs;          /* the first jobs (by submission) left out of the metrics */
+
+	struct {
+		int workers;
+		double cpu_client, cpu_server, cpu_worker; /* CPUs per node; 0: unlimited */
+		char subnet[32];
+	} topology;
+
+	struct scenario_link *links;
+	size_t n_links;
+
+	struct {
+		enum scenario_transport protocol;
+		int chunk_bytes;      /* UDP: image bytes per datagram */
+		int concat;           /* UDP reassembly: 0 holes, 1 concat */
+		uint64_t pace_ns;     /* UDP: pause between datagrams */
+	} transport;
+
+	struct preprocess preprocess; /* quality 0: no re-encode; resize_pct 100: no resize */
+
+	char *model;              /* as written: "yolo-fastest-1.1-xl", "default" or a path */
+	char *model_prefix;       /* absolute; PREFIX.cfg and PREFIX.weights exist */
+
+	struct {
+		char *dataset;        /* as written: "default" or a path */
+		char *dataset_dir;    /* absolute; has images/ (or .jpg files) */
+		int count;            /* jobs */
+		enum scenario_mode mode;
+		int concurrency;      /* closed loop: jobs outstanding */
+		double rate_per_s;    /* open loop: Poisson arrivals; > 0 when mode is open */
+		int max_outstanding;  /* open loop */
+		double timeout_s;     /* per attempt */
+		int retries;
+		int shuffle;          /* job order: a permutation drawn from the trial seed */
+		double duration_s;    /* 0: until every job is done */
+	} workload;
+
+	struct scenario_event *events; /* sorted by at_s, file order among equal times */
+	size_t n_events;
+
+	struct {
+		double rate;          /* probability per interval that a candidate up node fails */
+		double interval_s;
+		double recovery_s;    /* a failed node recovers after this long; 0: never */
+		int max_concurrent;   /* failed at once, at most */
+		enum failure_kind kind;
+		char node[SCENARIO_NODE_MAX]; /* candidates: "workers" or one "worker-K" */
+	} random_failures;
+
+	struct scenario_factor *factors;
+	size_t n_factors;
+	const char **factor_names; /* [n_factors] names, for results_new */
+	size_t n_points;          /* product of the factors' value counts; 1 without a sweep */
+
+	/* Set by scenario_resolve: which trial this scenario is. */
+	int is_trial;
+	size_t point;
+	int rep;
+	uint64_t trial_seed;
+};
+
+struct scenario_trial; /* scenarios/sweep.h */
+
+/*
+ * Reads and validates PATH: syntax, keys, types, ranges, cross-field rules, that the model
+ * files and the dataset exist, the sweep, and every sweep point as scenario_resolve would
+ * build it. Touches nothing but the files it reads. Returns 0, -EINVAL (invalid content),
+ * -ENOENT/-errno (unreadable file), -EFBIG, -ENOMEM; err gets one line
+ * "FILE:LINE: KEY: message" (KEY a path such as links[0].loss).
+ */
+int scenario_load(const char *path, struct scenario **ret, char *err, size_t errlen);
+/* As scenario_load, from text already in memory: name stands for the file in messages
+ * and its directory is where relative paths start. */
+int scenario_load_text(const char *name, const char *text, struct scenario **ret, char *err,
+		       size_t errlen);
+void scenario_free(struct scenario *sc);
+
+/* The scenario of one trial: the trial's factor values applied, validated again.
+ * Returns as scenario_load. */
+int scenario_resolve(const struct scenario *sc, const struct scenario_trial *trial,
+		     struct scenario **ret_resolved, char *err, size_t errlen);
+
+/*
+ * Testbed node indices [*ret_first, *ret_last] that a node name covers: client 0, server 1,
+ * worker-K 1 + K, workers 2 .. 1 + workers. -EINVAL for a malformed name, -ENOENT for a
+ * worker beyond topology.workers.
+ */
+int scenario_node_range(const struct scenario *sc, const char *node, int *ret_first, int *ret_last);
+
+const char *scenario_action_name(enum scenario_action a);
+#endif

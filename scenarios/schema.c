@@ -1,0 +1,1041 @@
+// SPDX-License-Identifier: MIT
+/* Scenario keys as tables: each field's type, range and factor name; setters shared by the
+ * YAML walk and by sweep paths, so a swept value is checked exactly like a written one. */
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "emu/testbed.h"
+#include "models/locate.h"
+#include "scenarios/schema.h"
+
+enum ftype {
+	T_INT,      /* int, decimal, in [lo, hi] */
+	T_U64,      /* uint64_t, decimal or 0x hex */
+	T_NUM,      /* double in [lo, hi] */
+	T_SECONDS,  /* double seconds in [lo, hi]: a bare number is seconds, "500ms" has a unit */
+	T_TIME_NS,  /* uint64_t ns via parse_time_ns (a bare number is ms, as in tc) */
+	T_FRACTION, /* double via parse_fraction: 0.4 or 40% */
+	T_BOOL,     /* int 0/1 */
+	T_CHOICE,   /* int: index into choices */
+	T_FAILURE,  /* enum failure_kind */
+	T_NODE,     /* char[SCENARIO_NODE_MAX] */
+	T_DIRS,     /* int SCENARIO_UP|SCENARIO_DOWN */
+	T_TEXT,     /* char * (malloc'ed) */
+	T_BUF,      /* char[size] */
+	T_MODEL,    /* char *, resolved into sc->model_prefix */
+	T_DATASET,  /* char *, resolved into sc->workload.dataset_dir */
+	T_MAP, T_LIST, T_SWEEP,
+};
+
+struct schema_field {
+	const char *key;
+	enum ftype type;
+	size_t off;             /* in struct scenario (mappings) or in the list item */
+	double lo, hi;          /* numbers: range; T_BUF: size in hi */
+	const char *const *choices;
+	const char *factor;     /* default factor name when swept; NULL: cannot be swept */
+	const struct schema_section *sub;
+};
+
+struct schema_section {
+	const char *name;
+	const struct schema_field *fields;
+	size_t n_fields;
+	size_t impair_off;      /* offset of struct impair in the item; 0: no impairment keys */
+	const char *shorthand;
+	/* lists: the array and count in struct scenario, the item size */
+	size_t list_off, count_off, item_size;
+	void (*item_init)(void *item);
+};
+
+static const char *const protocols[] = { "tcp", "udp", NULL };
+static const char *const reassemblies[] = { "holes", "concat", NULL };
+static const char *const modes[] = { "closed", "open", NULL };
+static const char *const actions[] = { "impair", "fail", "recover", NULL };
+
+const char *scenario_action_name(enum scenario_action a)
+{
+	return (unsigned)a < 3 ? actions[a] : "?";
+}
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+#define SC(m) offsetof(struct scenario, m)
+#define LK(m) offsetof(struct scenario_link, m)
+#define EV(m) offsetof(struct scenario_event, m)
+
+static void link_init(void *item)
+{
+	struct scenario_link *l = item;
+
+	l->dirs = SCENARIO_UP | SCENARIO_DOWN;
+}
+
+static void event_init(void *item)
+{
+	struct scenario_event *e = item;
+
+	e->dirs = SCENARIO_UP | SCENARIO_DOWN;
+	e->failure = FAILURE_KILL;
+}
+
+static const struct schema_field cpu_fields[] = {
+	{ "client", T_NUM, SC(topology.cpu_client), 0, 1024, NULL, "client_cpu", NULL },
+	{ "server", T_NUM, SC(topology.cpu_server), 0, 1024, NULL, "server_cpu", NULL },
+	{ "worker", T_NUM, SC(topology.cpu_worker), 0, 1024, NULL, "worker_cpu", NULL },
+};
+static const struct schema_section cpu_section = {
+	.name = "topology.cpu", .fields = cpu_fields, .n_fields = N(cpu_fields) };
+
+static const struct schema_field topology_fields[] = {
+	{ "workers", T_INT, SC(topology.workers), 1, TESTBED_MAX_WORKERS, NULL, "workers", NULL },
+	{ "cpu", T_MAP, 0, 0, 0, NULL, NULL, &cpu_section },
+	{ "subnet", T_BUF, SC(topology.subnet), 0, sizeof(((struct scenario *)0)->topology.subnet),
+	  NULL, "subnet", NULL },
+};
+static const struct schema_section topology_section = {
+	.name = "topology", .fields = topology_fields, .n_fields = N(topology_fields) };
+
+static const struct schema_field link_fields[] = {
+	{ "node", T_NODE, LK(node), 0, 0, NULL, "node", NULL },
+	{ "direction", T_DIRS, LK(dirs), 0, 0, NULL, "direction", NULL },
+};
+static const struct schema_section link_section = {
+	.name = "links", .fields = link_fields, .n_fields = N(link_fields), .impair_off = LK(im),
+	.list_off = SC(links), .count_off = SC(n_links), .item_size = sizeof(struct scenario_link),
+	.item_init = link_init };
+
+static const struct schema_field transport_fields[] = {
+	{ "protocol", T_CHOICE, SC(transport.protocol), 0, 0, protocols, "transport", NULL },
+	{ "chunk", T_INT, SC(transport.chunk_bytes), 128, 1400, NULL, "chunk_bytes", NULL },
+	{ "reassembly", T_CHOICE, SC(transport.concat), 0, 0, reassemblies, "reassembly", NULL },
+	{ "pace", T_TIME_NS, SC(transport.pace_ns), 0, 1e9, NULL, "pace_us", NULL },
+};
+static const struct schema_section transport_section = {
+	.name = "transport", .fields = transport_fields, .n_fields = N(transport_fields),
+	.shorthand = "protocol" };
+
+static const struct schema_field preprocess_fields[] = {
+	{ "grayscale", T_BOOL, SC(preprocess.grayscale), 0, 1, NULL, "grayscale", NULL },
+	{ "quality", T_INT, SC(preprocess.quality), 0, 100, NULL, "quality", NULL },
+	{ "resize", T_INT, SC(preprocess.resize_pct), 1, 100, NULL, "resize_pct", NULL },
+};
+static const struct schema_section preprocess_section = {
+	.name = "preprocess", .fields = preprocess_fields, .n_fields = N(preprocess_fields) };
+
+static const struct schema_field workload_fields[] = {
+	{ "dataset", T_DATASET, SC(workload.dataset), 0, 0, NULL, "dataset", NULL },
+	{ "count", T_INT, SC(workload.count), 1, 1e8, NULL, "jobs_count", NULL },
+	{ "mode", T_CHOICE, SC(workload.mode), 0, 0, modes, "mode", NULL },
+	{ "concurrency", T_INT, SC(workload.concurrency), 1, 4096, NULL, "concurrency", NULL },
+	{ "rate", T_NUM, SC(workload.rate_per_s), 1e-3, 1e6, NULL, "rate_per_s", NULL },
+	{ "max_outstanding", T_INT, SC(workload.max_outstanding), 1, 65536, NULL,
+	  "max_outstanding", NULL },
+	{ "timeout", T_SECONDS, SC(workload.timeout_s), 1e-3, 1e6, NULL, "timeout_s", NULL },
+	{ "retries", T_INT, SC(workload.retries), 0, 1000, NULL, "retries", NULL },
+	{ "shuffle", T_BOOL, SC(workload.shuffle), 0, 1, NULL, "shuffle", NULL },
+	{ "duration", T_SECONDS, SC(workload.duration_s), 0, 1e8, NULL, "duration_s", NULL },
+};
+static const struct schema_section workload_section = {
+	.name = "workload", .fields = workload_fields, .n_fields = N(workload_fields) };
+
+static const struct schema_field event_fields[] = {
+	{ "at", T_SECONDS, EV(at_s), 0, 1e6, NULL, "at_s", NULL },
+	{ "action", T_CHOICE, EV(action), 0, 0, actions, "action", NULL },
+	{ "node", T_NODE, EV(node), 0, 0, NULL, "node", NULL },
+	{ "direction", T_DIRS, EV(dirs), 0, 0, NULL, "direction", NULL },
+	{ "failure", T_FAILURE, EV(failure), 0, 0, NULL, "failure", NULL },
+};
+static const struct schema_section event_section = {
+	.name = "timeline", .fields = event_fields, .n_fields = N(event_fields), .impair_off = EV(im),
+	.list_off = SC(events), .count_off = SC(n_events), .item_size = sizeof(struct scenario_event),
+	.item_init = event_init };
+
+static const struct schema_field failures_fields[] = {
+	{ "rate", T_FRACTION, SC(random_failures.rate), 0, 1, NULL, "failure_rate", NULL },
+	{ "interval", T_SECONDS, SC(random_failures.interval_s), 1e-3, 1e6, NULL,
+	  "failure_interval_s", NULL },
+	{ "recovery", T_SECONDS, SC(random_failures.recovery_s), 0, 1e6, NULL, "recovery_s", NULL },
+	{ "max_concurrent", T_INT, SC(random_failures.max_concurrent), 1, TESTBED_MAX_WORKERS,
+	  NULL, "max_concurrent", NULL },
+	{ "kind", T_FAILURE, SC(random_failures.kind), 0, 0, NULL, "failure_kind", NULL },
+	{ "node", T_NODE, SC(random_failures.node), 0, 0, NULL, "failure_node", NULL },
+};
+static const struct schema_section failures_section = {
+	.name = "random_failures", .fields = failures_fields, .n_fields = N(failures_fields) };
+
+static const struct schema_field root_fields[] = {
+	{ "name", T_TEXT, SC(name), 0, 0, NULL, NULL, NULL },
+	{ "description", T_TEXT, SC(description), 0, 0, NULL, NULL, NULL },
+	{ "seed", T_U64, SC(seed), 0, 0, NULL, NULL, NULL },
+	{ "repeats", T_INT, SC(repeats), 1, 10000, NULL, NULL, NULL },
+	{ "warmup", T_INT, SC(warmup_jobs), 0, 1e8, NULL, "warmup_jobs", NULL },
+	{ "topology", T_MAP, 0, 0, 0, NULL, NULL, &topology_section },
+	{ "links", T_LIST, 0, 0, 0, NULL, NULL, &link_section },
+	{ "transport", T_MAP, 0, 0, 0, NULL, NULL, &transport_section },
+	{ "preprocess", T_MAP, 0, 0, 0, NULL, NULL, &preprocess_section },
+	{ "model", T_MODEL, SC(model), 0, 0, NULL, "model", NULL },
+	{ "workload", T_MAP, 0, 0, 0, NULL, NULL, &workload_section },
+	{ "timeline", T_LIST, 0, 0, 0, NULL, NULL, &event_section },
+	{ "random_failures", T_MAP, 0, 0, 0, NULL, NULL, &failures_section },
+	{ "sweep", T_SWEEP, 0, 0, 0, NULL, NULL, NULL },
+};
+static const struct schema_section root_section = {
+	.name = "the scenario", .fields = root_fields, .n_fields = N(root_fields) };
+
+/* Impairment keys (netem/impair.c) whose values have a unit worth normalizing for plots:
+ * 't' a duration (level in ms), 'r' a rate (Mbit/s), 'f' a fraction. */
+static const struct {
+	const char *key, *factor;
+	char kind;
+} impair_units[] = {
+	{ "delay", "delay_ms", 't' }, { "jitter", "jitter_ms", 't' }, { "rate", "rate_mbps", 'r' },
+	{ "delay_corr", NULL, 'f' }, { "loss", NULL, 'f' }, { "loss_corr", NULL, 'f' },
+	{ "duplicate", NULL, 'f' }, { "duplicate_corr", NULL, 'f' }, { "corrupt", NULL, 'f' },
+	{ "corrupt_corr", NULL, 'f' }, { "reorder", NULL, 'f' }, { "reorder_corr", NULL, 'f' },
+};
+
+_Static_assert(sizeof(enum scenario_transport) == sizeof(int) &&
+	       sizeof(enum scenario_mode) == sizeof(int) &&
+	       sizeof(enum scenario_action) == sizeof(int),
+	       "T_CHOICE stores an int into these enums");
+
+const struct schema_section *schema_root(void)
+{
+	return &root_section;
+}
+
+const char *schema_section_name(const struct schema_section *s)
+{
+	return s->name;
+}
+
+const struct schema_field *schema_find(const struct schema_section *s, const char *key)
+{
+	for (size_t i = 0; i < s->n_fields; i++)
+		if (!strcmp(s->fields[i].key, key))
+			return &s->fields[i];
+	return NULL;
+}
+
+int schema_takes_impair(const struct schema_section *s)
+{
+	return s->impair_off != 0;
+}
+
+const char *schema_shorthand(const struct schema_section *s)
+{
+	return s->shorthand;
+}
+
+void schema_known(const struct schema_section *s, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < s->n_fields && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? ", " : "", s->fields[i].key);
+}
+
+enum schema_kind schema_kind(const struct schema_field *f)
+{
+	switch (f->type) {
+	case T_MAP: return SCHEMA_MAP;
+	case T_LIST: return SCHEMA_LIST;
+	case T_SWEEP: return SCHEMA_SWEEP;
+	default: return SCHEMA_SCALAR;
+	}
+}
+
+const struct schema_section *schema_sub(const struct schema_field *f)
+{
+	return f->sub;
+}
+
+const char *schema_what(const struct schema_field *f)
+{
+	switch (f->type) {
+	case T_INT: return "an integer";
+	case T_U64: return "an unsigned 64-bit integer";
+	case T_NUM: return "a number";
+	case T_SECONDS: return "seconds (a number, or with a unit: 500ms, 2s)";
+	case T_TIME_NS: return "a duration with a unit (100us, 2ms)";
+	case T_FRACTION: return "a fraction (0.4 or 40%)";
+	case T_BOOL: return "true or false";
+	case T_CHOICE: return "one word";
+	case T_FAILURE: return "kill, freeze, partition or blackhole";
+	case T_NODE: return "a node: client, server, worker-K or workers";
+	case T_DIRS: return "up, down or both";
+	case T_TEXT: case T_BUF: return "text";
+	case T_MODEL: return "a model name or path prefix";
+	case T_DATASET: return "a dataset directory or 'default'";
+	case T_MAP: return "a mapping (key: value lines)";
+	case T_LIST: return "a list (- items)";
+	case T_SWEEP: return "a list of factors (- key: ..., values: [...])";
+	}
+	return "?";
+}
+
+int schema_fail(struct schema_ctx *c, int line, const char *key, const char *fmt, ...)
+{
+	size_t n;
+	va_list ap;
+
+	n = (size_t)snprintf(c->err, c->errlen, "%s:%d: %s: ", c->file, line > 0 ? line : 1, key);
+	if (n < c->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(c->err + n, c->errlen - n, fmt, ap);
+		va_end(ap);
+	}
+	/* one line, whatever the value held */
+	for (char *p = c->err; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	return -EINVAL;
+}
+
+int schema_oom(struct schema_ctx *c)
+{
+	snprintf(c->err, c->errlen, "%s: out of memory", c->file);
+	return -ENOMEM;
+}
+
+int schema_note(struct schema_ctx *c, const char *path, int line)
+{
+	char *p;
+
+	if (c->n_lines == c->cap_lines) {
+		size_t cap = c->cap_lines ? 2 * c->cap_lines : 64;
+		struct schema_line *l = realloc(c->lines, cap * sizeof(*l));
+
+		if (!l)
+			return schema_oom(c);
+		c->lines = l;
+		c->cap_lines = cap;
+	}
+	p = strdup(path);
+	if (!p)
+		return schema_oom(c);
+	c->lines[c->n_lines++] = (struct schema_line){ p, line };
+	return 0;
+}
+
+int schema_line_of(const struct schema_ctx *c, const char *path)
+{
+	for (size_t i = c->n_lines; i-- > 0;)
+		if (!strcmp(c->lines[i].path, path))
+			return c->lines[i].line;
+	return 0;
+}
+
+void schema_ctx_clear(struct schema_ctx *c)
+{
+	for (size_t i = 0; i < c->n_lines; i++)
+		free(c->lines[i].path);
+	free(c->lines);
+	c->lines = NULL;
+	c->n_lines = c->cap_lines = 0;
+}
+
+int schema_defaults(struct scenario *sc)
+{
+	sc->seed = 1;
+	sc->repeats = 1;
+	sc->topology.workers = 1;
+	snprintf(sc->topology.subnet, sizeof(sc->topology.subnet), "10.77.0.0/16");
+	sc->transport.protocol = SCENARIO_TCP;
+	sc->transport.chunk_bytes = 1024;
+	sc->preprocess.resize_pct = 100;
+	sc->workload.count = 16;
+	sc->workload.mode = SCENARIO_CLOSED;
+	sc->workload.concurrency = 1;
+	sc->workload.max_outstanding = 1024;
+	sc->workload.timeout_s = 30;
+	sc->workload.retries = 2;
+	sc->workload.shuffle = 1;
+	sc->random_failures.interval_s = 1;
+	sc->random_failures.recovery_s = 2;
+	sc->random_failures.max_concurrent = 1;
+	sc->random_failures.kind = FAILURE_KILL;
+	snprintf(sc->random_failures.node, sizeof(sc->random_failures.node), SCENARIO_ALL_WORKERS);
+	return 0;
+}
+
+static int parse_ll(const char *s, long long *ret)
+{
+	char *end;
+	long long v;
+
+	if (!*s || (*s != '-' && *s != '+' && (*s < '0' || *s > '9')))
+		return -EINVAL;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+static int parse_num(const char *s, double *ret)
+{
+	char *end;
+	double v;
+
+	if (!*s || (*s != '-' && *s != '+' && *s != '.' && (*s < '0' || *s > '9')))
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || !isfinite(v))
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+/* A bare number is seconds; anything with a unit goes through netem's parse_time_ns. */
+static int parse_seconds(const char *s, double *ret)
+{
+	uint64_t ns;
+
+	if (parse_num(s, ret) == 0)
+		return 0;
+	if (parse_time_ns(s, &ns) < 0)
+		return -EINVAL;
+	*ret = (double)ns / 1e9;
+	return 0;
+}
+
+static int parse_bool(const char *s, int *ret)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" };
+	static const char *const no[] = { "false", "no", "off", "0" };
+
+	for (size_t i = 0; i < N(yes); i++) {
+		if (!strcasecmp(s, yes[i])) {
+			*ret = 1;
+			return 0;
+		}
+		if (!strcasecmp(s, no[i])) {
+			*ret = 0;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* client | server | workers | worker-K with 1 <= K <= TESTBED_MAX_WORKERS. */
+static int node_syntax(const char *s)
+{
+	long long k;
+
+	if (!strcmp(s, "client") || !strcmp(s, "server") || !strcmp(s, SCENARIO_ALL_WORKERS))
+		return 0;
+	if (strncmp(s, "worker-", 7) || s[7] < '1' || s[7] > '9' || parse_ll(s + 7, &k) < 0)
+		return -EINVAL;
+	return k <= TESTBED_MAX_WORKERS ? 0 : -EINVAL;
+}
+
+int scenario_node_range(const struct scenario *sc, const char *node, int *ret_first, int *ret_last)
+{
+	int k;
+
+	if (node_syntax(node) < 0)
+		return -EINVAL;
+	if (!strcmp(node, "client"))
+		*ret_first = *ret_last = 0;
+	else if (!strcmp(node, "server"))
+		*ret_first = *ret_last = 1;
+	else if (!strcmp(node, SCENARIO_ALL_WORKERS)) {
+		*ret_first = 2;
+		*ret_last = 1 + sc->topology.workers;
+	} else {
+		k = atoi(node + 7);
+		if (k > sc->topology.workers)
+			return -ENOENT;
+		*ret_first = *ret_last = 1 + k;
+	}
+	return 0;
+}
+
+static int is_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* value as an absolute path or relative to the scenario's directory; malloc'ed. */
+static char *join_dir(const struct schema_ctx *c, const char *value)
+{
+	char *p = NULL;
+
+	if (value[0] == '/' || !c->dir)
+		return strdup(value);
+	if (asprintf(&p, "%s/%s", c->dir, value) < 0)
+		return NULL;
+	return p;
+}
+
+/* "default", a name in the models directory, or a path prefix (with a '/'). */
+static int resolve_model(struct schema_ctx *c, const char *value, const char *path, int line)
+{
+	char *prefix = NULL, *dir = NULL, *tried = NULL, *cfg = NULL, *weights = NULL, *real = NULL;
+	int r;
+
+	if (!strcmp(value, "default")) {
+		r = locate_default_model(&prefix, &tried);
+		if (r < 0) {
+			r = schema_fail(c, line, path, "default model %s not found (looked in %s)",
+					LOCATE_DEFAULT_MODEL, tried ? tried : "nowhere");
+			goto out;
+		}
+	} else if (strchr(value, '/')) {
+		prefix = join_dir(c, value);
+	} else {
+		r = locate_models_dir(&dir, &tried);
+		if (r < 0) {
+			r = schema_fail(c, line, path, "model '%s': no models directory (looked in %s)",
+					value, tried ? tried : "nowhere");
+			goto out;
+		}
+		if (asprintf(&prefix, "%s/%s", dir, value) < 0)
+			prefix = NULL;
+	}
+	if (!prefix || asprintf(&cfg, "%s.cfg", prefix) < 0) {
+		cfg = NULL;
+		r = schema_oom(c);
+		goto out;
+	}
+	if (asprintf(&weights, "%s.weights", prefix) < 0) {
+		weights = NULL;
+		r = schema_oom(c);
+		goto out;
+	}
+	if (!is_file(cfg) || !is_file(weights)) {
+		r = schema_fail(c, line, path, "model '%s': %s: no such file", value,
+				is_file(cfg) ? weights : cfg);
+		goto out;
+	}
+	real = realpath(cfg, NULL);
+	if (!real) {
+		r = schema_oom(c);
+		goto out;
+	}
+	real[strlen(real) - 4] = '\0'; /* the prefix: without ".cfg" */
+	free(c->sc->model_prefix);
+	c->sc->model_prefix = real;
+	r = 0;
+out:
+	free(prefix);
+	free(dir);
+	free(tried);
+	free(cfg);
+	free(weights);
+	return r;
+}
+
+/* DIR/images/ exists, or DIR holds .jpg files itself (as qoslab client accepts). */
+static int has_images(const char *dir)
+{
+	struct dirent *e;
+	char *sub = NULL;
+	DIR *d;
+	int ok;
+
+	if (asprintf(&sub, "%s/images", dir) < 0)
+		return 0;
+	ok = is_dir(sub);
+	free(sub);
+	if (ok)
+		return 1;
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while (!ok && (e = readdir(d))) {
+		const char *dot = strrchr(e->d_name, '.');
+
+		ok = dot && (!strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg"));
+	}
+	closedir(d);
+	return ok;
+}
+
+/* "default" (models/locate) or a directory with images. */
+static int resolve_dataset(struct schema_ctx *c, const char *value, const char *path, int line)
+{
+	char *dir = NULL, *tried = NULL, *real = NULL;
+	int r;
+
+	if (!strcmp(value, "default")) {
+		r = locate_dataset_dir(&dir, &tried);
+		if (r < 0) {
+			r = schema_fail(c, line, path, "default dataset %s not found (looked in %s)",
+					LOCATE_DEFAULT_DATASET, tried ? tried : "nowhere");
+			goto out;
+		}
+	} else {
+		dir = join_dir(c, value);
+		if (!dir) {
+			r = schema_oom(c);
+			goto out;
+		}
+	}
+	if (!is_dir(dir)) {
+		r = schema_fail(c, line, path, "%s: no such directory", dir);
+		goto out;
+	}
+	if (!has_images(dir)) {
+		r = schema_fail(c, line, path, "%s: no images/ directory and no .jpg files", dir);
+		goto out;
+	}
+	real = realpath(dir, NULL);
+	if (!real) {
+		r = schema_oom(c);
+		goto out;
+	}
+	free(c->sc->workload.dataset_dir);
+	c->sc->workload.dataset_dir = real;
+	r = 0;
+out:
+	free(dir);
+	free(tried);
+	return r;
+}
+
+static int choice_index(const char *const *choices, const char *s)
+{
+	for (int i = 0; choices[i]; i++)
+		if (!strcmp(choices[i], s))
+			return i;
+	return -1;
+}
+
+static int choice_fail(struct schema_ctx *c, const struct schema_field *f, const char *path,
+		       const char *text, int line)
+{
+	char buf[128];
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; f->choices[i] && n < sizeof(buf); i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? ", " : "", f->choices[i]);
+	return schema_fail(c, line, path, "'%s' is not one of %s", text, buf);
+}
+
+static int range_ok(const struct schema_field *f, double v)
+{
+	return v >= f->lo && v <= f->hi;
+}
+
+static int range_fail(struct schema_ctx *c, const struct schema_field *f, const char *path,
+		      const char *text, int line)
+{
+	return schema_fail(c, line, path, "%s is out of range %g..%g", text, f->lo, f->hi);
+}
+
+static int set_string(struct schema_ctx *c, char **dst, const char *text)
+{
+	char *s = strdup(text);
+
+	if (!s)
+		return schema_oom(c);
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
+static int set_number(struct schema_ctx *c, const struct schema_field *f, char *p,
+		      const char *path, const char *text, int line)
+{
+	long long ll;
+	double v;
+	uint64_t ns;
+
+	switch (f->type) {
+	case T_INT:
+		if (parse_ll(text, &ll) < 0)
+			return schema_fail(c, line, path, "'%s' is not an integer", text);
+		if (!range_ok(f, (double)ll))
+			return range_fail(c, f, path, text, line);
+		*(int *)p = (int)ll;
+		return 0;
+	case T_NUM:
+		if (parse_num(text, &v) < 0)
+			return schema_fail(c, line, path, "'%s' is not a number", text);
+		if (!range_ok(f, v))
+			return range_fail(c, f, path, text, line);
+		*(double *)p = v;
+		return 0;
+	case T_SECONDS:
+		if (parse_seconds(text, &v) < 0)
+			return schema_fail(c, line, path, "'%s' is not %s", text, schema_what(f));
+		if (!range_ok(f, v))
+			return schema_fail(c, line, path, "%s is out of range %g..%g s", text, f->lo, f->hi);
+		*(double *)p = v;
+		return 0;
+	case T_TIME_NS:
+		if (parse_time_ns(text, &ns) < 0)
+			return schema_fail(c, line, path, "'%s' is not %s", text, schema_what(f));
+		if (!range_ok(f, (double)ns))
+			return schema_fail(c, line, path, "%s is out of range 0..%g s", text, f->hi / 1e9);
+		*(uint64_t *)p = ns;
+		return 0;
+	case T_FRACTION:
+		if (parse_fraction(text, &v) < 0)
+			return schema_fail(c, line, path, "'%s' is not %s", text, schema_what(f));
+		*(double *)p = v;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+int schema_set(struct schema_ctx *c, const struct schema_field *f, void *base,
+	       const char *path, const char *text, int line)
+{
+	char *p = (char *)base + f->off;
+	enum failure_kind fk;
+	int r, i;
+
+	switch (f->type) {
+	case T_INT: case T_NUM: case T_SECONDS: case T_TIME_NS: case T_FRACTION:
+		r = set_number(c, f, p, path, text, line);
+		break;
+	case T_U64: {
+		char *end;
+		unsigned long long v;
+
+		errno = 0;
+		v = strtoull(text, &end, 0);
+		if (!*text || *text == '-' || *text == '+' || errno || *end)
+			return schema_fail(c, line, path, "'%s' is not %s", text, schema_what(f));
+		*(uint64_t *)p = v;
+		r = 0;
+		break;
+	}
+	case T_BOOL:
+		if (parse_bool(text, (int *)p) < 0)
+			return schema_fail(c, line, path, "'%s' is not true or false", text);
+		r = 0;
+		break;
+	case T_CHOICE:
+		i = choice_index(f->choices, text);
+		if (i < 0)
+			return choice_fail(c, f, path, text, line);
+		*(int *)p = i;
+		r = 0;
+		break;
+	case T_FAILURE:
+		if (failure_parse(text, &fk) < 0)
+			return schema_fail(c, line, path, "'%s' is not %s", text, schema_what(f));
+		*(enum failure_kind *)p = fk;
+		r = 0;
+		break;
+	case T_NODE:
+		if (node_syntax(text) < 0)
+			return schema_fail(c, line, path, "'%s' is not %s", text, schema_what(f));
+		snprintf(p, SCENARIO_NODE_MAX, "%s", text);
+		r = 0;
+		break;
+	case T_DIRS:
+		if (!strcmp(text, "up"))
+			*(int *)p = SCENARIO_UP;
+		else if (!strcmp(text, "down"))
+			*(int *)p = SCENARIO_DOWN;
+		else if (!strcmp(text, "both"))
+			*(int *)p = SCENARIO_UP | SCENARIO_DOWN;
+		else
+			return schema_fail(c, line, path, "'%s' is not up, down or both", text);
+		r = 0;
+		break;
+	case T_TEXT:
+		r = set_string(c, (char **)p, text);
+		break;
+	case T_BUF:
+		if (strlen(text) >= (size_t)f->hi)
+			return schema_fail(c, line, path, "'%s' is longer than %d bytes", text,
+					   (int)f->hi - 1);
+		snprintf(p, (size_t)f->hi, "%s", text);
+		r = 0;
+		break;
+	case T_MODEL:
+		r = resolve_model(c, text, path, line);
+		if (!r)
+			r = set_string(c, (char **)p, text);
+		break;
+	case T_DATASET:
+		r = resolve_dataset(c, text, path, line);
+		if (!r)
+			r = set_string(c, (char **)p, text);
+		break;
+	default:
+		return schema_fail(c, line, path, "expected %s", schema_what(f));
+	}
+	if (r < 0)
+		return r;
+	return schema_note(c, path, line);
+}
+
+int schema_set_impair(struct schema_ctx *c, const struct schema_section *s, void *item,
+		      const char *key, const char *path, const char *text, int line)
+{
+	struct impair *im = (struct impair *)((char *)item + s->impair_off);
+	char msg[SCENARIO_ERR_MAX], known[128];
+	const char *keys;
+	int r;
+
+	r = impair_set(im, key, text, msg, sizeof(msg));
+	if (r == -ENOENT) {
+		/* impair_set lists its keys as "(known: delay jitter ...)" */
+		schema_known(s, known, sizeof(known));
+		keys = strstr(msg, "(known: ");
+		keys = keys ? keys + 8 : ")";
+		return schema_fail(c, line, path, "unknown key in %s (known: %s; impairments: %s",
+				   s->name, known, keys);
+	}
+	if (r < 0)
+		return schema_fail(c, line, path, "%s", msg);
+	if (s == &event_section)
+		((struct scenario_event *)item)->n_impair_keys++;
+	return schema_note(c, path, line);
+}
+
+int schema_list_new(struct schema_ctx *c, const struct schema_field *f, size_t n)
+{
+	const struct schema_section *s = f->sub;
+	void **list = (void **)((char *)c->sc + s->list_off);
+	size_t *count = (size_t *)((char *)c->sc + s->count_off);
+	char *items = NULL;
+
+	if (n) {
+		items = calloc(n, s->item_size);
+		if (!items)
+			return schema_oom(c);
+		for (size_t i = 0; i < n; i++)
+			s->item_init(items + i * s->item_size);
+	}
+	free(*list);
+	*list = items;
+	*count = n;
+	return 0;
+}
+
+void *schema_list_item(struct scenario *sc, const struct schema_field *f, size_t i)
+{
+	const struct schema_section *s = f->sub;
+	char *items = *(char **)((char *)sc + s->list_off);
+
+	return items + i * s->item_size;
+}
+
+static size_t list_len(const struct scenario *sc, const struct schema_section *s)
+{
+	return *(const size_t *)((const char *)sc + s->count_off);
+}
+
+/* What a sweep path names: a field of base, or (field NULL) an impairment key of an item. */
+struct target {
+	const struct schema_section *s;
+	const struct schema_field *f;
+	void *base;
+	const char *impair_key;
+};
+
+/* Splits "links[0]" into name and index (-1 without brackets). */
+static int segment(const char *seg, char *name, size_t len, long *ret_index)
+{
+	const char *br = strchr(seg, '[');
+	size_t n = br ? (size_t)(br - seg) : strlen(seg);
+	long long idx = -1;
+
+	if (!n || n >= len)
+		return -EINVAL;
+	memcpy(name, seg, n);
+	name[n] = '\0';
+	if (br) {
+		char num[24];
+		size_t m = strlen(br + 1);
+
+		if (m < 2 || br[m] != ']' || m - 1 >= sizeof(num))
+			return -EINVAL;
+		memcpy(num, br + 1, m - 1);
+		num[m - 1] = '\0';
+		if (num[0] < '0' || num[0] > '9' || parse_ll(num, &idx) < 0)
+			return -EINVAL;
+	}
+	*ret_index = (long)idx;
+	return 0;
+}
+
+static int find_target(struct schema_ctx *c, const char *label, const char *path, int line,
+		       struct target *ret)
+{
+	const struct schema_section *s = &root_section;
+	void *base = c->sc;
+	char buf[256], name[64], known[256], *save = NULL, *seg, *next;
+	long idx;
+
+	if (strlen(path) >= sizeof(buf))
+		return schema_fail(c, line, label, "'%s' is too long", path);
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (seg = strtok_r(buf, ".", &save); seg; seg = next) {
+		const struct schema_field *f;
+
+		next = strtok_r(NULL, ".", &save);
+		if (segment(seg, name, sizeof(name), &idx) < 0)
+			return schema_fail(c, line, label, "'%s' is not a key path such as "
+					   "topology.workers or links[0].loss", path);
+		f = schema_find(s, name);
+		if (!f && s->impair_off && !next && idx < 0) {
+			struct impair scratch = { 0 };
+			char msg[SCENARIO_ERR_MAX];
+
+			if (impair_set(&scratch, name, "0", msg, sizeof(msg)) == -ENOENT)
+				return schema_fail(c, line, label, "'%s': %s", path, msg);
+			*ret = (struct target){ s, NULL, base, path + (seg - buf) };
+			return 0;
+		}
+		if (!f) {
+			schema_known(s, known, sizeof(known));
+			return schema_fail(c, line, label, "'%s': no key '%s' in %s (known: %s)",
+					   path, name, s->name, known);
+		}
+		if (f->type == T_LIST) {
+			size_t n = list_len(c->sc, f->sub);
+
+			if (idx < 0 || !next)
+				return schema_fail(c, line, label, "'%s': name one value of one item, "
+						   "e.g. %s[0].%s", path, name, f->sub->fields[0].key);
+			if ((size_t)idx >= n)
+				return schema_fail(c, line, label, "'%s': %s has %zu item%s", path,
+						   name, n, n == 1 ? "" : "s");
+			base = schema_list_item(c->sc, f, (size_t)idx);
+			s = f->sub;
+			continue;
+		}
+		if (idx >= 0)
+			return schema_fail(c, line, label, "'%s': %s is not a list", path, name);
+		if (f->type == T_MAP) {
+			if (!next)
+				return schema_fail(c, line, label, "'%s' is a section; name one of its "
+						   "values, e.g. %s.%s", path, path, f->sub->fields[0].key);
+			s = f->sub;
+			continue;
+		}
+		if (next)
+			return schema_fail(c, line, label, "'%s': %s is a value, not a section", path, name);
+		if (!f->factor)
+			return schema_fail(c, line, label, "'%s' cannot be swept (it %s)", path,
+					   f->type == T_SWEEP ? "is the sweep" :
+					   !strcmp(f->key, "repeats") || !strcmp(f->key, "seed") ?
+					   "defines the trials" : "is not a parameter");
+		*ret = (struct target){ s, f, base, NULL };
+		return 0;
+	}
+	return schema_fail(c, line, label, "'%s' is not a key path", path);
+}
+
+int schema_set_path(struct schema_ctx *c, const char *label, const char *path, int key_line,
+		    const char *text, int value_line)
+{
+	struct target t;
+	int r;
+
+	r = find_target(c, label, path, key_line, &t);
+	if (r < 0)
+		return r;
+	if (t.f)
+		return schema_set(c, t.f, t.base, path, text, value_line);
+	return schema_set_impair(c, t.s, t.base, t.impair_key, path, text, value_line);
+}
+
+static int level_number(double v, char **ret)
+{
+	return asprintf(ret, "%.10g", v) < 0 ? -ENOMEM : 0;
+}
+
+/* text in the unit of the factor name; 1 when the type has no unit to normalize. */
+static int level_of(enum ftype type, const char *text, char **ret)
+{
+	long long ll;
+	double v;
+	uint64_t u;
+
+	switch (type) {
+	case T_INT:
+		if (parse_ll(text, &ll) < 0)
+			return 1;
+		return asprintf(ret, "%lld", ll) < 0 ? -ENOMEM : 0;
+	case T_NUM:
+		return parse_num(text, &v) < 0 ? 1 : level_number(v, ret);
+	case T_SECONDS:
+		return parse_seconds(text, &v) < 0 ? 1 : level_number(v, ret);
+	case T_TIME_NS:
+		return parse_time_ns(text, &u) < 0 ? 1 : level_number((double)u / 1e3, ret);
+	case T_FRACTION:
+		return parse_fraction(text, &v) < 0 ? 1 : level_number(v, ret);
+	default:
+		return 1;
+	}
+}
+
+/* An impairment value as a level: ms, Mbit/s or a fraction; 1 when verbatim. */
+static int impair_level(const char *key, const char *text, char **ret, const char **ret_name)
+{
+	double v;
+	uint64_t u;
+
+	*ret_name = key;
+	for (size_t i = 0; i < N(impair_units); i++) {
+		if (strcmp(impair_units[i].key, key))
+			continue;
+		if (impair_units[i].factor)
+			*ret_name = impair_units[i].factor;
+		switch (impair_units[i].kind) {
+		case 't':
+			return parse_time_ns(text, &u) < 0 ? 1 : level_number((double)u / 1e6, ret);
+		case 'r':
+			return parse_rate_bps(text, &u) < 0 ? 1 : level_number((double)u / 1e6, ret);
+		default:
+			return parse_fraction(text, &v) < 0 ? 1 : level_number(v, ret);
+		}
+	}
+	return 1;
+}
+
+int schema_level(struct schema_ctx *c, const char *label, const char *path, int key_line,
+		 const char *text, char **ret_level, const char **ret_name)
+{
+	struct target t;
+	char *level = NULL;
+	int r;
+
+	r = find_target(c, label, path, key_line, &t);
+	if (r < 0)
+		return r;
+	if (t.f) {
+		r = level_of(t.f->type, text, &level);
+		*ret_name = t.f->factor;
+	} else {
+		r = impair_level(t.impair_key, text, &level, ret_name);
+	}
+	if (r > 0)
+		level = strdup(text);
+	if (r < 0 || !level)
+		return schema_oom(c);
+	*ret_level = level;
+	return 0;
+}

@@ -1,0 +1,461 @@
+// SPDX-License-Identifier: MIT
+/* Scenario files: the shipped ones load, trials and seeds are deterministic, resolve applies
+ * factors, and every kind of invalid file fails with FILE:LINE: KEY. No kernel involved. */
+#include <errno.h>
+#include <ftw.h>
+#include <glob.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "scenarios/scenario.h"
+#include "scenarios/sweep.h"
+#include "tests/t.h"
+
+struct tmp {
+	char dir[64];
+	char path[128];
+};
+
+/* Writes text to DIR/name.yaml in a fresh temporary directory. */
+static int tmp_write(struct tmp *tmp, const char *name, const char *text)
+{
+	FILE *f;
+
+	if (!tmp->dir[0]) {
+		snprintf(tmp->dir, sizeof(tmp->dir), "/tmp/qoslab-scenario.XXXXXX");
+		if (!mkdtemp(tmp->dir))
+			return -errno;
+	}
+	snprintf(tmp->path, sizeof(tmp->path), "%s/%s.yaml", tmp->dir, name);
+	f = fopen(tmp->path, "we");
+	if (!f)
+		return -errno;
+	fputs(text, f);
+	return fclose(f) ? -errno : 0;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st; (void)flag; (void)ftw;
+	return remove(path);
+}
+
+static void tmp_clean(struct tmp *tmp)
+{
+	if (tmp->dir[0])
+		nftw(tmp->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	tmp->dir[0] = '\0';
+}
+
+/* Loads text as a scenario file; err gets the message. */
+static int load_text(struct tmp *tmp, const char *text, struct scenario **ret, char *err, size_t len)
+{
+	int r = tmp_write(tmp, "s", text);
+
+	if (r < 0) {
+		snprintf(err, len, "cannot write %s: %s", tmp->path, strerror(-r));
+		return r;
+	}
+	return scenario_load(tmp->path, ret, err, len);
+}
+
+static void shipped_files_load(struct t *t)
+{
+	glob_t g = { 0 };
+	char err[SCENARIO_ERR_MAX];
+	int seen_default = 0;
+
+	T_ASSERT(t, glob("scenarios/*.yaml", 0, NULL, &g) == 0);
+	T_ASSERTF(t, g.gl_pathc >= 8, "%zu scenario files, expected default + 7 seed files",
+		  g.gl_pathc);
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		struct scenario *sc = NULL;
+		struct scenario_trial *tr = NULL;
+		size_t n = 0;
+		int r = scenario_load(g.gl_pathv[i], &sc, err, sizeof(err));
+
+		if (r < 0) {
+			T_FAIL(t, "%s", err);
+			continue;
+		}
+		if (scenario_trials(sc, &tr, &n) < 0 || n != sc->n_points * (size_t)sc->repeats)
+			T_FAIL(t, "%s: %zu trials for %zu points x %d repeats", g.gl_pathv[i], n,
+			       sc->n_points, sc->repeats);
+		if (!sc->n_factors || sc->repeats < 2)
+			T_FAIL(t, "%s: a shipped scenario sweeps something and repeats it", g.gl_pathv[i]);
+		if (strstr(g.gl_pathv[i], "/default.yaml")) {
+			seen_default = 1;
+			/* the default must finish in minutes: few trials, few images */
+			if (n > 12 || sc->workload.count > 32)
+				T_FAIL(t, "default.yaml: %zu trials of %d jobs", n, sc->workload.count);
+		}
+		scenario_trials_free(tr);
+		scenario_free(sc);
+	}
+	globfree(&g);
+	T_ASSERT(t, seen_default);
+}
+
+static const char *const sweep_yaml =
+	"name: sweep test\n"
+	"seed: %d\n"
+	"repeats: 3\n"
+	"topology:\n"
+	"  workers: 2\n"
+	"links:\n"
+	"  - node: workers\n"
+	"    direction: both\n"
+	"    delay: 10ms\n"
+	"sweep:\n"
+	"  - key: links[0].loss\n"
+	"    values: [0, 5%%, 0.1]\n"
+	"  - key: topology.workers\n"
+	"    values: [1, 2]\n";
+
+static int load_seeded(struct tmp *tmp, int seed, struct scenario **sc,
+		       struct scenario_trial **tr, size_t *n, char *err, size_t len)
+{
+	char text[1024];
+	int r;
+
+	snprintf(text, sizeof(text), sweep_yaml, seed);
+	r = load_text(tmp, text, sc, err, len);
+	return r < 0 ? r : scenario_trials(*sc, tr, n);
+}
+
+static int same_order(const struct scenario_trial *a, const struct scenario_trial *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i].point != b[i].point || a[i].rep != b[i].rep || a[i].seed != b[i].seed)
+			return 0;
+	return 1;
+}
+
+static void trials_deterministic(struct t *t)
+{
+	struct scenario *a = NULL, *b = NULL, *c = NULL;
+	struct scenario_trial *ta = NULL, *tb = NULL, *tc = NULL;
+	size_t na = 0, nb = 0, nc = 0;
+	char err[SCENARIO_ERR_MAX];
+	struct tmp tmp = { 0 };
+	int seen[6][3] = { { 0 } }, in_order = 1;
+
+	T_ASSERTF(t, load_seeded(&tmp, 7, &a, &ta, &na, err, sizeof(err)) == 0, "%s", err);
+	T_ASSERTF(t, load_seeded(&tmp, 7, &b, &tb, &nb, err, sizeof(err)) == 0, "%s", err);
+	T_ASSERTF(t, load_seeded(&tmp, 8, &c, &tc, &nc, err, sizeof(err)) == 0, "%s", err);
+	T_EQ_INT(t, a->n_points, 6);
+	T_EQ_INT(t, na, 18);
+	T_EQ_INT(t, nb, 18);
+	T_EQ_INT(t, nc, 18);
+	T_ASSERTF(t, same_order(ta, tb, na), "same seed, different order");
+	T_ASSERTF(t, !same_order(ta, tc, na), "seeds 7 and 8 gave the same order");
+	for (size_t i = 0; i < na; i++) {
+		T_EQ_INT(t, ta[i].order, i);
+		T_ASSERT(t, ta[i].point < 6 && ta[i].rep >= 0 && ta[i].rep < 3);
+		seen[ta[i].point][ta[i].rep]++;
+		in_order &= i == 0 || ta[i].point * 3 + (size_t)ta[i].rep >
+				      ta[i - 1].point * 3 + (size_t)ta[i - 1].rep;
+	}
+	for (int p = 0; p < 6; p++)
+		for (int r = 0; r < 3; r++)
+			T_ASSERTF(t, seen[p][r] == 1, "point %d rep %d run %d times", p, r, seen[p][r]);
+	T_ASSERTF(t, !in_order, "the order is not shuffled");
+	/* point 4 = loss 0.1 (index 2), workers 1 (index 0): factor 0 varies slowest */
+	for (size_t i = 0; i < na; i++)
+		if (ta[i].point == 4) {
+			T_ASSERT(t, !strcmp(ta[i].values[0], "0.1") && !strcmp(ta[i].values[1], "1"));
+			T_ASSERT(t, !strcmp(ta[i].levels[0], "0.1"));
+		}
+	for (size_t i = 0; i < na; i++)
+		if (ta[i].point == 2 || ta[i].point == 3)
+			T_ASSERT(t, !strcmp(ta[i].values[0], "5%") && !strcmp(ta[i].levels[0], "0.05"));
+	scenario_trials_free(ta);
+	scenario_trials_free(tb);
+	scenario_trials_free(tc);
+	scenario_free(a);
+	scenario_free(b);
+	scenario_free(c);
+	tmp_clean(&tmp);
+}
+
+static void seeds_differ(struct t *t)
+{
+	struct scenario *a = NULL, *c = NULL;
+	struct scenario_trial *ta = NULL, *tc = NULL;
+	size_t na = 0, nc = 0;
+	char err[SCENARIO_ERR_MAX];
+	struct tmp tmp = { 0 };
+
+	T_ASSERTF(t, load_seeded(&tmp, 7, &a, &ta, &na, err, sizeof(err)) == 0, "%s", err);
+	T_ASSERTF(t, load_seeded(&tmp, 8, &c, &tc, &nc, err, sizeof(err)) == 0, "%s", err);
+	for (size_t i = 0; i < na; i++) {
+		T_ASSERT(t, ta[i].seed == scenario_trial_seed(7, ta[i].point, ta[i].rep));
+		for (size_t j = 0; j < i; j++)
+			T_ASSERTF(t, ta[i].seed != ta[j].seed, "trials %zu and %zu share a seed", i, j);
+		for (size_t j = 0; j < nc; j++)
+			T_ASSERT(t, ta[i].seed != tc[j].seed);
+	}
+	/* documented mixing: splitmix64's finalizer, chained over seed, point and rep */
+	T_ASSERT(t, scenario_trial_seed(1, 2, 3) ==
+		    scenario_mix64(scenario_mix64(scenario_mix64(1) ^ 2) ^ 3));
+	T_ASSERT(t, scenario_mix64(0) == 0); /* the finalizer alone maps 0 to 0 */
+	T_ASSERT(t, scenario_mix64(1) != 1);
+	T_ASSERT(t, scenario_seed_for(ta[0].seed, "netem worker-1 up") !=
+		    scenario_seed_for(ta[0].seed, "netem worker-1 down"));
+	T_ASSERT(t, scenario_seed_for(ta[0].seed, "jobs") == scenario_seed_for(ta[0].seed, "jobs"));
+	scenario_trials_free(ta);
+	scenario_trials_free(tc);
+	scenario_free(a);
+	scenario_free(c);
+	tmp_clean(&tmp);
+}
+
+static const struct scenario_trial *find_trial(const struct scenario_trial *tr, size_t n,
+					       size_t point, int rep)
+{
+	for (size_t i = 0; i < n; i++)
+		if (tr[i].point == point && tr[i].rep == rep)
+			return &tr[i];
+	return NULL;
+}
+
+static void resolve_applies_factors(struct t *t)
+{
+	static const char text[] =
+		"repeats: 2\n"
+		"topology: {workers: 3, cpu: {worker: 0.3}}\n"
+		"links:\n"
+		"  - node: workers\n"
+		"    delay: 5ms\n"
+		"  - node: client\n"
+		"    direction: up\n"
+		"    loss: 1%\n"
+		"transport: udp\n"
+		"sweep:\n"
+		"  - key: links[0].delay\n"
+		"    values: [0ms, 50ms]\n"
+		"  - key: links[1].loss\n"
+		"    name: client_loss\n"
+		"    values: [0.2]\n"
+		"  - key: model\n"
+		"    values: [yolo-fastest-1.1-xl, yolo-fastest-1.1]\n"
+		"  - key: transport.chunk\n"
+		"    values: [128, 1400]\n";
+	struct scenario *sc = NULL, *res = NULL;
+	struct scenario_trial *tr = NULL;
+	const struct scenario_trial *one;
+	char err[SCENARIO_ERR_MAX];
+	struct tmp tmp = { 0 };
+	size_t n = 0;
+
+	T_ASSERTF(t, load_text(&tmp, text, &sc, err, sizeof(err)) == 0, "%s", err);
+	T_EQ_INT(t, sc->n_factors, 4);
+	T_ASSERT(t, !strcmp(sc->factor_names[0], "delay_ms"));
+	T_ASSERT(t, !strcmp(sc->factor_names[1], "client_loss"));
+	T_ASSERT(t, !strcmp(sc->factor_names[2], "model"));
+	T_ASSERT(t, !strcmp(sc->factor_names[3], "chunk_bytes"));
+	T_ASSERT(t, !strcmp(sc->factors[0].levels[1], "50"));
+	/* the file's own values, before any factor */
+	T_ASSERT(t, sc->links[0].im.delay_ns == 5000000 && fabs(sc->links[1].im.loss - 0.01) < 1e-12);
+	T_ASSERT(t, sc->transport.chunk_bytes == 1024);
+	T_ASSERT(t, scenario_trials(sc, &tr, &n) == 0);
+	T_EQ_INT(t, n, 16);
+	/* 2 x 1 x 2 x 2 points; point 3 = delay 0ms, loss 0.2, model yolo-fastest-1.1, chunk 1400 */
+	one = find_trial(tr, n, 3, 1);
+	T_ASSERT(t, one);
+	T_ASSERTF(t, scenario_resolve(sc, one, &res, err, sizeof(err)) == 0, "%s", err);
+	T_EQ_INT(t, res->links[0].im.delay_ns, 0);
+	T_ASSERT(t, fabs(res->links[1].im.loss - 0.2) < 1e-12);
+	T_ASSERT(t, res->links[1].dirs == SCENARIO_UP);
+	T_EQ_INT(t, res->transport.chunk_bytes, 1400);
+	T_ASSERT(t, res->transport.protocol == SCENARIO_UDP);
+	T_ASSERT(t, strlen(res->model_prefix) > 17 &&
+		    !strcmp(res->model_prefix + strlen(res->model_prefix) - 17, "/yolo-fastest-1.1"));
+	T_ASSERT(t, res->is_trial && res->point == 3 && res->rep == 1);
+	T_ASSERT(t, res->trial_seed == one->seed);
+	T_ASSERT(t, fabs(res->topology.cpu_worker - 0.3) < 1e-12 && res->topology.workers == 3);
+	scenario_free(res);
+	res = NULL;
+	/* point 4 = delay 50ms, loss 0.2, model XL, chunk 128 */
+	one = find_trial(tr, n, 4, 0);
+	T_ASSERT(t, one);
+	T_ASSERTF(t, scenario_resolve(sc, one, &res, err, sizeof(err)) == 0, "%s", err);
+	T_EQ_INT(t, res->links[0].im.delay_ns, 50000000);
+	T_EQ_INT(t, res->transport.chunk_bytes, 128);
+	T_ASSERT(t, strstr(res->model_prefix, "yolo-fastest-1.1-xl"));
+	scenario_free(res);
+	res = NULL;
+	T_ASSERT(t, scenario_resolve(sc, &(struct scenario_trial){ .point = 8 }, &res, err,
+				     sizeof(err)) == -EINVAL && !res);
+	scenario_trials_free(tr);
+	scenario_free(sc);
+	tmp_clean(&tmp);
+}
+
+static void defaults_and_timeline(struct t *t)
+{
+	static const char text[] =
+		"workload:\n"
+		"  dataset: ds\n"             /* relative to the scenario's directory */
+		"  mode: open\n"
+		"  rate: 2.5\n"
+		"  timeout: 500ms\n"
+		"timeline:\n"
+		"  - {at: 8, action: recover, node: worker-1}\n"
+		"  - {at: 2, action: impair, node: client, direction: down, delay: 50ms, loss: 1%}\n"
+		"  - {at: 5, action: fail, node: worker-1, failure: freeze}\n"
+		"random_failures: {rate: 40%, interval: 500ms}\n";
+	struct scenario *sc = NULL;
+	char err[SCENARIO_ERR_MAX], ds[160];
+	struct tmp tmp = { 0 };
+
+	T_ASSERT(t, tmp_write(&tmp, "unused", "{}\n") == 0);
+	snprintf(ds, sizeof(ds), "%s/ds", tmp.dir);
+	T_ASSERT(t, mkdir(ds, 0755) == 0);
+	snprintf(ds, sizeof(ds), "%s/ds/images", tmp.dir);
+	T_ASSERT(t, mkdir(ds, 0755) == 0);
+	T_ASSERTF(t, load_text(&tmp, text, &sc, err, sizeof(err)) == 0, "%s", err);
+	T_ASSERT(t, !strcmp(sc->name, "s"));      /* the file name without .yaml */
+	T_ASSERT(t, sc->seed == 1 && sc->repeats == 1 && sc->n_points == 1 && sc->n_factors == 0);
+	T_ASSERT(t, sc->topology.workers == 1 && !strcmp(sc->topology.subnet, "10.77.0.0/16"));
+	T_ASSERT(t, sc->workload.count == 16 && sc->workload.mode == SCENARIO_OPEN);
+	T_ASSERT(t, sc->workload.rate_per_s == 2.5 && sc->workload.timeout_s == 0.5);
+	T_ASSERT(t, sc->workload.retries == 2 && sc->workload.shuffle == 1);
+	T_ASSERT(t, strstr(sc->workload.dataset_dir, "/ds") && sc->workload.dataset_dir[0] == '/');
+	T_ASSERT(t, sc->transport.protocol == SCENARIO_TCP && sc->preprocess.resize_pct == 100);
+	T_ASSERT(t, fabs(sc->random_failures.rate - 0.4) < 1e-12);
+	T_ASSERT(t, sc->random_failures.interval_s == 0.5 && sc->random_failures.recovery_s == 2);
+	T_ASSERT(t, !strcmp(sc->random_failures.node, "workers"));
+	/* events in time order; the recover knows what it undoes */
+	T_EQ_INT(t, sc->n_events, 3);
+	T_ASSERT(t, sc->events[0].action == SCENARIO_IMPAIR && sc->events[0].at_s == 2);
+	T_ASSERT(t, sc->events[0].dirs == SCENARIO_DOWN && sc->events[0].im.delay_ns == 50000000);
+	T_ASSERT(t, sc->events[1].action == SCENARIO_FAIL && sc->events[1].failure == FAILURE_FREEZE);
+	T_ASSERT(t, sc->events[2].action == SCENARIO_RECOVER && sc->events[2].failure == FAILURE_FREEZE);
+	T_EQ_INT(t, sc->events[2].line, 7);
+	int first, last;
+	T_ASSERT(t, scenario_node_range(sc, "workers", &first, &last) == 0 && first == 2 && last == 2);
+	T_ASSERT(t, scenario_node_range(sc, "worker-2", &first, &last) == -ENOENT);
+	T_ASSERT(t, scenario_node_range(sc, "server", &first, &last) == 0 && first == 1);
+	scenario_free(sc);
+	tmp_clean(&tmp);
+}
+
+/* An invalid file: the error names this line and key and says this. */
+struct bad {
+	const char *what, *yaml;
+	int line;
+	const char *key, *says;
+};
+
+static const struct bad bad_files[] = {
+	{ "unknown key", "topology:\n  workers: 2\n  wrkers: 3\n", 3, "topology.wrkers",
+	  "unknown key in topology" },
+	{ "unknown top-level key", "name: x\nworkload: {count: 4}\nsweeps: []\n", 3, "sweeps",
+	  "unknown key in the scenario" },
+	{ "unknown impairment key", "links:\n  - node: client\n    lsos: 5%\n", 3, "links[0].lsos",
+	  "unknown key in links" },
+	{ "wrong type: text for an integer", "repeats: many\n", 1, "repeats", "not an integer" },
+	{ "wrong type: list for a number", "topology:\n  workers: [1, 2]\n", 2, "topology.workers",
+	  "expected an integer, got a list" },
+	{ "wrong type: mapping for a list", "links:\n  node: client\n", 2, "links",
+	  "expected a list" },
+	{ "loss 150 %", "links:\n  - node: worker-1\n    loss: 150%\n", 3, "links[0].loss",
+	  "invalid loss '150%'" },
+	{ "negative delay", "links:\n  - node: server\n    delay: -5ms\n", 3, "links[0].delay",
+	  "invalid delay '-5ms'" },
+	{ "rate 0", "links:\n  - node: server\n    rate: 0mbit\n", 3, "links[0].rate",
+	  "invalid rate '0mbit'" },
+	{ "workers 0", "topology:\n  workers: 0\n", 2, "topology.workers", "out of range 1..4096" },
+	{ "chunk 50", "transport:\n  protocol: udp\n  chunk: 50\n", 3, "transport.chunk",
+	  "out of range 128..1400" },
+	{ "missing dataset", "workload:\n  count: 4\n  dataset: /nonexistent/qoslab-ds\n", 3,
+	  "workload.dataset", "/nonexistent/qoslab-ds: no such directory" },
+	{ "missing model", "seed: 5\nmodel: no-such-model\n", 2, "model", "no-such-model.cfg: no such file" },
+	{ "empty sweep", "sweep:\n  - key: topology.workers\n    values: []\n", 3, "sweep[0].values",
+	  "empty" },
+	{ "sweep without values", "sweep:\n  - key: topology.workers\n", 2, "sweep[0]",
+	  "no values" },
+	{ "sweep on an unknown key", "sweep:\n  - key: topology.wrkers\n    values: [1, 2]\n", 2,
+	  "sweep[0].key", "no key 'wrkers' in topology" },
+	{ "sweep on a missing link", "sweep:\n  - key: links[2].loss\n    values: [0]\n", 2,
+	  "sweep[0].key", "links has 0 items" },
+	{ "sweep value out of range", "links:\n  - node: client\nsweep:\n  - key: links[0].loss\n"
+	  "    values:\n      - 0\n      - 1.5\n", 7, "links[0].loss", "sweep point 1" },
+	{ "sweep point invalid", "topology: {workers: 3}\nlinks:\n  - node: worker-3\n    loss: 1%\n"
+	  "sweep:\n  - key: topology.workers\n    values: [3, 2]\n", 3, "links[0].node",
+	  "worker-3 does not exist" },
+	{ "duplicate key", "seed: 1\nrepeats: 2\nseed: 2\n", 3, "seed", "duplicate key (first on line 1)" },
+	{ "duplicate factor name", "links:\n  - {node: client}\n  - {node: server}\nsweep:\n"
+	  "  - key: links[0].loss\n    values: [0]\n  - key: links[1].loss\n    values: [0]\n", 7,
+	  "sweep[1].name", "taken by sweep[0]" },
+	{ "YAML syntax", "topology:\n  workers: [1, 2\n", 3, "syntax", "" },
+	{ "not a mapping", "- workers: 2\n", 1, "scenario", "expected a mapping" },
+	{ "link to a worker that does not exist", "links:\n  - node: worker-2\n    delay: 5ms\n", 2,
+	  "links[0].node", "worker-2 does not exist" },
+	{ "two entries for one link", "links:\n  - {node: workers, loss: 1%}\n"
+	  "  - {node: worker-1, direction: up, delay: 5ms}\n", 3, "links[1]", "already impaired" },
+	{ "recover without fail", "timeline:\n  - {at: 3, action: recover, node: worker-1}\n", 2,
+	  "timeline[0]", "not failed" },
+	{ "event without action", "timeline:\n  - at: 3\n    node: worker-1\n", 2, "timeline[0]",
+	  "missing action" },
+	{ "open loop without rate", "workload:\n  mode: open\n", 2, "workload.rate", "needs a rate" },
+	{ "bad failure kind", "random_failures:\n  kind: explode\n", 2, "random_failures.kind",
+	  "'explode'" },
+	{ "warmup eats everything", "warmup: 4\nworkload: {count: 4}\n", 1, "warmup",
+	  "nothing to measure" },
+	{ "reorder without delay", "links:\n  - node: client\n    reorder: 10%\n", 2, "links[0]",
+	  "reorder needs a delay" },
+};
+
+static void invalid_scenarios(struct t *t)
+{
+	struct tmp tmp = { 0 };
+
+	for (size_t i = 0; i < sizeof(bad_files) / sizeof(bad_files[0]); i++) {
+		const struct bad *b = &bad_files[i];
+		struct scenario *sc = NULL;
+		char err[SCENARIO_ERR_MAX], want[256];
+		int r = load_text(&tmp, b->yaml, &sc, err, sizeof(err));
+
+		snprintf(want, sizeof(want), "%s:%d: %s: ", tmp.path, b->line, b->key);
+		if (r != -EINVAL || sc) {
+			T_FAIL(t, "%s: loaded (r = %d)", b->what, r);
+			scenario_free(sc);
+			continue;
+		}
+		if (strncmp(err, want, strlen(want)) || !strstr(err + strlen(want), b->says) ||
+		    strchr(err, '\n'))
+			T_FAIL(t, "%s: got \"%s\", expected \"%s...%s...\"", b->what, err, want, b->says);
+	}
+	tmp_clean(&tmp);
+}
+
+static void unreadable_file(struct t *t)
+{
+	struct scenario *sc = NULL;
+	char err[SCENARIO_ERR_MAX];
+
+	T_ASSERT(t, scenario_load("/nonexistent/x.yaml", &sc, err, sizeof(err)) == -ENOENT && !sc);
+	T_ASSERT(t, !strncmp(err, "/nonexistent/x.yaml: ", 21));
+}
+
+int main(int argc, char **argv)
+{
+	static const struct t_case cases[] = {
+		T_CASE(shipped_files_load),
+		T_CASE(trials_deterministic),
+		T_CASE(seeds_differ),
+		T_CASE(resolve_applies_factors),
+		T_CASE(defaults_and_timeline),
+		T_CASE(invalid_scenarios),
+		T_CASE(unreadable_file),
+		{ 0 }
+	};
+
+	return t_main(cases, argc, argv);
+}

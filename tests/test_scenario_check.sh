@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# qoslab scenario check: exit 0 and the trial count for a valid file; exit 2 and one line
+# FILE:LINE: KEY: message for an invalid one, before anything is created.
+set -u
+Q=${BUILD:-build}/qoslab
+dir=$(mktemp -d /tmp/qoslab-check.XXXXXX)
+trap 'rm -rf "$dir"' EXIT
+fail=0
+
+out=$("$Q" scenario check scenarios/default.yaml 2>&1); st=$?
+if [ "$st" -eq 0 ] && grep -q 'default: 3 points x 2 repeats = 6 trials' <<<"$out"; then
+	echo "ok - valid file: exit 0, trial count"
+else
+	echo "FAIL - valid file: exit 0, trial count"; echo "$out"; fail=1
+fi
+
+out=$("$Q" scenario check --trials scenarios/default.yaml 2>&1)
+if [ "$(grep -c '^[0-9]' <<<"$out")" -eq 6 ]; then
+	echo "ok - --trials lists 6 trials"
+else
+	echo "FAIL - --trials lists 6 trials"; echo "$out"; fail=1
+fi
+
+printf 'links:\n  - node: worker-1\n    loss: 150%%\n' >"$dir/bad.yaml"
+out=$("$Q" scenario check "$dir/bad.yaml" 2>&1 >/dev/null); st=$?
+if [ "$st" -eq 2 ] && [ "$(wc -l <<<"$out")" -eq 1 ] &&
+   grep -q "^$dir/bad.yaml:3: links\[0\].loss: invalid loss '150%'" <<<"$out"; then
+	echo "ok - invalid file: exit 2, one line with FILE:LINE: KEY"
+else
+	echo "FAIL - invalid file: exit 2, one line with FILE:LINE: KEY (status $st)"; echo "$out"; fail=1
+fi
+
+"$Q" scenario check >/dev/null 2>&1; st=$?
+[ "$st" -eq 2 ] && echo "ok - no file: exit 2" || { echo "FAIL - no file: exit 2"; fail=1; }
+exit $fail
