@@ -11,6 +11,7 @@ void qoslab_catch_signals(void);
 int check_main(int argc, char **argv);
 int clean_main(int argc, char **argv);
 int echo_main(int argc, char **argv);
+int run_main(int argc, char **argv);
 int testbed_main(int argc, char **argv);
 int uml_main(int argc, char **argv);
 

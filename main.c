@@ -25,6 +25,7 @@ static const struct command {
 	{ "echo",    echo_main,    "UDP echo service (for probes and failure tests)" },
 	{ "report", report_main, "redraw plots and report.html of a run from DIR/results.json" },
 	{ "scenario", scenario_main, "check a scenario file: validate it, count and list its trials" },
+	{ "run",     run_main,     "run a scenario's trials; statistics and report" },
 	{ "testbed", testbed_main, "build a testbed, impair links, run commands in nodes" },
 	{ "uml",     uml_main,     "run a command inside a User-Mode Linux kernel" },
 	{ 0 }

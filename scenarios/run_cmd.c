@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: MIT
+/* qoslab run: every trial of a scenario in its own testbed, then statistics and the report. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "emu/kernel.h"
+#include "plots/report.h"
+#include "plots/results.h"
+#include "scenarios/scenario.h"
+#include "scenarios/sweep.h"
+#include "scenarios/trial.h"
+
+#define TTY_ENV "QOSLAB_TTY" /* whether the user's terminal is a tty, carried into UML */
+
+static void run_usage(FILE *f)
+{
+	fprintf(f,
+"usage: qoslab run SCENARIO.yaml [--out DIR] [--kernel auto|host|uml] [--resume]\n\n"
+"Runs every trial of the scenario (sweep points x repeats, in the scenario's shuffled order),\n"
+"each in a fresh testbed with the real server, workers and client, then writes DIR/:\n"
+"results.json, results.csv, trials.csv, plots/, report.html, scenario.yaml, manifest.json\n"
+"and trials/*/ (records, samples, node logs). The scenario is validated first: nothing is\n"
+"created for an invalid one. Ctrl-C stops after cleaning up and keeps finished trials;\n"
+"--resume with the same --out continues from them.\n\n"
+"  --out DIR      output directory (default results/NAME-YYYYmmdd-HHMMSS)\n"
+"  --kernel K     auto (default: the host when it has netem, else UML), host or uml\n"
+"  --resume       continue the run in --out\n");
+}
+
+/* First line of a command's output (manifest facts). */
+static json_t *command_line(const char *cmd)
+{
+	char buf[512] = "";
+	FILE *p = popen(cmd, "r");
+
+	if (!p)
+		return json_null();
+	if (!fgets(buf, sizeof(buf), p))
+		buf[0] = 0;
+	pclose(p);
+	buf[strcspn(buf, "\n")] = 0;
+	return buf[0] ? json_string(buf) : json_null();
+}
+
+static json_t *manifest(const struct scenario *sc, const char *self)
+{
+	char kernel[128], cmd[2048], srcdir[PATH_MAX];
+	struct utsname u;
+	json_t *m = json_object(), *pk = json_object();
+	FILE *p;
+
+	kernel_describe(kernel, sizeof(kernel));
+	uname(&u);
+	snprintf(srcdir, sizeof(srcdir), "%s", self);
+	for (int i = 0; i < 2; i++) { /* build/qoslab -> the checkout */
+		char *slash = strrchr(srcdir, '/');
+
+		if (slash)
+			*slash = 0;
+	}
+	json_object_set_new(m, "kernel", json_string(kernel));
+	json_object_set_new(m, "uml", json_boolean(uml_inside()));
+	json_object_set_new(m, "machine", json_pack("{s:s, s:s, s:s, s:I}", "hostname", u.nodename,
+						    "release", u.release, "arch", u.machine,
+						    "cpus", (json_int_t)sysconf(_SC_NPROCESSORS_ONLN)));
+	json_object_set_new(json_object_get(m, "machine"), "cpu_model",
+			    command_line("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'"));
+	json_object_set_new(json_object_get(m, "machine"), "memory",
+			    command_line("grep -m1 MemTotal /proc/meminfo | tr -s ' ' | cut -d' ' -f2-"));
+	snprintf(cmd, sizeof(cmd), "git -C '%s' rev-parse HEAD 2>/dev/null", srcdir);
+	json_object_set_new(m, "git_commit", command_line(cmd));
+	snprintf(cmd, sizeof(cmd), "git -C '%s' status --porcelain --untracked-files=no 2>/dev/null | wc -l", srcdir);
+	json_object_set_new(m, "git_modified_files", command_line(cmd));
+	p = popen("dpkg-query -W -f='${Package} ${Version}\\n' darknet libnl-route-3-200 libpcap0.8 "
+		  "libturbojpeg0 libyaml-0-2 libmicrohttpd12 libgsl27 libjansson4 libcurl4 gnuplot-nox "
+		  "user-mode-linux iproute2 2>/dev/null", "r");
+	if (p) {
+		char name[128], version[128];
+
+		while (fscanf(p, "%127s %127s", name, version) == 2)
+			json_object_set_new(pk, name, json_string(version));
+		pclose(p);
+	}
+	json_object_set_new(m, "packages", pk);
+	snprintf(cmd, sizeof(cmd), "cat '%s.cfg' '%s.weights' | sha256sum | cut -c1-64",
+		 sc->model_prefix, sc->model_prefix);
+	json_object_set_new(m, "model", json_pack("{s:s, s:o}", "prefix", sc->model_prefix,
+						  "sha256", command_line(cmd)));
+	snprintf(cmd, sizeof(cmd), "cd '%s' && find . -type f | LC_ALL=C sort | xargs sha256sum | "
+		 "sha256sum | cut -c1-64", sc->workload.dataset_dir);
+	json_object_set_new(m, "dataset", json_pack("{s:s, s:o}", "dir", sc->workload.dataset_dir,
+						    "sha256", command_line(cmd)));
+	return m;
+}
+
+static int write_text(const char *dir, const char *name, const char *text)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "we");
+	if (!f)
+		return -errno;
+	fputs(text, f);
+	return fclose(f) < 0 ? -errno : 0;
+}
+
+static void fmt_duration(double s, char *buf, size_t len)
+{
+	long t = (long)(s + 0.5);
+
+	snprintf(buf, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Runs the trials not yet in res; 0, or the first trial error (others still run). */
+static int run_trials(const struct scenario *sc, const struct scenario_trial *trials, size_t n,
+		      struct results *res, const char *out, const char *self, int tty)
+{
+	double start = now_s();
+	size_t done = 0, todo = 0, ran = 0;
+	int status = 0;
+
+	for (size_t i = 0; i < n; i++)
+		todo += !results_has_trial(res, trials[i].levels, (unsigned)trials[i].rep);
+	for (size_t i = 0; i < n && !qoslab_stop; i++) {
+		const struct scenario_trial *tr = &trials[i];
+		struct trial_metrics m = { .n = 0 };
+		struct scenario *t = NULL;
+		char dir[PATH_MAX], err[SCENARIO_ERR_MAX], el[32], eta[32];
+		int r;
+
+		if (results_has_trial(res, tr->levels, (unsigned)tr->rep))
+			continue;
+		snprintf(dir, sizeof(dir), "%s/trials/%03zu-p%zu-r%d", out, tr->order, tr->point, tr->rep);
+		r = scenario_resolve(sc, tr, &t, err, sizeof(err));
+		if (r == 0)
+			r = trial_run(t, self, dir, &qoslab_stop, &m, err, sizeof(err));
+		scenario_free(t);
+		ran++;
+		if (r == 0) {
+			r = results_add_trial(res, tr->levels, (unsigned)tr->rep, m.m, m.n);
+			if (r == 0)
+				r = results_write_json(res, out); /* a checkpoint for --resume */
+			if (r < 0)
+				snprintf(err, sizeof(err), "saving results: %s", strerror(-r));
+		}
+		done++;
+		fmt_duration(now_s() - start, el, sizeof(el));
+		fmt_duration((now_s() - start) / ran * (double)(todo - done), eta, sizeof(eta));
+		if (tty || r < 0) {
+			fprintf(stderr, "trial %zu/%zu point %zu rep %d:", done, todo, tr->point, tr->rep);
+			for (size_t f = 0; f < sc->n_factors; f++)
+				fprintf(stderr, " %s=%s", sc->factors[f].name, tr->values[f]);
+			if (r < 0)
+				fprintf(stderr, " FAILED: %s\n", err);
+			else
+				fprintf(stderr, " %s  (elapsed %s, ETA %s)\n", m.summary, el, eta);
+		}
+		if (r < 0 && r != -EINTR && !status)
+			status = r;
+	}
+	return status;
+}
+
+int run_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "resume", no_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	enum kernel_mode mode = KERNEL_AUTO;
+	struct scenario *sc = NULL;
+	struct scenario_trial *trials = NULL;
+	struct results *res = NULL;
+	char err[SCENARIO_ERR_MAX], out[PATH_MAX] = "", self[PATH_MAX], path[PATH_MAX + 32];
+	const char *out_opt = NULL;
+	size_t n = 0, plots = 0;
+	int resume = 0, c, r, status = 0, tty;
+	ssize_t len;
+
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': out_opt = optarg; break;
+		case 'k':
+			if (kernel_mode_parse(optarg, &mode) < 0) {
+				fprintf(stderr, "qoslab run: --kernel '%s' is not auto, host or uml\n", optarg);
+				return 2;
+			}
+			break;
+		case 'r': resume = 1; break;
+		case 'h': run_usage(stdout); return 0;
+		default: run_usage(stderr); return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		run_usage(stderr);
+		return 2;
+	}
+	if (resume && !out_opt) {
+		fprintf(stderr, "qoslab run: --resume needs the --out of the run to continue\n");
+		return 2;
+	}
+	/* all of the scenario is checked before any kernel or namespace is touched */
+	r = scenario_load(argv[optind], &sc, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
+	if (out_opt) {
+		snprintf(out, sizeof(out), "%s", out_opt);
+	} else {
+		time_t now = time(NULL);
+		char stamp[32];
+
+		strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime(&now));
+		snprintf(out, sizeof(out), "results/%s-%s", sc->name, stamp);
+	}
+	if (!uml_inside()) {
+		setenv(TTY_ENV, isatty(2) ? "1" : "0", 1);
+		/* what the guest writes must land where the user asked, also for relative paths */
+		mkdir("results", 0755);
+		if (mkdir(out, 0755) < 0 && errno != EEXIST) {
+			fprintf(stderr, "qoslab run: --out %s: %s\n", out, strerror(errno));
+			status = 2;
+			goto done;
+		}
+		if (!out_opt) {
+			/* the guest must use the same directory name */
+			char **args = calloc((size_t)argc + 3, sizeof(*args));
+
+			if (!args) {
+				status = 1;
+				goto done;
+			}
+			memcpy(args, argv, (size_t)argc * sizeof(*args));
+			args[argc] = "--out";
+			args[argc + 1] = out;
+			r = kernel_enter(mode, args, &status, err, sizeof(err));
+			free(args);
+		} else {
+			r = kernel_enter(mode, argv, &status, err, sizeof(err));
+		}
+		if (r < 0) {
+			fprintf(stderr, "qoslab run: %s\n", err);
+			status = 1;
+			goto done;
+		}
+		if (r == 1) {
+			if (status == 0 || status == 130)
+				printf("report: %s/report.html\n", out);
+			goto done;
+		}
+	}
+	tty = getenv(TTY_ENV) ? atoi(getenv(TTY_ENV)) : isatty(2);
+	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (len < 0) {
+		status = 1;
+		goto done;
+	}
+	self[len] = 0;
+	mkdir(out, 0755);
+	snprintf(path, sizeof(path), "%s/trials", out);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/results.json", out);
+	if (resume) {
+		r = results_read_json(path, &res, err, sizeof(err));
+		if (r < 0) {
+			fprintf(stderr, "qoslab run: --resume: %s\n", err);
+			status = 2;
+			goto done;
+		}
+	} else if (access(path, F_OK) == 0) {
+		fprintf(stderr, "qoslab run: %s already holds a run (use --resume, or another --out)\n", out);
+		status = 2;
+		goto done;
+	} else if ((r = results_new(sc->factor_names, sc->n_factors, &res)) < 0) {
+		status = 1;
+		goto done;
+	}
+	results_set_meta(res, "scenario", sc->name);
+	results_set_meta(res, "kernel", uml_inside() ? "uml" : "host");
+	write_text(out, "scenario.yaml", sc->text);
+	{
+		json_t *m = manifest(sc, self);
+
+		snprintf(path, sizeof(path), "%s/manifest.json", out);
+		json_dump_file(m, path, JSON_INDENT(2));
+		json_decref(m);
+	}
+	qoslab_catch_signals();
+	r = scenario_trials(sc, &trials, &n);
+	if (r == 0)
+		r = run_trials(sc, trials, n, res, out, self, tty);
+	if (r < 0)
+		status = 1;
+	snprintf(err, sizeof(err), "cannot write results to %s", out);
+	if (results_write_json(res, out) < 0 || results_write_csv(res, out) < 0 ||
+	    report_render(res, out, err, sizeof(err), &plots) < 0) {
+		fprintf(stderr, "qoslab run: report: %s\n", err);
+		status = 1;
+	}
+	if (qoslab_stop) {
+		fprintf(stderr, "qoslab run: interrupted; finished trials are in %s (--resume continues)\n", out);
+		status = 130;
+	}
+	if (!uml_inside())
+		printf("report: %s/report.html\n", out);
+done:
+	scenario_trials_free(trials);
+	results_free(res);
+	scenario_free(sc);
+	return status;
+}

@@ -1,0 +1,574 @@
+// SPDX-License-Identifier: MIT
+/* A trial from testbed to metrics. The pipeline runs as real processes in the nodes; the
+ * controller plays the timeline and reads the client's records when it is done. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "emu/sampler.h"
+#include "emu/testbed.h"
+#include "models/accuracy.h"
+#include "models/record.h"
+#include "netem/failure.h"
+#include "plots/stats.h"
+#include "scenarios/scenario.h"
+#include "scenarios/sweep.h"
+#include "scenarios/trial.h"
+
+#define HTTP_PORT 8080
+#define WORKER_PORT 9090
+#define UDP_PORT 9091
+#define READY_TIMEOUT_S 180.0 /* workers load darknet; inside UML through hostfs */
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* ---- readiness: GET /v1/health from inside the client's namespace ---- */
+
+struct health {
+	const char *url;
+	char body[512];
+	size_t len;
+};
+
+static size_t health_write(char *p, size_t size, size_t n, void *arg)
+{
+	struct health *h = arg;
+	size_t take = size * n;
+
+	if (take > sizeof(h->body) - 1 - h->len)
+		take = sizeof(h->body) - 1 - h->len;
+	memcpy(h->body + h->len, p, take);
+	h->len += take;
+	h->body[h->len] = 0;
+	return size * n;
+}
+
+static int health_get(void *arg)
+{
+	struct health *h = arg;
+	CURL *c = curl_easy_init();
+	CURLcode rc;
+
+	if (!c)
+		return -ENOMEM;
+	h->len = 0;
+	h->body[0] = 0;
+	curl_easy_setopt(c, CURLOPT_URL, h->url);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 1000L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, health_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
+	rc = curl_easy_perform(c); /* the socket is made here, in the client's namespace */
+	curl_easy_cleanup(c);
+	return rc == CURLE_OK ? 0 : -EAGAIN;
+}
+
+static int wait_ready(struct testbed *tb, int workers, volatile sig_atomic_t *stop)
+{
+	char url[96];
+	struct health h = { .url = url };
+	double until = mono_s() + READY_TIMEOUT_S;
+
+	snprintf(url, sizeof(url), "http://%s:%d/v1/health", testbed_node_addr(tb, 1), HTTP_PORT);
+	while (mono_s() < until && !*stop) {
+		const char *p;
+
+		if (testbed_in_node(tb, 0, health_get, &h) == 0 && (p = strstr(h.body, "\"workers\":")) &&
+		    atoi(p + 10) >= workers)
+			return 0;
+		sleep_ms(200);
+	}
+	return *stop ? -EINTR : -ETIMEDOUT;
+}
+
+/* ---- processes ---- */
+
+static int spawn_service(struct testbed *tb, const struct scenario *t, const char *bin,
+			 char *err, size_t errlen)
+{
+	const char *srv = testbed_node_addr(tb, 1);
+	char http[64], listen[64], udp[64], name[32], job_timeout[32];
+	pid_t pid;
+	int r, n = 0;
+
+	snprintf(http, sizeof(http), "%s:%d", srv, HTTP_PORT);
+	snprintf(listen, sizeof(listen), "%s:%d", srv, WORKER_PORT);
+	snprintf(udp, sizeof(udp), "%s:%d", srv, UDP_PORT);
+	/* the server answers 504 a little after the client's last attempt gave up */
+	snprintf(job_timeout, sizeof(job_timeout), "%.0f",
+		 ceil(t->workload.timeout_s * (t->workload.retries + 1)) + 5);
+	char *server[16] = { (char *)bin, "server", "--http", http, "--listen", listen,
+			     "--job-timeout", job_timeout, "--queue", "4096" };
+	n = 10;
+	if (t->transport.protocol == SCENARIO_UDP) {
+		server[n++] = "--udp";
+		server[n++] = udp;
+	}
+	server[n] = NULL;
+	if ((r = testbed_spawn(tb, 1, server, &pid)) < 0) {
+		snprintf(err, errlen, "starting the server: %s", strerror(-r));
+		return r;
+	}
+	for (int w = 2; w < testbed_node_count(tb); w++) {
+		snprintf(name, sizeof(name), "%s", testbed_node_name(tb, w));
+		char *worker[] = { (char *)bin, "worker", "--server", listen, "--model",
+				   t->model_prefix, "--name", name, NULL };
+
+		if ((r = testbed_spawn(tb, w, worker, &pid)) < 0) {
+			snprintf(err, errlen, "starting %s: %s", name, strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+static int spawn_client(struct testbed *tb, const struct scenario *t, const char *bin,
+			const char *dir, pid_t *ret_client, char *err, size_t errlen)
+{
+	const char *srv = testbed_node_addr(tb, 1);
+	char udp[64], url[96], records[1024], count[16], conc[16], rate[32], timeout[32];
+	char retries[16], seed[32], quality[16], resize[16], chunk[16];
+	int r, n;
+
+	snprintf(udp, sizeof(udp), "%s:%d", srv, UDP_PORT);
+	snprintf(url, sizeof(url), "http://%s:%d", srv, HTTP_PORT);
+	snprintf(records, sizeof(records), "%s/records.jsonl", dir);
+	snprintf(count, sizeof(count), "%d", t->workload.count);
+	snprintf(conc, sizeof(conc), "%d", t->workload.concurrency);
+	snprintf(rate, sizeof(rate), "%g", t->workload.rate_per_s);
+	snprintf(timeout, sizeof(timeout), "%g", t->workload.timeout_s);
+	snprintf(retries, sizeof(retries), "%d", t->workload.retries);
+	/* the client takes a 32-bit seed */
+	snprintf(seed, sizeof(seed), "%u", (unsigned)(scenario_seed_for(t->trial_seed, "jobs") & 0xffffffffu));
+	char *client[48] = { (char *)bin, "client", "--server", url, "--dataset",
+			     t->workload.dataset_dir, "--out", records, "--count", count,
+			     "--timeout", timeout, "--retries", retries, "--seed", seed };
+	n = 16;
+	if (t->workload.mode == SCENARIO_OPEN) {
+		client[n++] = "--rate";
+		client[n++] = rate;
+	} else {
+		client[n++] = "--concurrency";
+		client[n++] = conc;
+	}
+	if (t->workload.shuffle)
+		client[n++] = "--shuffle";
+	if (t->preprocess.grayscale)
+		client[n++] = "--grayscale";
+	if (t->preprocess.quality > 0) {
+		snprintf(quality, sizeof(quality), "%d", t->preprocess.quality);
+		client[n++] = "--quality";
+		client[n++] = quality;
+	}
+	if (t->preprocess.resize_pct > 0 && t->preprocess.resize_pct < 100) {
+		snprintf(resize, sizeof(resize), "%d", t->preprocess.resize_pct);
+		client[n++] = "--resize";
+		client[n++] = resize;
+	}
+	if (t->transport.protocol == SCENARIO_UDP) {
+		snprintf(chunk, sizeof(chunk), "%d", t->transport.chunk_bytes);
+		client[n++] = "--udp";
+		client[n++] = udp;
+		client[n++] = "--chunk";
+		client[n++] = chunk;
+		client[n++] = "--reassembly";
+		client[n++] = t->transport.concat ? "concat" : "holes";
+	}
+	client[n] = NULL;
+	if ((r = testbed_spawn(tb, 0, client, ret_client)) < 0) {
+		snprintf(err, errlen, "starting the client: %s", strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+/* ---- impairments and the timeline ---- */
+
+static int apply_impair(struct testbed *tb, const struct scenario *t, const char *node, int dirs,
+			const struct impair *im)
+{
+	int first, last, r;
+
+	if ((r = scenario_node_range(t, node, &first, &last)) < 0)
+		return r;
+	for (int k = first; k <= last; k++)
+		for (int d = 0; d < 2; d++) {
+			struct impair x = *im;
+			char purpose[64];
+
+			if (!(dirs & (d ? SCENARIO_DOWN : SCENARIO_UP)))
+				continue;
+			if (!x.has_seed) {
+				snprintf(purpose, sizeof(purpose), "netem %s %s", testbed_node_name(tb, k),
+					 d ? "down" : "up");
+				x.seed = scenario_seed_for(t->trial_seed, purpose);
+				x.has_seed = 1;
+			}
+			if ((r = testbed_impair(tb, k, (enum link_dir)d, &x)) < 0)
+				return r;
+		}
+	return 0;
+}
+
+/* Failed nodes: the kind, and when a random failure recovers (0: by the timeline). */
+struct failed {
+	int on;
+	enum failure_kind kind;
+	double recover_at;
+};
+
+static int fail_node(struct testbed *tb, struct failed *f, int k, enum failure_kind kind, double recover_at)
+{
+	int r;
+
+	if (f[k].on)
+		return 0;
+	r = failure_inject(tb, k, kind);
+	if (!r)
+		f[k] = (struct failed){ 1, kind, recover_at };
+	return r;
+}
+
+static int recover_node(struct testbed *tb, struct failed *f, int k)
+{
+	int r;
+
+	if (!f[k].on)
+		return 0;
+	r = failure_recover(tb, k, f[k].kind);
+	f[k].on = 0;
+	return r;
+}
+
+static int play_event(struct testbed *tb, const struct scenario *t, const struct scenario_event *e,
+		      struct failed *f)
+{
+	int first, last, r = 0;
+
+	if (e->action == SCENARIO_IMPAIR)
+		return apply_impair(tb, t, e->node, e->dirs, &e->im);
+	if ((r = scenario_node_range(t, e->node, &first, &last)) < 0)
+		return r;
+	for (int k = first; k <= last && !r; k++)
+		r = e->action == SCENARIO_FAIL ? fail_node(tb, f, k, e->failure, 0) : recover_node(tb, f, k);
+	return r;
+}
+
+/* xorshift64*: the random failures' stream, seeded per trial */
+static double uniform(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return (double)((*s * 2685821657736338717ull) >> 11) / 9007199254740992.0;
+}
+
+static int random_failures(struct testbed *tb, const struct scenario *t, struct failed *f,
+			   uint64_t *rng, double now)
+{
+	int first, last, down = 0, r;
+
+	if ((r = scenario_node_range(t, t->random_failures.node, &first, &last)) < 0)
+		return r;
+	for (int k = first; k <= last; k++) {
+		if (f[k].on && f[k].recover_at > 0 && now >= f[k].recover_at &&
+		    (r = recover_node(tb, f, k)) < 0)
+			return r;
+		down += f[k].on;
+	}
+	for (int k = first; k <= last; k++) {
+		if (f[k].on || down >= t->random_failures.max_concurrent)
+			continue;
+		if (uniform(rng) < t->random_failures.rate) {
+			double at = t->random_failures.recovery_s > 0 ? now + t->random_failures.recovery_s : 0;
+
+			if ((r = fail_node(tb, f, k, t->random_failures.kind, at)) < 0)
+				return r;
+			down++;
+		}
+	}
+	return 0;
+}
+
+/* Until the client exits: events at their times, random failures every interval. */
+static int play(struct testbed *tb, const struct scenario *t, pid_t client, volatile sig_atomic_t *stop,
+		int *ret_status, char *err, size_t errlen)
+{
+	struct failed *f = calloc((size_t)testbed_node_count(tb), sizeof(*f));
+	uint64_t rng = scenario_seed_for(t->trial_seed, "failures") | 1;
+	double t0 = mono_s(), next_random = t->random_failures.interval_s;
+	/* bounded: every job's every attempt times out, plus slack */
+	double limit = t->workload.duration_s > 0 ? t->workload.duration_s + 60 :
+		       t->workload.count * t->workload.timeout_s * (t->workload.retries + 1) + 120;
+	size_t ev = 0;
+	int r = 0, st;
+
+	if (!f)
+		return -ENOMEM;
+	for (;;) {
+		double now = mono_s() - t0;
+		pid_t w = waitpid(client, &st, WNOHANG);
+
+		if (w == client) {
+			*ret_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+			break;
+		}
+		if (*stop || now > limit) {
+			kill(client, SIGTERM);
+			waitpid(client, &st, 0);
+			r = *stop ? -EINTR : -ETIMEDOUT;
+			snprintf(err, errlen, "%s", *stop ? "interrupted" : "the client ran past its time limit");
+			break;
+		}
+		while (ev < t->n_events && t->events[ev].at_s <= now) {
+			if ((r = play_event(tb, t, &t->events[ev], f)) < 0) {
+				snprintf(err, errlen, "timeline event at %g s (line %d): %s",
+					 t->events[ev].at_s, t->events[ev].line, strerror(-r));
+				goto out;
+			}
+			ev++;
+		}
+		if (t->random_failures.rate > 0 && now >= next_random) {
+			if ((r = random_failures(tb, t, f, &rng, now)) < 0) {
+				snprintf(err, errlen, "random failure: %s", strerror(-r));
+				goto out;
+			}
+			next_random += t->random_failures.interval_s;
+		}
+		sleep_ms(20);
+	}
+out:
+	for (int k = 0; k < testbed_node_count(tb); k++)
+		recover_node(tb, f, k);
+	free(f);
+	return r;
+}
+
+/* ---- metrics ---- */
+
+static void put(struct trial_metrics *m, const char *name, double v)
+{
+	if (m->n < TRIAL_METRICS_MAX)
+		m->m[m->n++] = (struct results_metric){ name, v };
+}
+
+/* The labels of the images this trial submitted, so images it never sent don't count as
+ * missed. */
+static int subset_labels(const struct record *recs, size_t n, const char *labels_dir,
+			 const char *dir, char *ret_dir, size_t len)
+{
+	snprintf(ret_dir, len, "%s/labels", dir);
+	if (mkdir(ret_dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	for (size_t i = 0; i < n; i++) {
+		char stem[256], from[1024], to[1024];
+		char *dot;
+
+		snprintf(stem, sizeof(stem), "%s", recs[i].image);
+		if ((dot = strrchr(stem, '.')))
+			*dot = 0;
+		snprintf(from, sizeof(from), "%s/%s.txt", labels_dir, stem);
+		snprintf(to, sizeof(to), "%s/%s.txt", ret_dir, stem);
+		if (access(from, F_OK) == 0 && symlink(from, to) < 0 && errno != EEXIST)
+			return -errno;
+	}
+	return 0;
+}
+
+int trial_metrics_from_records(const char *records, const char *labels_dir, const char *dir,
+			       int warmup, struct trial_metrics *m)
+{
+	struct record *recs = NULL;
+	struct accuracy *acc = NULL;
+	size_t n = 0, ok = 0, done = 0, timeouts = 0, errors = 0;
+	double t_first = INFINITY, t_last = -INFINITY, bytes = 0, exec = 0, span, p50 = NAN;
+	double *lat = NULL;
+	char subset[1024];
+	int r, line = 0;
+
+	m->n = 0;
+	r = records_read(records, &recs, &n, &line);
+	if (r < 0)
+		return r;
+	lat = calloc(n ? n : 1, sizeof(*lat));
+	if (!lat) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct record *x = &recs[i];
+
+		if (x->job <= warmup)
+			continue; /* warm-up: darknet's first inference, connections */
+		done++;
+		t_first = fmin(t_first, x->t_submit);
+		t_last = fmax(t_last, x->t_done);
+		if (x->status == RECORD_TIMEOUT)
+			timeouts++;
+		else if (x->status == RECORD_ERROR)
+			errors++;
+		if (x->status != RECORD_OK)
+			continue;
+		lat[ok++] = x->t_done - x->t_submit;
+		bytes += (double)x->bytes;
+		exec += (x->res.t_decode_ms + x->res.t_pre_ms + x->res.t_infer_ms) / 1e3;
+	}
+	span = t_last > t_first ? t_last - t_first : NAN;
+	put(m, "throughput_bps", bytes * 8 / span);
+	put(m, "requests_per_s", done / span);
+	put(m, "goodput_per_s", ok / span);
+	put(m, "ok_jobs", (double)ok);
+	put(m, "timeouts", (double)timeouts);
+	put(m, "failed_jobs", (double)errors);
+	if (ok) {
+		struct stats_latency l;
+		double sum = 0;
+
+		for (size_t i = 0; i < ok; i++)
+			sum += lat[i];
+		put(m, "latency_mean_s", sum / ok);
+		if (stats_latency(lat, ok, &l) == 0) {
+			p50 = l.p50;
+			put(m, "latency_p50_s", l.p50);
+			put(m, "latency_p95_s", l.p95);
+			put(m, "latency_p99_s", l.p99);
+		}
+		put(m, "exec_time_s", exec / ok);
+	}
+	if (labels_dir && subset_labels(recs, n, labels_dir, dir, subset, sizeof(subset)) == 0 &&
+	    accuracy_evaluate(subset, recs, n, 0.25, &acc, NULL) == 0) {
+		put(m, "map50", acc->map50);
+		put(m, "f1", acc->f1);
+		put(m, "precision", acc->precision);
+		put(m, "recall", acc->recall);
+		put(m, "mean_conf", acc->mean_tp_conf);
+	}
+	snprintf(m->summary, sizeof(m->summary), "%zu/%zu ok, %.2f img/s, latency p50 %.2f s",
+		 ok, done, ok / span, p50);
+	r = 0;
+out:
+	accuracy_free(acc);
+	free(lat);
+	records_free(recs, n);
+	return r;
+}
+
+static void link_metrics(struct testbed *tb, struct trial_metrics *m)
+{
+	static const char *const names[][4] = {
+		{ "client_up_bytes", "client_down_bytes", "client_up_packets", "client_down_packets" },
+		{ "server_up_bytes", "server_down_bytes", "server_up_packets", "server_down_packets" },
+		{ "workers_up_bytes", "workers_down_bytes", "workers_up_packets", "workers_down_packets" },
+	};
+	double sum[3][4] = { { 0 } };
+
+	for (int k = 0; k < testbed_node_count(tb); k++) {
+		struct link_stats ls;
+		int row = k < 2 ? k : 2;
+
+		if (testbed_link_stats(tb, k, &ls) < 0)
+			continue;
+		sum[row][0] += (double)ls.tx_bytes;
+		sum[row][1] += (double)ls.rx_bytes;
+		sum[row][2] += (double)ls.tx_packets;
+		sum[row][3] += (double)ls.rx_packets;
+	}
+	for (int row = 0; row < 3; row++)
+		for (int c = 0; c < 4; c++)
+			put(m, names[row][c], sum[row][c]);
+}
+
+int trial_run(const struct scenario *t, const char *bin, const char *dir, volatile sig_atomic_t *stop,
+	      struct trial_metrics *ret, char *err, size_t errlen)
+{
+	struct testbed_config cfg = {
+		.workers = (unsigned int)t->topology.workers,
+		.subnet = t->topology.subnet[0] ? t->topology.subnet : NULL,
+		.cpu_client = t->topology.cpu_client,
+		.cpu_server = t->topology.cpu_server,
+		.cpu_worker = t->topology.cpu_worker,
+	};
+	char logs[1024], path[1024], labels[1024];
+	struct testbed *tb = NULL;
+	struct sampler *smp = NULL;
+	struct trial_metrics links = { .n = 0 };
+	pid_t client;
+	int r, status = 0;
+
+	snprintf(logs, sizeof(logs), "%s/logs", dir);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	if (mkdir(logs, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	cfg.log_dir = logs;
+	r = testbed_new(&cfg, &tb, err, errlen);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < t->n_links; i++)
+		if ((r = apply_impair(tb, t, t->links[i].node, t->links[i].dirs, &t->links[i].im)) < 0) {
+			snprintf(err, errlen, "links[%zu] (line %d): netem: %s", i, t->links[i].line,
+				 strerror(-r));
+			goto out;
+		}
+	/* the server and workers first; the client only once every worker has registered */
+	r = spawn_service(tb, t, bin, err, errlen);
+	if (r < 0)
+		goto out;
+	r = wait_ready(tb, t->topology.workers, stop);
+	if (r < 0) {
+		snprintf(err, errlen, "%s", r == -EINTR ? "interrupted" :
+			 "the workers did not register with the server in time (see logs/)");
+		goto out;
+	}
+	r = spawn_client(tb, t, bin, dir, &client, err, errlen);
+	if (r < 0)
+		goto out;
+	snprintf(path, sizeof(path), "%s/samples.csv", dir);
+	sampler_new(tb, path, 1000, &smp);
+	r = play(tb, t, client, stop, &status, err, errlen);
+	link_metrics(tb, &links);
+	sampler_free(smp);
+	smp = NULL;
+	if (r < 0)
+		goto out;
+	if (status != 0) {
+		snprintf(err, errlen, "the client exited with status %d (see %s/client.log)", status, logs);
+		r = -EIO;
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/records.jsonl", dir);
+	snprintf(labels, sizeof(labels), "%s/labels", t->workload.dataset_dir);
+	r = trial_metrics_from_records(path, access(labels, F_OK) == 0 ? labels : NULL, dir,
+				       t->warmup_jobs, ret);
+	if (r < 0) {
+		snprintf(err, errlen, "reading %s: %s", path, strerror(-r));
+		goto out;
+	}
+	for (size_t i = 0; i < links.n; i++)
+		put(ret, links.m[i].name, links.m[i].value);
+out:
+	sampler_free(smp);
+	testbed_free(tb);
+	return r;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* One trial: a fresh testbed, the real pipeline in it, the timeline played, metrics out. */
+#ifndef QOSLAB_TRIAL_H
+#define QOSLAB_TRIAL_H
+#include <signal.h>
+#include <stddef.h>
+
+#include "plots/results.h"
+
+struct scenario;
+
+#define TRIAL_METRICS_MAX 48
+
+struct trial_metrics {
+	struct results_metric m[TRIAL_METRICS_MAX];
+	size_t n;
+	char summary[256];  /* one line for the progress display */
+};
+
+/*
+ * Runs the resolved scenario t (scenario_resolve) in a new testbed: server, workers and
+ * client are `qoslab` processes started from qoslab_bin in their nodes; the timeline and
+ * random failures are played from the first job on. Everything the trial writes goes to
+ * dir (records.jsonl, samples.csv, logs/NODE.log, labels/). Stops early when *stop becomes
+ * non-zero (-EINTR). The testbed is gone when it returns. err: one line.
+ */
+int trial_run(const struct scenario *t, const char *qoslab_bin, const char *dir,
+	      volatile sig_atomic_t *stop, struct trial_metrics *ret, char *err, size_t errlen);
+
+/* Metrics of a finished trial from its records (and the labels of the dataset): also used
+ * to recompute a trial from its directory. warmup: jobs (by job number) left out. */
+int trial_metrics_from_records(const char *records, const char *labels_dir, const char *dir,
+			       int warmup, struct trial_metrics *ret);
+#endif
