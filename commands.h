@@ -3,4 +3,7 @@
 #ifndef QOSLAB_COMMANDS_H
 #define QOSLAB_COMMANDS_H
 
+int accuracy_main(int argc, char **argv);
+int detect_main(int argc, char **argv);
+
 #endif

@@ -11,6 +11,8 @@ static const struct command {
 	const char *help;
 } commands[] = {
 	/* keep sorted by name */
+	{ "accuracy", accuracy_main, "precision, recall, F1 and mAP@0.5 of records against labels" },
+	{ "detect", detect_main, "run the detector offline on images, write JSON-lines records" },
 	{ 0 }
 };
 

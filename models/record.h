@@ -8,9 +8,11 @@
 enum record_status { RECORD_OK, RECORD_TIMEOUT, RECORD_ERROR };
 
 /*
- * Fields: job, image, status (ok|timeout|error), error, t_submit, t_done (seconds, float,
- * CLOCK_REALTIME), bytes, worker, attempts, width, height, t_decode_ms, t_pre_ms,
- * t_infer_ms, detections[{class, name, conf, box:[cx,cy,w,h]}].
+ * Fields: job, image, status (ok|timeout|error), error (null when none), t_submit, t_done
+ * (seconds, float, CLOCK_REALTIME), bytes, worker (null when none), attempts, width, height,
+ * bytes_pre (JPEG size after preprocessing), t_decode_ms, t_pre_ms, t_infer_ms,
+ * detections[{class, name, conf, box:[cx,cy,w,h]}]. conf, box and the *_ms timings are
+ * written with 6 decimals. Readers need only image and status; other fields default to 0/"".
  */
 struct record {
 	long job;
@@ -23,6 +25,9 @@ struct record {
 	int attempts;
 	struct detect_result res; /* dets owned by the record */
 };
+
+const char *record_status_name(enum record_status s);
+int record_status_parse(const char *s, enum record_status *ret);
 
 /* Writes one line, flushed. Returns 0 or -errno. */
 int record_write(FILE *f, const struct record *r);

@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: MIT
+/* Object detector: JPEG -> (preprocess) -> darknet network -> normalized detections. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* darknet.h declares its own struct detection; renaming it while the header is read keeps
+ * ours (the public one) and theirs apart. Only the name changes, not the ABI. */
+#define detection darknet_detection
+#include <darknet.h>
+#undef detection
+
+#include "models/detector.h"
+
+struct detector {
+	network *net;
+	int classes;
+	char **names; /* n_names entries, owned */
+	int n_names;
+	int letterbox;
+};
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static char *path_join(const char *a, const char *b)
+{
+	char *s = NULL;
+
+	return asprintf(&s, "%s%s", a, b) < 0 ? NULL : s;
+}
+
+/* darknet calls exit() when it cannot open a file, so every file is checked here first. */
+static int file_check(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+static void names_free(char **names, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* One class name per line (darknet's .names format). */
+static int names_read(const char *path, char ***ret_names, int *ret_n)
+{
+	FILE *f = NULL;
+	char *line = NULL, **names = NULL;
+	size_t cap = 0;
+	int n = 0, r = 0;
+	ssize_t len;
+
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		char **tmp;
+
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		tmp = realloc(names, (size_t)(n + 1) * sizeof(*names));
+		if (!tmp) {
+			r = -ENOMEM;
+			goto out;
+		}
+		names = tmp;
+		names[n] = strdup(line);
+		if (!names[n]) {
+			r = -ENOMEM;
+			goto out;
+		}
+		n++;
+	}
+	*ret_names = names;
+	*ret_n = n;
+	names = NULL;
+	n = 0;
+out:
+	names_free(names, n);
+	free(line);
+	fclose(f);
+	return r;
+}
+
+/* Names: PREFIX.names, else coco.names next to the model. */
+static int detector_load_names(struct detector *d, const char *prefix)
+{
+	char *path = path_join(prefix, ".names"), *dir = NULL;
+	const char *slash;
+	int r;
+
+	if (!path)
+		return -ENOMEM;
+	if (file_check(path) < 0) {
+		free(path);
+		slash = strrchr(prefix, '/');
+		if (slash) {
+			dir = strndup(prefix, (size_t)(slash - prefix + 1));
+			if (!dir)
+				return -ENOMEM;
+		}
+		path = path_join(dir ? dir : "", "coco.names");
+		free(dir);
+		if (!path)
+			return -ENOMEM;
+	}
+	r = names_read(path, &d->names, &d->n_names);
+	free(path);
+	return r;
+}
+
+/* darknet prints its layer table and "Loading weights" to stderr; a product's stderr is for
+ * its own errors, so fd 2 points at /dev/null while the network loads. */
+static int stderr_mute(void)
+{
+	int saved, nul;
+
+	fflush(stderr);
+	saved = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	if (saved < 0)
+		return -1;
+	nul = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (nul >= 0) {
+		dup2(nul, STDERR_FILENO);
+		close(nul);
+	}
+	return saved;
+}
+
+static void stderr_restore(int saved)
+{
+	if (saved < 0)
+		return;
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+}
+
+int detector_new(const char *prefix, struct detector **ret)
+{
+	struct detector *d = NULL;
+	char *cfg = NULL, *weights = NULL;
+	layer *last;
+	int r, saved;
+
+	if (!prefix || !*prefix)
+		return -EINVAL;
+	d = calloc(1, sizeof(*d));
+	cfg = path_join(prefix, ".cfg");
+	weights = path_join(prefix, ".weights");
+	if (!d || !cfg || !weights) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = file_check(cfg);
+	if (r >= 0)
+		r = file_check(weights);
+	if (r >= 0)
+		r = detector_load_names(d, prefix);
+	if (r < 0)
+		goto out;
+	saved = stderr_mute();
+	d->net = load_network(cfg, weights, 0);
+	stderr_restore(saved);
+	if (!d->net || d->net->n < 1) {
+		r = -EINVAL;
+		goto out;
+	}
+	set_batch_network(d->net, 1);
+	last = &d->net->layers[d->net->n - 1];
+	if (last->type != YOLO && last->type != REGION && last->type != DETECTION) {
+		r = -EINVAL;
+		goto out;
+	}
+	d->classes = last->classes;
+	*ret = d;
+	d = NULL;
+out:
+	detector_free(d);
+	free(weights);
+	free(cfg);
+	return r;
+}
+
+void detector_free(struct detector *d)
+{
+	if (!d)
+		return;
+	if (d->net)
+		free_network(d->net);
+	names_free(d->names, d->n_names);
+	free(d);
+}
+
+void detector_set_letterbox(struct detector *d, int letterbox)
+{
+	d->letterbox = !!letterbox;
+}
+
+int detector_classes(const struct detector *d)
+{
+	return d->classes;
+}
+
+const char *detector_class_name(const struct detector *d, int cls)
+{
+	return cls >= 0 && cls < d->n_names ? d->names[cls] : "";
+}
+
+/* darknet wants planar float RGB in [0,1]. */
+static image image_from_rgb(const struct jpeg_image *im)
+{
+	image out = make_image(im->width, im->height, 3);
+	size_t plane = (size_t)im->width * (size_t)im->height;
+
+	if (!out.data)
+		return out;
+	for (size_t i = 0; i < plane; i++)
+		for (int c = 0; c < 3; c++)
+			out.data[c * plane + i] = im->rgb[3 * i + c] / 255.0f;
+	return out;
+}
+
+static int detector_infer(struct detector *d, const struct jpeg_image *im, float thresh,
+			  struct detect_result *res)
+{
+	image in = image_from_rgb(im), sized = { 0 };
+	darknet_detection *dets = NULL;
+	int nboxes = 0, r = 0, w, h;
+	size_t n = 0;
+
+	if (!in.data)
+		return -ENOMEM;
+	sized = d->letterbox ? letterbox_image(in, d->net->w, d->net->h)
+			     : resize_image(in, d->net->w, d->net->h);
+	network_predict(d->net, sized.data);
+	/* get_network_boxes undoes a letterbox from the size it is given; after a plain resize
+	 * the network size itself makes that correction the identity. */
+	w = d->letterbox ? im->width : d->net->w;
+	h = d->letterbox ? im->height : d->net->h;
+	dets = get_network_boxes(d->net, w, h, thresh, 0.5f, NULL, 1, &nboxes);
+	do_nms_sort(dets, nboxes, d->classes, DETECT_NMS);
+	for (int i = 0; i < nboxes; i++)
+		for (int c = 0; c < d->classes; c++)
+			n += dets[i].prob[c] > thresh;
+	res->dets = calloc(n ? n : 1, sizeof(*res->dets));
+	if (!res->dets) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (int i = 0; i < nboxes; i++)
+		for (int c = 0; c < d->classes; c++) {
+			struct detection *o;
+
+			if (!(dets[i].prob[c] > thresh))
+				continue;
+			o = &res->dets[res->n++];
+			o->cls = c;
+			snprintf(o->name, sizeof(o->name), "%s", detector_class_name(d, c));
+			o->conf = dets[i].prob[c];
+			o->box[0] = dets[i].bbox.x;
+			o->box[1] = dets[i].bbox.y;
+			o->box[2] = dets[i].bbox.w;
+			o->box[3] = dets[i].bbox.h;
+		}
+out:
+	free_detections(dets, nboxes);
+	free_image(sized);
+	free_image(in);
+	return r;
+}
+
+int detector_run_jpeg(struct detector *d, const void *jpeg, size_t len,
+		      const struct preprocess *pp, float thresh, struct detect_result *ret)
+{
+	struct jpeg_image img = { 0 }, pre = { 0 };
+	struct detect_result res = { .bytes_in = len, .bytes_pre = len };
+	double t0 = now_ms(), t1, t2;
+	int r;
+
+	if (!d || !ret || preprocess_check(pp) < 0)
+		return -EINVAL;
+	r = jpeg_decode(jpeg, len, pp ? pp->max_pixels : 0, &img);
+	if (r < 0)
+		goto out;
+	res.width = img.width;
+	res.height = img.height;
+	t1 = now_ms();
+	res.t_decode_ms = t1 - t0;
+	if (preprocess_active(pp)) {
+		r = jpeg_preprocess(&img, pp, &pre, NULL, &res.bytes_pre);
+		if (r < 0)
+			goto out;
+		jpeg_image_clear(&img);
+		img = pre;
+		pre = (struct jpeg_image){ 0 };
+	}
+	t2 = now_ms();
+	res.t_pre_ms = t2 - t1;
+	r = detector_infer(d, &img, thresh, &res);
+	if (r < 0)
+		goto out;
+	res.t_infer_ms = now_ms() - t2;
+	*ret = res;
+	res.dets = NULL;
+out:
+	if (r < 0) {
+		*ret = (struct detect_result){ .bytes_in = len, .width = res.width,
+					       .height = res.height };
+	}
+	free(res.dets);
+	jpeg_image_clear(&pre);
+	jpeg_image_clear(&img);
+	return r;
+}
+
+void detect_result_clear(struct detect_result *r)
+{
+	if (!r)
+		return;
+	free(r->dets);
+	*r = (struct detect_result){ 0 };
+}
