@@ -12,7 +12,10 @@ static const struct command {
 } commands[] = {
 	/* keep sorted by name */
 	{ "accuracy", accuracy_main, "precision, recall, F1 and mAP@0.5 of records against labels" },
+	{ "client", client_main, "load generator: submit a dataset's images to a server, write records" },
 	{ "detect", detect_main, "run the detector offline on images, write JSON-lines records" },
+	{ "server", server_main, "job server: HTTP API for clients, dispatch to connected workers" },
+	{ "worker", worker_main, "detector worker: connect to a server and run the jobs it sends" },
 	{ 0 }
 };
 

@@ -331,6 +331,7 @@ const char *dispatch_outcome_name(enum dispatch_outcome o)
 	case DISPATCH_TIMEOUT: return "timeout";
 	case DISPATCH_FAILED: return "failed";
 	case DISPATCH_CANCELLED: return "cancelled";
+	case DISPATCH_REJECTED: return "rejected";
 	}
 	return "?";
 }

@@ -25,8 +25,10 @@ struct dispatch_config {
 };
 
 enum dispatch_state { DISPATCH_QUEUED, DISPATCH_RUNNING, DISPATCH_FINISHED };
+/* REJECTED is never set by dispatch: it lets a caller answer "busy" for a job it could not
+ * submit after having accepted it (a UDP job whose image arrived when the queue was full). */
 enum dispatch_outcome { DISPATCH_PENDING, DISPATCH_DONE, DISPATCH_TIMEOUT, DISPATCH_FAILED,
-			DISPATCH_CANCELLED };
+			DISPATCH_CANCELLED, DISPATCH_REJECTED };
 enum dispatch_overdue_reason { DISPATCH_HEARTBEAT_MISSED = 1, DISPATCH_RESULT_LATE = 2 };
 
 /* Embedded in the caller's job; the caller owns the memory, dispatch only links it. A job
