@@ -6,7 +6,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -56,7 +55,8 @@ struct server {
 	struct server_config cfg;
 	pthread_mutex_t lock;
 	struct dispatch *d;
-	int listen_fd, udp_fd, wake_fd, sig_fd, ep;
+	int listen_fd, udp_fd, wake_fd, ep;
+	int sig_fd; /* the caller's, while server_run runs */
 	struct sock_addr listen_addr, udp_addr;
 	struct conn *conns;
 	uint32_t next_conn_id;
@@ -184,8 +184,8 @@ void server_free(struct server *s)
 		s->transfers = t->next;
 		transfer_free(t);
 	}
-	for (int *fd = (int[]){ s->listen_fd, s->udp_fd, s->wake_fd, s->sig_fd, s->ep },
-	     *end = fd + 5; fd < end; fd++)
+	for (int *fd = (int[]){ s->listen_fd, s->udp_fd, s->wake_fd, s->ep }, *end = fd + 4;
+	     fd < end; fd++)
 		if (*fd >= 0)
 			close(*fd);
 	dispatch_free(s->d);
@@ -739,24 +739,14 @@ static void shutdown_all(struct server *s)
 	run_callbacks(s);
 }
 
-int server_run(struct server *s, int signals)
+int server_run(struct server *s, int sig_fd)
 {
 	struct epoll_event evs[64];
 	int r = 0;
 
-	if (signals) {
-		sigset_t set;
-
-		sigemptyset(&set);
-		sigaddset(&set, SIGINT);
-		sigaddset(&set, SIGTERM);
-		pthread_sigmask(SIG_BLOCK, &set, NULL);
-		s->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-		if (s->sig_fd < 0)
-			return -errno;
-		if ((r = ep_add(s->ep, s->sig_fd, EPOLLIN, &tag_sig)) < 0)
-			return r;
-	}
+	if (sig_fd >= 0 && (r = ep_add(s->ep, sig_fd, EPOLLIN, &tag_sig)) < 0)
+		return r;
+	s->sig_fd = sig_fd;
 	while (!__atomic_load_n(&s->stopping, __ATOMIC_SEQ_CST)) {
 		/* Tight ticks only while UDP reassembly deadlines are pending. */
 		int n = epoll_wait(s->ep, evs, 64, s->udp_pending ? 5 : 50);
@@ -804,6 +794,9 @@ int server_run(struct server *s, int signals)
 		run_callbacks(s);
 	}
 	shutdown_all(s);
+	if (sig_fd >= 0)
+		epoll_ctl(s->ep, EPOLL_CTL_DEL, sig_fd, NULL);
+	s->sig_fd = -1;
 	return r;
 }
 

@@ -71,10 +71,9 @@ int server_udp_addr(const struct server *s, struct sock_addr *ret);
 int server_submit(struct server *s, struct server_job *j);
 /* Queue, workers and counters as JSON (any thread); NULL on ENOMEM. */
 json_t *server_stats_json(struct server *s);
-/* Runs the event loop until server_stop (or SIGINT/SIGTERM when signals is 1: they are
- * blocked and read from a signalfd). Pending jobs are then answered CANCELLED and workers
- * get BYE. 0 or -errno. */
-int server_run(struct server *s, int signals);
+/* Runs the event loop until server_stop or until sig_fd (a signalfd, -1 for none) is
+ * readable. Pending jobs are then answered CANCELLED and workers get BYE. 0 or -errno. */
+int server_run(struct server *s, int sig_fd);
 /* Any thread. */
 void server_stop(struct server *s);
 #endif

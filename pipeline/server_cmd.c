@@ -2,11 +2,15 @@
 /* qoslab server: command line, event log and ready file around server (workers) and api (HTTP). */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/time.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "commands.h"
@@ -233,7 +237,8 @@ int server_main(int argc, char **argv)
 	struct server *srv = NULL;
 	struct api *api = NULL;
 	char h[64], l[64], u[64] = "-";
-	int r, ret = 1;
+	sigset_t set;
+	int sig_fd = -1, r, ret = 1;
 
 	if (parse_opts(argc, argv, &o) < 0)
 		return 2;
@@ -246,6 +251,17 @@ int server_main(int argc, char **argv)
 		o.cfg.log = o.api.log = log_stderr;
 	o.api.job_timeout_ms = o.cfg.dispatch.job_timeout_ms;
 	o.api.queue_max = o.cfg.dispatch.queue_max;
+	/* Before any thread exists (MHD starts one), so that no thread takes the signals:
+	 * the event loop reads them from a signalfd. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sig_fd < 0) {
+		fprintf(stderr, "qoslab server: signalfd: %s\n", strerror(errno));
+		return 1;
+	}
 	r = server_new(&o.cfg, &srv);
 	if (r < 0) {
 		fprintf(stderr, "qoslab server: cannot listen on --listen %s%s%s: %s\n", o.listen,
@@ -269,13 +285,13 @@ int server_main(int argc, char **argv)
 		fprintf(stderr, "qoslab server: --ready-file %s: %s\n", o.ready_file, strerror(-r));
 		/* Answer whatever came in meanwhile before the API stops. */
 		server_stop(srv);
-		server_run(srv, 0);
+		server_run(srv, -1);
 		goto out;
 	}
 	if (!o.quiet)
 		log_stderr(NULL, "http %s, workers %s, udp %s, queue %u", h, l, u,
 			   o.cfg.dispatch.queue_max);
-	r = server_run(srv, 1);
+	r = server_run(srv, sig_fd);
 	if (r < 0) {
 		fprintf(stderr, "qoslab server: event loop: %s\n", strerror(-r));
 		goto out;
@@ -285,5 +301,7 @@ out:
 	/* The API goes first: it waits until every suspended request got its answer. */
 	api_free(api);
 	server_free(srv);
+	if (sig_fd >= 0)
+		close(sig_fd);
 	return ret;
 }

@@ -50,6 +50,24 @@ static void usage(FILE *f)
 		LOCATE_DEFAULT_MODEL, (double)DETECT_THRESH_MAP, (unsigned long long)JPEG_MAX_PIXELS_DEFAULT);
 }
 
+/* darknet's first inference pays for lazy allocations (seconds on a busy machine); one on a
+ * small synthetic image before registering keeps that out of the first job's timings. */
+static void warm_up(struct detector *det)
+{
+	struct jpeg_image im = { .width = 64, .height = 64 };
+	struct preprocess pp = { 0 };
+	struct detect_result res = { 0 };
+	unsigned char *jpeg = NULL;
+	size_t len = 0;
+
+	im.rgb = calloc(64 * 64, 3);
+	if (im.rgb && jpeg_encode(&im, 90, 0, &jpeg, &len) == 0 &&
+	    detector_run_jpeg(det, jpeg, len, &pp, DETECT_THRESH_DEFAULT, &res) == 0)
+		detect_result_clear(&res);
+	free(jpeg);
+	free(im.rgb);
+}
+
 struct log_ctx {
 	const char *name;
 };
@@ -182,6 +200,7 @@ int worker_main(int argc, char **argv)
 		goto out;
 	}
 	detector_set_letterbox(det, o.letterbox);
+	warm_up(det);
 	model_name = strrchr(o.model, '/') ? strrchr(o.model, '/') + 1 : o.model;
 	/* Signals are read from a signalfd by the session loop: no handler, no global. */
 	sigemptyset(&set);
