@@ -275,12 +275,17 @@ static int detect_one(struct detector *det, const struct detect_opts *o, const c
 	rec.t_submit = now_s();
 	r = read_file(path, &buf, &len);
 	rec.bytes = len;
-	if (r >= 0)
+	if (r < 0) {
+		snprintf(rec.error, sizeof(rec.error), "cannot read: %s",
+			 r == -EISDIR ? "not a regular file" : strerror(-r));
+	} else {
 		r = detector_run_jpeg(det, buf, len, &o->pp, o->thresh, &rec.res);
+		if (r < 0)
+			snprintf(rec.error, sizeof(rec.error), "%s", detect_strerror(r));
+	}
 	rec.t_done = now_s();
 	if (r < 0) {
 		rec.status = RECORD_ERROR;
-		snprintf(rec.error, sizeof(rec.error), "%s", detect_strerror(r));
 		fprintf(stderr, "qoslab detect: %s: %s\n", path, rec.error);
 	}
 	r = record_write(out, &rec);

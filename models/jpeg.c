@@ -27,7 +27,8 @@ int preprocess_check(const struct preprocess *pp)
 int jpeg_size(const void *jpeg, size_t len, int *ret_width, int *ret_height)
 {
 	tjhandle tj = NULL;
-	int w, h, subsamp, cs, r = 0;
+	/* TurboJPEG can return success without setting them (tables-only or empty stream) */
+	int w = 0, h = 0, subsamp = -1, cs = -1, r = 0;
 
 	if (!jpeg || len == 0 || len > ULONG_MAX)
 		return -EINVAL;
@@ -62,7 +63,8 @@ int jpeg_decode(const void *jpeg, size_t len, uint64_t max_pixels, struct jpeg_i
 {
 	tjhandle tj = NULL;
 	unsigned char *rgb = NULL, *cmyk = NULL;
-	int w, h, subsamp, cs, r = 0;
+	/* TurboJPEG can return success without setting them (tables-only or empty stream) */
+	int w = 0, h = 0, subsamp = -1, cs = -1, r = 0;
 	size_t npix;
 
 	if (!jpeg || len == 0 || len > ULONG_MAX)
