@@ -41,15 +41,6 @@ n=${#images[@]}
 now() { date +%s.%N; }
 
 echo "# qoslab pipeline benchmark: $n images x $REPS, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
-det_rates=()
-for r in $(seq "$REPS"); do
-	t0=$(now); taskset -c "$CPU_W" "$Q" detect --model "$MODEL" --out /dev/null "${images[0]}"; t1=$(now)
-	taskset -c "$CPU_W" "$Q" detect --model "$MODEL" --out /dev/null "${images[@]}"; t2=$(now)
-	rate=$(awk -v a="$t0" -v b="$t1" -v c="$t2" -v n="$n" 'BEGIN { printf "%.3f", (n - 1) / ((c - b) - (b - a)) }')
-	det_rates+=("$rate")
-	echo "detect     rep $r: $rate images/s"
-done
-
 taskset -c "$CPU_S" "$Q" server --http 127.0.0.1:0 --listen 127.0.0.1:0 --quiet \
 	--ready-file "$tmp/ready" 2>"$tmp/server.log" &
 pids+=($!)
@@ -64,8 +55,15 @@ for _ in $(seq 400); do
 	sleep 0.05
 done
 
-pipe_rates=()
+# Detector and pipeline repetitions alternate so that a change in the machine's load (other
+# jobs on a shared host) does not favour one of them.
+det_rates=() pipe_rates=()
 for r in $(seq "$REPS"); do
+	t0=$(now); taskset -c "$CPU_W" "$Q" detect --model "$MODEL" --out /dev/null "${images[0]}"; t1=$(now)
+	taskset -c "$CPU_W" "$Q" detect --model "$MODEL" --out /dev/null "${images[@]}"; t2=$(now)
+	rate=$(awk -v a="$t0" -v b="$t1" -v c="$t2" -v n="$n" 'BEGIN { printf "%.3f", (n - 1) / ((c - b) - (b - a)) }')
+	det_rates+=("$rate")
+	echo "detect     rep $r: $rate images/s"
 	line=$(taskset -c "$CPU_S" "$Q" client --server "http://$http" --dataset "$DATA" \
 		--out "$tmp/run$r.jsonl" --concurrency 2 --timeout 120)
 	rate=$(sed -n 's/.* \([0-9.]*\) ok\/s;.*/\1/p' <<<"$line")

@@ -99,16 +99,21 @@ static int wait_exit(pid_t pid, int timeout_ms)
 	}
 }
 
-static void stop(pid_t pid)
+/* SIGTERM (after SIGCONT, for a frozen one); its exit status, or -1 if it had to be killed. */
+static int stop(pid_t pid)
 {
+	int st;
+
 	if (pid <= 0)
-		return;
+		return 0;
 	kill(pid, SIGCONT);
 	kill(pid, SIGTERM);
-	if (wait_exit(pid, 5000) < 0) {
+	st = wait_exit(pid, 5000);
+	if (st < 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 	}
+	return st;
 }
 
 static long count_lines(const char *path)
@@ -135,6 +140,16 @@ struct srv {
 	pid_t pid;
 	char http[80], url[96], listen[64], udp[64];
 };
+
+/* Stops the server; it must exit 0 (under ASan this also catches its memory errors). */
+static void server_stop(struct t *t, struct srv *s)
+{
+	int st = stop(s->pid);
+
+	s->pid = -1;
+	if (st != 0)
+		T_FAIL(t, "server exited with status %d", st);
+}
 
 static int server_start(struct srv *s, const char *tag, ...)
 {
@@ -381,6 +396,7 @@ static void two_workers_64_images_map_equals_detect(struct t *t)
 		T_FAIL(t, "mAP@0.5 %.4f differs from detect's %.4f by more than 0.002", map_pipe,
 		       map_ref);
 	same_detections(t, recs, n, ref, n_ref);
+	server_stop(t, &s);
 out:
 	records_free(recs, n);
 	records_free(ref, n_ref);
@@ -454,8 +470,7 @@ static void kill_stop_and_join_keep_exactly_once(struct t *t)
 		sleep_ms(20);
 	if (stat_counter(&s, "workers_joined") < 4)
 		T_FAIL(t, "the resumed worker did not rejoin");
-	stop(s.pid);
-	s.pid = -1;
+	server_stop(t, &s);
 	if (wait_exit(w2, 10000) != 0)
 		T_FAIL(t, "the resumed worker did not exit cleanly at server shutdown");
 	else
@@ -512,6 +527,7 @@ static void udp_zero_loss_matches_tcp(struct t *t)
 	}
 	if (stat_counter(&s, "udp_bad") != 0)
 		T_FAIL(t, "server saw %ld bad datagrams", stat_counter(&s, "udp_bad"));
+	server_stop(t, &s);
 out:
 	records_free(recs, n);
 	records_free(ref, n_ref);
