@@ -124,6 +124,7 @@ struct run {
 	long outstanding;          /* running or waiting for a retry */
 	long finished;
 	int udp_fd;
+	uint64_t drop_state;       /* --udp-drop, seeded */
 	double *lat_ms;            /* ok latencies */
 	struct client_summary sum;
 };
@@ -297,7 +298,10 @@ static int job_start(struct run *run, struct cjob *j)
 		if (j->len && j->len <= UDP_TOTAL_MAX)
 			udp_send(run->udp_fd, (const struct sockaddr *)&cfg->udp_addr.ss,
 				 cfg->udp_addr.len, transfer, j->data, (uint32_t)j->len,
-				 (uint16_t)cfg->chunk_bytes, cfg->udp_pace_us);
+				 &(struct udp_send_opts){ .chunk_bytes = (uint16_t)cfg->chunk_bytes,
+							  .pace_us = cfg->udp_pace_us,
+							  .drop_ppm = cfg->udp_drop_ppm,
+							  .drop_state = &run->drop_state });
 		ql += (size_t)snprintf(q + ql, sizeof(q) - ql, "&udp=%llu&size=%zu&chunk=%d%s",
 				       (unsigned long long)transfer, j->len, cfg->chunk_bytes,
 				       cfg->concat ? "&reassembly=concat" : "");
@@ -363,6 +367,13 @@ static void job_done(struct run *run, struct cjob *j, CURLcode cc)
 	}
 	if (st != RECORD_OK && retry && j->attempts <= cfg->retries) {
 		int64_t backoff = 50LL << (j->attempts - 1 < 5 ? j->attempts - 1 : 5);
+		curl_off_t after = 0;
+
+		/* A busy server says when to come back (Retry-After); asking sooner only adds
+		 * load. */
+		if (curl_easy_getinfo(j->h, CURLINFO_RETRY_AFTER, &after) == CURLE_OK && after > 0 &&
+		    after * 1000 > backoff)
+			backoff = after * 1000 < 10000 ? after * 1000 : 10000;
 
 		json_decref(answer);
 		job_release(run, j);
@@ -476,6 +487,7 @@ int client_run(const struct client_config *cfg, struct client_summary *ret)
 		goto out;
 	}
 	gsl_rng_set(rng, (unsigned long)cfg->seed);
+	run.drop_state = cfg->seed * 0x9e3779b97f4a7c15ULL + 1;
 	if (cfg->udp) {
 		run.udp_fd = socket(cfg->udp_addr.ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		if (run.udp_fd < 0) {

@@ -27,6 +27,7 @@ struct client_config {
 	int chunk_bytes;
 	int concat;                 /* reassembly=concat instead of holes */
 	int udp_pace_us;            /* pause between datagrams */
+	uint32_t udp_drop_ppm;      /* test aid without netem: datagrams skipped by the sender */
 	int sig_fd;                 /* signalfd that stops the run early, or -1 */
 	FILE *out;                  /* one record per job (record_write) */
 };

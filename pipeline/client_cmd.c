@@ -27,7 +27,7 @@ static void usage(FILE *f)
 		"                     [--concurrency K | --rate R] [--timeout S] [--retries N]\n"
 		"                     [--duration S] [--seed S] [--shuffle] [--grayscale] [--quality Q]\n"
 		"                     [--resize PCT] [--udp ADDR:PORT [--chunk BYTES]\n"
-		"                     [--reassembly holes|concat] [--udp-pace-us US]]\n"
+		"                     [--reassembly holes|concat] [--udp-pace-us US] [--udp-drop P]]\n"
 		"\n"
 		"Submits the dataset's images (DIR/images/*.jpg, or DIR/*.jpg) to a qoslab server and\n"
 		"writes one JSON line per job (job, image, status ok|timeout|error, error, t_submit,\n"
@@ -49,7 +49,9 @@ static void usage(FILE *f)
 		"  --udp ADDR:PORT       send each image as UDP datagrams to the server's --udp port\n"
 		"  --chunk BYTES         image bytes per datagram, %d..%d (default 1024)\n"
 		"  --reassembly MODE     holes (missing chunks zero-filled, default) or concat\n"
-		"  --udp-pace-us US      pause between datagrams (default 0)\n",
+		"  --udp-pace-us US      pause between datagrams (default 0)\n"
+		"  --udp-drop P          test aid without netem: the client skips a seeded share P\n"
+		"                        (0..1) of its datagrams (client -> server hop only)\n",
 		UDP_CHUNK_MIN, UDP_CHUNK_MAX);
 }
 
@@ -90,6 +92,7 @@ static int parse_opts(int argc, char **argv, struct client_opts *o)
 		{ "chunk", required_argument, NULL, 'c' },
 		{ "reassembly", required_argument, NULL, 'A' },
 		{ "udp-pace-us", required_argument, NULL, 'P' },
+		{ "udp-drop", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -124,6 +127,7 @@ static int parse_opts(int argc, char **argv, struct client_opts *o)
 			c->chunk_bytes = (int)v;
 			break;
 		case 'P': r = num("--udp-pace-us", optarg, 0, 1e6, &v); c->udp_pace_us = (int)v; break;
+		case 'L': r = num("--udp-drop", optarg, 0, 1, &v); c->udp_drop_ppm = (uint32_t)(v * 1e6 + 0.5); break;
 		case 'A':
 			if (!strcmp(optarg, "holes") || !strcmp(optarg, "concat")) {
 				c->concat = !strcmp(optarg, "concat");

@@ -667,7 +667,8 @@ static void send_job(struct server *s, struct conn *c, struct server_job *j)
 	}
 	conn_flush(s, c);
 	if (udp && udp_send(s->udp_fd, (const struct sockaddr *)&c->udp_dest.ss, c->udp_dest.len,
-			    m.transfer, j->image, (uint32_t)j->image_len, j->udp_chunk, 0) < 0)
+			    m.transfer, j->image, (uint32_t)j->image_len,
+			    &(struct udp_send_opts){ .chunk_bytes = j->udp_chunk }) < 0)
 		LOG(s, "job %llu: UDP send to worker %u failed", (unsigned long long)j->dj.id, c->id);
 }
 

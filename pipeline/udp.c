@@ -88,12 +88,25 @@ int udp_hdr_get(const uint8_t *dgram, size_t len, struct udp_hdr *ret,
 	return 0;
 }
 
-int udp_send(int fd, const struct sockaddr *dest, socklen_t dest_len, uint64_t transfer,
-	     const void *data, uint32_t len, uint16_t chunk_bytes, int pace_us)
+/* xorshift64: a tiny seeded generator for the drop test aid. */
+static uint64_t next_rand(uint64_t *s)
 {
+	uint64_t x = *s ? *s : 0x9e3779b97f4a7c15ULL;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	*s = x;
+	return x;
+}
+
+int udp_send(int fd, const struct sockaddr *dest, socklen_t dest_len, uint64_t transfer,
+	     const void *data, uint32_t len, const struct udp_send_opts *o)
+{
+	uint16_t chunk_bytes = o->chunk_bytes;
 	struct udp_hdr h = { .chunk_bytes = chunk_bytes, .transfer = transfer, .total = len };
 	uint8_t dgram[UDP_HDR_BYTES + 65000];
-	const struct timespec pace = { 0, (long)pace_us * 1000 };
+	const struct timespec pace = { 0, (long)o->pace_us * 1000 };
 
 	h.count = udp_chunk_count(len, chunk_bytes);
 	if (!len || !chunk_bytes || chunk_bytes > sizeof(dgram) - UDP_HDR_BYTES ||
@@ -102,6 +115,8 @@ int udp_send(int fd, const struct sockaddr *dest, socklen_t dest_len, uint64_t t
 	for (h.index = 0; h.index < h.count; h.index++) {
 		size_t n = chunk_len(len, chunk_bytes, h.index);
 
+		if (o->drop_ppm && o->drop_state && next_rand(o->drop_state) % 1000000 < o->drop_ppm)
+			continue;
 		udp_hdr_put(dgram, &h);
 		memcpy(dgram + UDP_HDR_BYTES, (const uint8_t *)data + (size_t)h.index * chunk_bytes, n);
 		for (;;) {
@@ -117,7 +132,7 @@ int udp_send(int fd, const struct sockaddr *dest, socklen_t dest_len, uint64_t t
 				continue;
 			return -errno;
 		}
-		if (pace_us > 0)
+		if (o->pace_us > 0)
 			nanosleep(&pace, NULL);
 	}
 	return 0;

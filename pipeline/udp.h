@@ -43,10 +43,18 @@ int udp_hdr_get(const uint8_t *dgram, size_t len, struct udp_hdr *ret,
 		const uint8_t **ret_data, size_t *ret_len);
 uint32_t udp_chunk_count(uint32_t total, uint16_t chunk_bytes);
 
-/* Sends data as datagrams on fd to dest. pace_us > 0 sleeps that long between datagrams
- * (a sender-side rate limit for hops without one). 0 or -errno. */
+struct udp_send_opts {
+	uint16_t chunk_bytes;
+	int pace_us;          /* pause between datagrams (a sender-side rate limit) */
+	/* Test aid for hosts without netem: skip this share of datagrams (parts per million),
+	 * drawn from *drop_state (xorshift64, non-zero) so a seeded run drops the same ones. */
+	uint32_t drop_ppm;
+	uint64_t *drop_state;
+};
+
+/* Sends data as datagrams on fd to dest. 0 or -errno. */
 int udp_send(int fd, const struct sockaddr *dest, socklen_t dest_len, uint64_t transfer,
-	     const void *data, uint32_t len, uint16_t chunk_bytes, int pace_us);
+	     const void *data, uint32_t len, const struct udp_send_opts *o);
 /* A random, non-zero transfer id. */
 uint64_t udp_transfer_new(void);
 
