@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -174,12 +175,75 @@ static void stderr_restore(int saved)
 	close(saved);
 }
 
+/* "batch = 32" -> "batch=32": darknet drops all whitespace from cfg lines before parsing. */
+static void squeeze(const char *line, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	for (; *line && n + 1 < size; line++)
+		if (*line != ' ' && *line != '\t' && *line != '\r' && *line != '\n')
+			buf[n++] = *line;
+	buf[n] = '\0';
+}
+
+/*
+ * darknet sizes every layer buffer for the cfg's training batch (batch=32 in the Yolo-Fastest
+ * cfgs: about 7 GB of calloc, mostly untouched but counted under ASan and a risk in a small
+ * UML guest), and set_batch_network does not shrink them. The network is therefore loaded
+ * from a copy of the cfg, in a memfd, whose [net] section says batch=1, subdivisions=1.
+ * Returns the memfd or -errno; the caller falls back to the original file.
+ */
+static int cfg_batch1(const char *path)
+{
+	FILE *in = NULL, *out = NULL;
+	char *line = NULL, key[32];
+	size_t cap = 0;
+	int fd = -1, in_net = 0, r = 0;
+
+	in = fopen(path, "re");
+	if (!in)
+		return -errno;
+	fd = memfd_create("qoslab-cfg", MFD_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	out = fdopen(fcntl(fd, F_DUPFD_CLOEXEC, 0), "w");
+	if (!out) {
+		r = -errno;
+		goto out;
+	}
+	while (getline(&line, &cap, in) >= 0) {
+		squeeze(line, key, sizeof(key));
+		if (key[0] == '[')
+			in_net = !strcmp(key, "[net]") || !strcmp(key, "[network]");
+		if (in_net && !strncmp(key, "batch=", 6))
+			fputs("batch=1\n", out);
+		else if (in_net && !strncmp(key, "subdivisions=", 13))
+			fputs("subdivisions=1\n", out);
+		else
+			fputs(line, out);
+	}
+	if (ferror(in) || fflush(out) != 0)
+		r = -EIO;
+out:
+	if (out && fclose(out) != 0 && r == 0)
+		r = -EIO;
+	if (r < 0 && fd >= 0) {
+		close(fd);
+		fd = -1;
+	}
+	free(line);
+	fclose(in);
+	return r < 0 ? r : fd;
+}
+
 int detector_new(const char *prefix, struct detector **ret)
 {
 	struct detector *d = NULL;
-	char *cfg = NULL, *weights = NULL;
+	char *cfg = NULL, *weights = NULL, *cfg_small = NULL;
 	layer *last;
-	int r, saved;
+	int r, saved, cfg_fd = -1;
 
 	if (!prefix || !*prefix)
 		return -EINVAL;
@@ -197,8 +261,15 @@ int detector_new(const char *prefix, struct detector **ret)
 		r = detector_load_names(d, prefix);
 	if (r < 0)
 		goto out;
+	cfg_fd = cfg_batch1(cfg);
+	if (cfg_fd >= 0 && asprintf(&cfg_small, "/proc/self/fd/%d", cfg_fd) < 0)
+		cfg_small = NULL;
+	if (cfg_small && file_check(cfg_small) < 0) { /* no /proc: the full-size load */
+		free(cfg_small);
+		cfg_small = NULL;
+	}
 	saved = stderr_mute();
-	d->net = load_network(cfg, weights, 0);
+	d->net = load_network(cfg_small ? cfg_small : cfg, weights, 0);
 	stderr_restore(saved);
 	if (!d->net || d->net->n < 1) {
 		r = -EINVAL;
@@ -215,6 +286,9 @@ int detector_new(const char *prefix, struct detector **ret)
 	d = NULL;
 out:
 	detector_free(d);
+	if (cfg_fd >= 0)
+		close(cfg_fd);
+	free(cfg_small);
 	free(weights);
 	free(cfg);
 	return r;
@@ -320,7 +394,7 @@ int detector_run_jpeg(struct detector *d, const void *jpeg, size_t len,
 	double t0 = now_ms(), t1, t2;
 	int r;
 
-	if (!d || !ret || preprocess_check(pp) < 0)
+	if (!d || !ret || preprocess_check(pp) < 0 || !(thresh >= 0 && thresh < 1))
 		return -EINVAL;
 	r = jpeg_decode(jpeg, len, pp ? pp->max_pixels : 0, &img);
 	if (r < 0)

@@ -49,7 +49,7 @@ int detector_classes(const struct detector *d);
 /* Class name of cls, "" when out of range. */
 const char *detector_class_name(const struct detector *d, int cls);
 
-/* Decode, preprocess, infer. thresh: confidence threshold (0.005 for mAP, 0.25 for P/R).
+/* Decode, preprocess, infer. thresh: confidence threshold in [0,1) (0.005 for mAP, 0.25 for P/R).
  * One detection per (box, class) with confidence > thresh after NMS 0.45, in darknet's order.
  * Returns 0, -EINVAL for undecodable input, -E2BIG above max_pixels, -ENOMEM.
  * On failure ret is left cleared (nothing to free) except bytes_in/width/height if known. */

@@ -11,7 +11,7 @@
  * The models directory: $QOSLAB_MODELS, else <dir of /proc/self/exe>/../../shared/models,
  * else ../shared/models relative to the cwd; the first that is a directory wins.
  * ret_dir is malloc'ed. -ENOENT when none is; ret_tried (may be NULL) then gets a malloc'ed
- * "a, b, c" list of the places looked at, for the error message (NULL on success).
+ * "a, b, c" list of the places looked at, for the error message (untouched on success).
  */
 int locate_models_dir(char **ret_dir, char **ret_tried);
 /* The default model prefix: <models dir>/LOCATE_DEFAULT_MODEL, with its .cfg present. */
