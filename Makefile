@@ -58,7 +58,7 @@ check-asan:
 DEB_PKGS := build-essential pkg-config clang libclang-rt-14-dev \
             libnl-3-dev libnl-route-3-dev libpcap-dev libturbojpeg0-dev darknet \
             libyaml-dev libmicrohttpd-dev libgsl-dev libjansson-dev libcurl4-openssl-dev \
-            gnuplot-nox user-mode-linux kmod iproute2 iputils-ping tshark curl \
+            gnuplot-nox user-mode-linux kmod iproute2 iputils-ping tshark curl jq \
             chromium tidy
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \

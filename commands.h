@@ -16,7 +16,10 @@ int testbed_main(int argc, char **argv);
 int uml_main(int argc, char **argv);
 
 int accuracy_main(int argc, char **argv);
+int client_main(int argc, char **argv);
 int detect_main(int argc, char **argv);
+int server_main(int argc, char **argv);
+int worker_main(int argc, char **argv);
 
 int report_main(int argc, char **argv);
 

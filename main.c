@@ -21,13 +21,16 @@ static const struct command {
 	{ "accuracy", accuracy_main, "precision, recall, F1 and mAP@0.5 of records against labels" },
 	{ "check",   check_main,   "what this machine can do; netem fidelity self-check" },
 	{ "clean",   clean_main,   "remove what crashed runs left behind" },
+	{ "client", client_main, "load generator: submit a dataset's images to a server, write records" },
 	{ "detect", detect_main, "run the detector offline on images, write JSON-lines records" },
 	{ "echo",    echo_main,    "UDP echo service (for probes and failure tests)" },
 	{ "report", report_main, "redraw plots and report.html of a run from DIR/results.json" },
-	{ "scenario", scenario_main, "check a scenario file: validate it, count and list its trials" },
 	{ "run",     run_main,     "run a scenario's trials; statistics and report" },
+	{ "scenario", scenario_main, "check a scenario file: validate it, count and list its trials" },
+	{ "server", server_main, "job server: HTTP API for clients, dispatch to connected workers" },
 	{ "testbed", testbed_main, "build a testbed, impair links, run commands in nodes" },
 	{ "uml",     uml_main,     "run a command inside a User-Mode Linux kernel" },
+	{ "worker", worker_main, "detector worker: connect to a server and run the jobs it sends" },
 	{ 0 }
 };
 

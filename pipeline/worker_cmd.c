@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: MIT
+/* qoslab worker: command line, model loading and event log around worker_run. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "models/locate.h"
+#include "pipeline/worker.h"
+
+struct worker_opts {
+	const char *server, *model, *name;
+	float thresh;
+	unsigned long long max_pixels;
+	double connect_timeout_s;
+	int udp_port, letterbox, quiet;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: qoslab worker --server ADDR:PORT [--model PREFIX] [--name NAME] [--thresh T]\n"
+		"                     [--max-pixels N] [--connect-timeout S] [--udp-port P]\n"
+		"                     [--letterbox] [--quiet]\n"
+		"\n"
+		"Connects to a server's worker port (qoslab server --listen), runs the detector on the\n"
+		"jobs it sends and returns detections and timings. Reconnects when the connection is\n"
+		"lost; exits when the server shuts down, on SIGINT/SIGTERM, or when the server stays\n"
+		"unreachable for --connect-timeout.\n"
+		"\n"
+		"  --server ADDR:PORT    the server's worker port\n"
+		"  --model PREFIX        PREFIX.cfg, PREFIX.weights (+ names); default: %s in the\n"
+		"                        shared models directory ($QOSLAB_MODELS)\n"
+		"  --name NAME           name shown in results (default: worker-PID)\n"
+		"  --thresh T            detection confidence threshold (default %g, for mAP)\n"
+		"  --max-pixels N        reject larger images (default %llu)\n"
+		"  --connect-timeout S   keep retrying an unreachable server S s (default 60)\n"
+		"  --udp-port P          local UDP port for lossy image transfer (default: any)\n"
+		"  --letterbox           letterbox instead of plain resize to the network input\n"
+		"  --quiet               no event log on standard error\n",
+		LOCATE_DEFAULT_MODEL, (double)DETECT_THRESH_MAP, (unsigned long long)JPEG_MAX_PIXELS_DEFAULT);
+}
+
+/* darknet's first inference pays for lazy allocations (seconds on a busy machine); one on a
+ * small synthetic image before registering keeps that out of the first job's timings. */
+static void warm_up(struct detector *det)
+{
+	struct jpeg_image im = { .width = 64, .height = 64 };
+	struct preprocess pp = { 0 };
+	struct detect_result res = { 0 };
+	unsigned char *jpeg = NULL;
+	size_t len = 0;
+
+	im.rgb = calloc(64 * 64, 3);
+	if (im.rgb && jpeg_encode(&im, 90, 0, &jpeg, &len) == 0 &&
+	    detector_run_jpeg(det, jpeg, len, &pp, DETECT_THRESH_DEFAULT, &res) == 0)
+		detect_result_clear(&res);
+	free(jpeg);
+	free(im.rgb);
+}
+
+struct log_ctx {
+	const char *name;
+};
+
+static void log_stderr(void *arg, const char *fmt, ...)
+{
+	const struct log_ctx *lc = arg;
+	struct timeval tv;
+	struct tm tm;
+	va_list ap;
+
+	gettimeofday(&tv, NULL);
+	localtime_r(&tv.tv_sec, &tm);
+	fprintf(stderr, "qoslab worker %s: %02d:%02d:%02d.%03ld ", lc->name, tm.tm_hour, tm.tm_min,
+		tm.tm_sec, (long)tv.tv_usec / 1000);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int parse_opts(int argc, char **argv, struct worker_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "server", required_argument, NULL, 's' },
+		{ "model", required_argument, NULL, 'm' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "thresh", required_argument, NULL, 't' },
+		{ "max-pixels", required_argument, NULL, 'p' },
+		{ "connect-timeout", required_argument, NULL, 'c' },
+		{ "udp-port", required_argument, NULL, 'u' },
+		{ "letterbox", no_argument, NULL, 'L' },
+		{ "quiet", no_argument, NULL, 'Q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	char *end;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		errno = 0;
+		switch (c) {
+		case 's': o->server = optarg; break;
+		case 'm': o->model = optarg; break;
+		case 'n': o->name = optarg; break;
+		case 'L': o->letterbox = 1; break;
+		case 'Q': o->quiet = 1; break;
+		case 't':
+			o->thresh = strtof(optarg, &end);
+			if (errno || end == optarg || *end || !(o->thresh >= 0 && o->thresh < 1)) {
+				fprintf(stderr, "qoslab worker: --thresh '%s': expected a number in [0,1)\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'p':
+			o->max_pixels = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || !o->max_pixels || *optarg == '-') {
+				fprintf(stderr, "qoslab worker: --max-pixels '%s': expected a positive integer\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'c':
+			o->connect_timeout_s = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(o->connect_timeout_s >= 0) ||
+			    o->connect_timeout_s > INT_MAX / 1000) {
+				fprintf(stderr, "qoslab worker: --connect-timeout '%s': expected seconds >= 0\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'u':
+			o->udp_port = (int)strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || o->udp_port < 0 || o->udp_port > 65535) {
+				fprintf(stderr, "qoslab worker: --udp-port '%s': expected 0..65535\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			fprintf(stderr, "qoslab worker: see 'qoslab worker --help'\n");
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "qoslab worker: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (!o->server) {
+		fprintf(stderr, "qoslab worker: --server ADDR:PORT is required (see --help)\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int worker_main(int argc, char **argv)
+{
+	struct worker_opts o = { .thresh = DETECT_THRESH_MAP, .connect_timeout_s = 60 };
+	struct worker_config cfg = { 0 };
+	struct detector *det = NULL;
+	char *prefix = NULL, *tried = NULL, name[64];
+	const char *model_name;
+	struct log_ctx lc;
+	sigset_t set;
+	int sig_fd = -1, r, ret = 1;
+
+	if (parse_opts(argc, argv, &o) < 0)
+		return 2;
+	r = sock_addr_parse(o.server, &cfg.server);
+	if (r < 0) {
+		fprintf(stderr, "qoslab worker: --server '%s': %s\n", o.server,
+			r == -ENOENT ? "unknown host" : "expected ADDR:PORT");
+		return 2;
+	}
+	if (!o.model) {
+		r = locate_default_model(&prefix, &tried);
+		if (r < 0) {
+			fprintf(stderr, "qoslab worker: no --model and no default model (looked in: %s)\n",
+				tried ? tried : "?");
+			goto out;
+		}
+		o.model = prefix;
+	}
+	snprintf(name, sizeof(name), "worker-%d", (int)getpid());
+	lc.name = o.name ? o.name : name;
+	r = detector_new(o.model, &det);
+	if (r < 0) {
+		fprintf(stderr, "qoslab worker: --model %s: cannot load %s.{cfg,weights} (+ names): %s\n",
+			o.model, o.model, strerror(-r));
+		goto out;
+	}
+	detector_set_letterbox(det, o.letterbox);
+	warm_up(det);
+	model_name = strrchr(o.model, '/') ? strrchr(o.model, '/') + 1 : o.model;
+	/* Signals are read from a signalfd by the session loop: no handler, no global. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sig_fd = signalfd(-1, &set, SFD_CLOEXEC);
+	cfg = (struct worker_config){
+		.server = cfg.server, .name = lc.name, .model = model_name, .det = det,
+		.thresh = o.thresh, .max_pixels = o.max_pixels,
+		.connect_timeout_ms = (int)(o.connect_timeout_s * 1000), .udp_port = o.udp_port,
+		.log = o.quiet ? NULL : log_stderr, .log_arg = &lc,
+	};
+	r = worker_run(&cfg, sig_fd);
+	if (r < 0) {
+		fprintf(stderr, "qoslab worker %s: server %s unreachable for %g s: %s\n", lc.name,
+			o.server, o.connect_timeout_s, strerror(-r));
+		goto out;
+	}
+	ret = 0;
+out:
+	if (sig_fd >= 0)
+		close(sig_fd);
+	detector_free(det);
+	free(prefix);
+	free(tried);
+	return ret;
+}
