@@ -416,10 +416,14 @@ int trial_metrics_from_records(const char *records, const char *labels_dir, cons
 		r = -ENOMEM;
 		goto out;
 	}
+	long first_job = n ? recs[0].job : 0;
+	for (size_t i = 0; i < n; i++)
+		if (recs[i].job < first_job)
+			first_job = recs[i].job;
 	for (size_t i = 0; i < n; i++) {
 		const struct record *x = &recs[i];
 
-		if (x->job <= warmup)
+		if (x->job < first_job + warmup)
 			continue; /* warm-up: darknet's first inference, connections */
 		done++;
 		t_first = fmin(t_first, x->t_submit);

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# qoslab run end to end (inside UML here): a tiny sweep with the real pipeline, then the
+# files a user opens; and an invalid scenario that must fail before anything is built.
+set -u
+cd "$(dirname "$0")/.."
+Q=./${BUILD:-build}/qoslab
+SHARED=../shared
+ok() { echo "ok - $1"; }
+fail() { echo "FAIL - $1"; }
+check() { if eval "$2"; then ok "$1"; else fail "$1"; fi; }
+
+if [ ! -d "$SHARED/models" ] || [ ! -d "$SHARED/datasets/coco-val2017-64" ]; then
+	echo "skip - run: $SHARED/models or $SHARED/datasets missing"; exit 0
+fi
+tmp=$(mktemp -d /tmp/qoslab-run-test.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+cat >"$tmp/tiny.yaml" <<YAML
+name: tiny
+seed: 7
+repeats: 2
+warmup: 1
+topology: {workers: 1}
+links:
+  - {node: worker-1, direction: both, delay: 0ms}
+model: default
+workload: {dataset: default, count: 4, mode: closed, concurrency: 1, timeout: 30, retries: 1}
+sweep:
+  - {key: "links[0].delay", values: [0ms, 40ms]}
+YAML
+$Q run "$tmp/tiny.yaml" --out "$tmp/out" >"$tmp/stdout" 2>"$tmp/stderr"; st=$?
+check run_exit_0 "[ $st -eq 0 ]"
+[ $st -eq 0 ] || sed 's/^/    /' "$tmp/stderr" | tail -20
+check run_prints_report "grep -q 'report: $tmp/out/report.html' '$tmp/stdout'"
+check run_files "[ -s '$tmp/out/results.json' ] && [ -s '$tmp/out/results.csv' ] && [ -s '$tmp/out/trials.csv' ] && [ -s '$tmp/out/report.html' ] && [ -s '$tmp/out/manifest.json' ] && [ -s '$tmp/out/scenario.yaml' ]"
+check run_two_points_two_reps "[ \$(jq '[.trials[]] | length' '$tmp/out/results.json') -eq 4 ] && [ \$(jq '[.points[].stats.goodput_per_s.n] | add' '$tmp/out/results.json') -eq 4 ]"
+check run_every_job_ok "[ \$(jq '[.trials[].metrics.ok_jobs] | add' '$tmp/out/results.json') = 12 ]"
+check run_delay_costs_latency "jq -e '(.points[] | select(.point.delay_ms == \"40\" or .point.delay_ms == 40) | .stats.latency_mean_s.mean) > (.points[] | select(.point.delay_ms == \"0\" or .point.delay_ms == 0) | .stats.latency_mean_s.mean)' '$tmp/out/results.json' >/dev/null"
+check run_map_measured "jq -e '[.trials[].metrics.map50] | all(. > 0)' '$tmp/out/results.json' >/dev/null"
+check run_plots "ls '$tmp/out/plots/'goodput_per_s-vs-delay_ms.png '$tmp/out/plots/'goodput_per_s-vs-delay_ms.svg >/dev/null"
+check run_manifest_kernel "jq -e '.kernel | test(\"^(uml|host) \")' '$tmp/out/manifest.json' >/dev/null"
+check run_trial_records "[ \$(cat '$tmp/out/trials/'*/records.jsonl | wc -l) -eq 16 ]"
+$Q run "$tmp/tiny.yaml" --out "$tmp/out" --resume >"$tmp/stdout2" 2>&1; st=$?
+check run_resume_done_is_noop "[ $st -eq 0 ] && [ \$(jq '[.trials[]] | length' '$tmp/out/results.json') -eq 4 ]"
+$Q run "$tmp/tiny.yaml" --out "$tmp/out" >"$tmp/stdout3" 2>&1; st=$?
+check run_refuses_existing_out "[ $st -eq 2 ] && grep -q 'already holds a run' '$tmp/stdout3'"
+
+sed 's/loss: 0/loss: 150%/; s/delay: 0ms/delay: 0ms, loss: 150%/' "$tmp/tiny.yaml" >"$tmp/bad.yaml"
+before=$(ls /run/netns 2>/dev/null | grep -c qoslab)
+$Q run "$tmp/bad.yaml" --out "$tmp/bad" >"$tmp/bad.out" 2>&1; st=$?
+check invalid_exit_2 "[ $st -eq 2 ]"
+check invalid_names_file_line_key "grep -qE '^$tmp/bad.yaml:[0-9]+: links\\[0\\]\\.loss' '$tmp/bad.out'"
+check invalid_builds_nothing "[ ! -e '$tmp/bad' ] && [ \$(ls /run/netns 2>/dev/null | grep -c qoslab) -eq $before ]"
