@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "emu/kernel.h"
 #include "emu/sampler.h"
@@ -102,16 +103,16 @@ int testbed_main(int argc, char **argv)
 	struct capture **caps = NULL;
 	struct sampler *sampler = NULL;
 	double hold = -1, t0, t1;
-	char err[512], *end;
+	char err[512];
 	struct testbed *tb = NULL;
 	pid_t last = -1;
 
 	while ((c = getopt_long(argc, argv, "w:i:e:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'w': {
-			long v = strtol(optarg, &end, 10);
+			long v;
 
-			if (*end || v < 0 || v > TESTBED_MAX_WORKERS) {
+			if (cli_long(optarg, 0, TESTBED_MAX_WORKERS, &v) < 0) {
 				fprintf(stderr, "qoslab testbed: --workers '%s' is not in 1..%d\n",
 					optarg, TESTBED_MAX_WORKERS);
 				return 2;
@@ -121,9 +122,9 @@ int testbed_main(int argc, char **argv)
 		}
 		case 's': cfg.subnet = optarg; break;
 		case 'W': case 'S': case 'C': {
-			double v = strtod(optarg, &end);
+			double v;
 
-			if (*end || v < 0) {
+			if (cli_double(optarg, 0, 4096, &v) < 0) {
 				fprintf(stderr, "qoslab testbed: CPU limit '%s' is not a number >= 0\n", optarg);
 				return 2;
 			}
@@ -142,7 +143,12 @@ int testbed_main(int argc, char **argv)
 			}
 			execs[nexecs++] = optarg;
 			break;
-		case 'H': hold = strtod(optarg, &end); break;
+		case 'H':
+			if (cli_double(optarg, 0, 1e9, &hold) < 0) {
+				fprintf(stderr, "qoslab testbed: --hold '%s' is not a number of seconds >= 0\n", optarg);
+				return 2;
+			}
+			break;
 		case 'l': cfg.log_dir = optarg; break;
 		case 'k':
 			if (kernel_mode_parse(optarg, &mode) < 0) {
@@ -154,9 +160,9 @@ int testbed_main(int argc, char **argv)
 		case 'c': capture_dir = optarg; break;
 		case 'm': samples = optarg; break;
 		case 'I': {
-			long v = strtol(optarg, &end, 10);
+			long v;
 
-			if (*end || v < 10 || v > 3600000) {
+			if (cli_long(optarg, 10, 3600000, &v) < 0) {
 				fprintf(stderr, "qoslab testbed: --interval '%s' is not 10..3600000 ms\n", optarg);
 				return 2;
 			}
@@ -369,13 +375,14 @@ int echo_main(int argc, char **argv)
 		       "and probes talk to inside a node).\n");
 		return argc < 2 ? 2 : 0;
 	}
-	port = strtol(argv[1], NULL, 10);
-	if (port < 1 || port > 65535) {
+	if (cli_long(argv[1], 1, 65535, &port) < 0) {
 		fprintf(stderr, "qoslab echo: PORT '%s' is not in 1..65535\n", argv[1]);
 		return 2;
 	}
-	if (argc > 2)
-		seconds = strtod(argv[2], NULL);
+	if (argc > 2 && cli_double(argv[2], 0, 1e9, &seconds) < 0) {
+		fprintf(stderr, "qoslab echo: SECONDS '%s' is not a number >= 0\n", argv[2]);
+		return 2;
+	}
 	r = probe_echo_serve((uint16_t)port, seconds);
 	if (r < 0) {
 		fprintf(stderr, "qoslab echo: port %ld: %s\n", port, strerror(-r));

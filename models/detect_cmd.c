@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "cli.h"
 #include "models/detector.h"
 #include "models/locate.h"
 #include "models/record.h"
@@ -49,19 +50,6 @@ static void detect_usage(FILE *f)
 		(unsigned long long)JPEG_MAX_PIXELS_DEFAULT);
 }
 
-static int parse_int(const char *s, long lo, long hi, long *ret)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
-
 static int detect_parse(int argc, char **argv, struct detect_opts *o)
 {
 	static const struct option longopts[] = {
@@ -96,14 +84,14 @@ static int detect_parse(int argc, char **argv, struct detect_opts *o)
 			}
 			break;
 		case 'q':
-			if (parse_int(optarg, 1, 100, &v) < 0) {
+			if (cli_long(optarg, 1, 100, &v) < 0) {
 				fprintf(stderr, "qoslab detect: --quality '%s': expected 1-100\n", optarg);
 				return -1;
 			}
 			o->pp.quality = (int)v;
 			break;
 		case 'r':
-			if (parse_int(optarg, 1, 100, &v) < 0) {
+			if (cli_long(optarg, 1, 100, &v) < 0) {
 				fprintf(stderr, "qoslab detect: --resize '%s': expected a percentage 1-100\n", optarg);
 				return -1;
 			}

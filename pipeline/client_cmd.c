@@ -10,6 +10,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "pipeline/client.h"
 #include "pipeline/udp.h"
@@ -57,16 +58,10 @@ static void usage(FILE *f)
 
 static int num(const char *opt, const char *s, double lo, double hi, double *ret)
 {
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v >= lo && v <= hi)) {
+	if (cli_double(s, lo, hi, ret) < 0) {
 		fprintf(stderr, "qoslab client: %s '%s': expected a number in [%g, %g]\n", opt, s, lo, hi);
 		return -EINVAL;
 	}
-	*ret = v;
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <time.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "pipeline/api.h"
 #include "pipeline/server.h"
@@ -82,19 +83,6 @@ static int64_t parse_seconds_ms(const char *s)
 	return (int64_t)(v * 1000 + 0.5);
 }
 
-static int parse_long(const char *s, long lo, long hi, long *ret)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
-
 static int parse_opts(int argc, char **argv, struct server_opts *o)
 {
 	static const struct option longopts[] = {
@@ -128,27 +116,27 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
 		case 'R': o->ready_file = optarg; break;
 		case 'Q': o->quiet = 1; break;
 		case 'q':
-			if (parse_long(optarg, 0, 1000000, &v) < 0)
+			if (cli_long(optarg, 0, 1000000, &v) < 0)
 				name = "--queue' expects 0..1000000";
 			o->cfg.dispatch.queue_max = (uint32_t)v;
 			break;
 		case 'a':
-			if (parse_long(optarg, 1, 1000, &v) < 0)
+			if (cli_long(optarg, 1, 1000, &v) < 0)
 				name = "--max-attempts' expects 1..1000";
 			o->cfg.dispatch.max_attempts = (int)v;
 			break;
 		case 'b':
-			if (parse_long(optarg, 10, 600000, &v) < 0)
+			if (cli_long(optarg, 10, 600000, &v) < 0)
 				name = "--heartbeat-ms' expects 10..600000";
 			o->cfg.heartbeat_ms = (uint32_t)v;
 			break;
 		case 'w':
-			if (parse_long(optarg, 1, 600000, &v) < 0)
+			if (cli_long(optarg, 1, 600000, &v) < 0)
 				name = "--udp-wait-ms' expects 1..600000";
 			o->cfg.udp_wait_ms = (uint32_t)v;
 			break;
 		case 'm':
-			if (parse_long(optarg, 1, 4000, &v) < 0)
+			if (cli_long(optarg, 1, 4000, &v) < 0)
 				name = "--max-body-mb' expects 1..4000";
 			o->api.max_body_bytes = (size_t)v << 20;
 			o->cfg.max_frame_bytes = (uint32_t)(((size_t)v << 20) + 4096);
