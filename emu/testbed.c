@@ -328,6 +328,14 @@ int testbed_impair_transient(struct testbed *tb, int k, enum link_dir dir, const
 	return r;
 }
 
+int testbed_netem_stats(struct testbed *tb, int k, enum link_dir dir, uint64_t *ret_packets,
+			uint64_t *ret_drops)
+{
+	if (dir == DIR_UP)
+		return netem_stats(tb->nodes[k].sk, TESTBED_NODE_IFINDEX, ret_packets, ret_drops);
+	return netem_stats(tb->switch_sk, PORT_IFINDEX0 + k, ret_packets, ret_drops);
+}
+
 int testbed_link_set(struct testbed *tb, int k, int up)
 {
 	return link_set_up(tb->switch_sk, PORT_IFINDEX0 + k, up);

@@ -45,6 +45,9 @@ int testbed_impair(struct testbed *tb, int node, enum link_dir dir, const struct
 /* Applies im but keeps the configured impairment (for failures that are undone later). */
 int testbed_impair_transient(struct testbed *tb, int node, enum link_dir dir, const struct impair *im);
 const struct impair *testbed_impairment(const struct testbed *tb, int node, enum link_dir dir);
+/* What netem did on one direction: packets sent and dropped (-ENOENT: no netem there). */
+int testbed_netem_stats(struct testbed *tb, int node, enum link_dir dir, uint64_t *ret_packets,
+			uint64_t *ret_drops);
 /* Administrative state of the node's link (both ends). */
 int testbed_link_set(struct testbed *tb, int node, int up);
 /* Counters of the node's link as the node sees them (tx = up direction). */

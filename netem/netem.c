@@ -11,6 +11,8 @@
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/attr.h>
+#include <netlink/route/qdisc.h>
+#include <netlink/route/tc.h>
 
 #include "netem/netem.h"
 
@@ -297,4 +299,24 @@ int netem_remove(struct nl_sock *sk, int ifindex)
 	r = nl_to_errno(r);
 	/* deleting the default root qdisc answers ENOENT/EINVAL: nothing to remove */
 	return r == -EINVAL ? -ENOENT : (r < 0 ? r : 0);
+}
+
+int netem_stats(struct nl_sock *sk, int ifindex, uint64_t *ret_packets, uint64_t *ret_drops)
+{
+	struct nl_cache *cache = NULL;
+	struct rtnl_qdisc *q;
+	int r = nl_to_errno(rtnl_qdisc_alloc_cache(sk, &cache));
+
+	if (r < 0)
+		return r;
+	q = rtnl_qdisc_get(cache, ifindex, 0x10000u); /* 1:, as netem_msg_build names it */
+	if (!q || strcmp(rtnl_tc_get_kind(TC_CAST(q)) ? rtnl_tc_get_kind(TC_CAST(q)) : "", "netem")) {
+		r = -ENOENT;
+	} else {
+		*ret_packets = rtnl_tc_get_stat(TC_CAST(q), RTNL_TC_PACKETS);
+		*ret_drops = rtnl_tc_get_stat(TC_CAST(q), RTNL_TC_DROPS);
+	}
+	rtnl_qdisc_put(q);
+	nl_cache_free(cache);
+	return r;
 }

@@ -31,6 +31,9 @@ int netem_apply(struct nl_sock *sk, int ifindex, const struct impair *im);
 /* Removes the root qdisc (back to the default); -ENOENT when there was none. */
 int netem_remove(struct nl_sock *sk, int ifindex);
 
+/* Packets the netem qdisc of ifindex sent and dropped; -ENOENT when it has none. */
+int netem_stats(struct nl_sock *sk, int ifindex, uint64_t *ret_packets, uint64_t *ret_drops);
+
 /* libnl error -> -errno, once at the boundary. */
 int nl_to_errno(int nlerr);
 #endif

@@ -485,12 +485,28 @@ static void link_metrics(struct testbed *tb, struct trial_metrics *m)
 		{ "server_up_bytes", "server_down_bytes", "server_up_packets", "server_down_packets" },
 		{ "workers_up_bytes", "workers_down_bytes", "workers_up_packets", "workers_down_packets" },
 	};
-	double sum[3][4] = { { 0 } };
+	static const char *const loss_names[][2] = {
+		{ "client_up_loss_measured", "client_down_loss_measured" },
+		{ "server_up_loss_measured", "server_down_loss_measured" },
+		{ "workers_up_loss_measured", "workers_down_loss_measured" },
+	};
+	double sum[3][4] = { { 0 } }, sent[3][2] = { { 0 } }, drops[3][2] = { { 0 } };
+	int has_netem[3][2] = { { 0 } };
 
 	for (int k = 0; k < testbed_node_count(tb); k++) {
 		struct link_stats ls;
 		int row = k < 2 ? k : 2;
 
+		/* netem's own count: measured loss next to the configured one */
+		for (int d = 0; d < 2; d++) {
+			uint64_t p, x;
+
+			if (testbed_netem_stats(tb, k, (enum link_dir)d, &p, &x) == 0) {
+				has_netem[row][d] = 1;
+				sent[row][d] += (double)p;
+				drops[row][d] += (double)x;
+			}
+		}
 		if (testbed_link_stats(tb, k, &ls) < 0)
 			continue;
 		sum[row][0] += (double)ls.tx_bytes;
@@ -498,9 +514,13 @@ static void link_metrics(struct testbed *tb, struct trial_metrics *m)
 		sum[row][2] += (double)ls.tx_packets;
 		sum[row][3] += (double)ls.rx_packets;
 	}
-	for (int row = 0; row < 3; row++)
+	for (int row = 0; row < 3; row++) {
 		for (int c = 0; c < 4; c++)
 			put(m, names[row][c], sum[row][c]);
+		for (int d = 0; d < 2; d++)
+			if (has_netem[row][d] && sent[row][d] + drops[row][d] > 0)
+				put(m, loss_names[row][d], drops[row][d] / (sent[row][d] + drops[row][d]));
+	}
 }
 
 int trial_run(const struct scenario *t, const char *bin, const char *dir, volatile sig_atomic_t *stop,
