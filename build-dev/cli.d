@@ -1,0 +1,2 @@
+build-dev/cli.o: cli.c cli.h
+cli.h:

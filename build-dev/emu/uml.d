@@ -1,0 +1,2 @@
+build-dev/emu/uml.o: emu/uml.c emu/uml.h
+emu/uml.h:

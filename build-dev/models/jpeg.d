@@ -1,0 +1,2 @@
+build-dev/models/jpeg.o: models/jpeg.c models/jpeg.h
+models/jpeg.h:

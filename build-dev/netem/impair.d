@@ -1,0 +1,2 @@
+build-dev/netem/impair.o: netem/impair.c netem/impair.h
+netem/impair.h:

@@ -1,0 +1,2 @@
+build-dev/pipeline/dispatch.o: pipeline/dispatch.c pipeline/dispatch.h
+pipeline/dispatch.h:

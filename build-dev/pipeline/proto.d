@@ -1,0 +1,2 @@
+build-dev/pipeline/proto.o: pipeline/proto.c pipeline/proto.h
+pipeline/proto.h:

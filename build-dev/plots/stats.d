@@ -1,0 +1,2 @@
+build-dev/plots/stats.o: plots/stats.c plots/stats.h
+plots/stats.h:
