@@ -24,8 +24,16 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
+# Stand-ins for the OpenCV libraries libdarknet names (see models/stub/opencv.c)
+OPENCV_NEEDED := $(shell readelf -d $(DARKNET)/libdarknet.so 2>/dev/null | sed -n 's/.*\[\(libopencv_[^]]*\)\]/\1/p')
+OPENCV_STUBS := $(OPENCV_NEEDED:%=$(BUILD)/opencv-stub/%)
+
 .PHONY: all check check-asan deps clean fuzz bench
-all: $(BUILD)/qoslab $(TEST_BIN) $(BENCH_BIN)
+all: $(BUILD)/qoslab $(TEST_BIN) $(BENCH_BIN) $(OPENCV_STUBS)
+
+$(BUILD)/opencv-stub/%: models/stub/opencv.c
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fPIC -o $@ -Wl,-soname,$* $<
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
