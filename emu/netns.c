@@ -105,8 +105,12 @@ int netns_sysctl(const char *key, const char *value)
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (write(fd, value, (size_t)len) != len)
-		r = -errno ? -errno : -EIO;
+	ssize_t n = write(fd, value, (size_t)len);
+
+	if (n < 0)
+		r = -errno;
+	else if (n != len)
+		r = -EIO;
 	close(fd);
 	return r;
 }
