@@ -44,6 +44,22 @@ check run_resume_done_is_noop "[ $st -eq 0 ] && [ \$(jq '[.trials[]] | length' '
 $Q run "$tmp/tiny.yaml" --out "$tmp/out" >"$tmp/stdout3" 2>&1; st=$?
 check run_refuses_existing_out "[ $st -eq 2 ] && grep -q 'already holds a run' '$tmp/stdout3'"
 
+# Ctrl-C after the first trial: clean stop, finished trials kept, --resume completes the run
+$Q run "$tmp/tiny.yaml" --out "$tmp/int" >"$tmp/int.out" 2>&1 &
+pid=$!
+for _ in $(seq 600); do
+	[ -s "$tmp/int/results.json" ] && [ "$(jq '[.trials[]] | length' "$tmp/int/results.json" 2>/dev/null)" -ge 1 ] && break
+	sleep 0.5
+done
+kill -INT $pid
+wait $pid; st=$?
+n=$(jq '[.trials[]] | length' "$tmp/int/results.json" 2>/dev/null || echo 0)
+check interrupt_exit_130 "[ $st -eq 130 ]"
+check interrupt_keeps_finished "[ $n -ge 1 ] && [ $n -lt 4 ] && grep -q 'interrupted' '$tmp/int.out'"
+check interrupt_leaves_nothing "[ \$(ls /run/netns 2>/dev/null | grep -c qoslab) -eq 0 ] && ! pgrep -f 'umid=qoslab-uml-$pid' >/dev/null"
+$Q run "$tmp/tiny.yaml" --out "$tmp/int" --resume >"$tmp/int2.out" 2>&1; st=$?
+check resume_completes "[ $st -eq 0 ] && [ \$(jq '[.trials[]] | length' '$tmp/int/results.json') -eq 4 ]"
+
 sed 's/loss: 0/loss: 150%/; s/delay: 0ms/delay: 0ms, loss: 150%/' "$tmp/tiny.yaml" >"$tmp/bad.yaml"
 before=$(ls /run/netns 2>/dev/null | grep -c qoslab)
 $Q run "$tmp/bad.yaml" --out "$tmp/bad" >"$tmp/bad.out" 2>&1; st=$?
