@@ -23,6 +23,8 @@ int link_bridge_add(struct nl_sock *sk, const char *name, int ifindex);
  */
 int link_veth_add(struct nl_sock *sk, const char *name, int ifindex, int master_ifindex,
 		  const char *peer_name, int peer_ifindex, int peer_ns_fd);
+/* Segmentation offloads (TSO, GSO, GRO) off on interface name in namespace ns_fd (-1: ours). */
+int link_offloads_off(int ns_fd, const char *name);
 int link_set_master(struct nl_sock *sk, int ifindex, int master_ifindex);
 int link_set_up(struct nl_sock *sk, int ifindex, int up);
 /* cidr: "10.77.0.2/16" */

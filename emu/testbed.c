@@ -168,6 +168,11 @@ static int node_build(struct testbed *tb, int k, struct in_addr base, double cpu
 			  "eth0", TESTBED_NODE_IFINDEX, nd->ns_fd);
 	if (r < 0)
 		return r;
+	r = link_offloads_off(nd->ns_fd, "eth0");
+	if (r >= 0)
+		r = link_offloads_off(tb->switch_fd, nd->name);
+	if (r < 0)
+		return r;
 	r = link_set_up(nd->sk, TESTBED_NODE_IFINDEX, 1);
 	if (r < 0)
 		return r;
