@@ -8,17 +8,17 @@ trap 'rm -rf "$dir"' EXIT
 fail=0
 
 out=$("$Q" scenario check scenarios/default.yaml 2>&1); st=$?
-if [ "$st" -eq 0 ] && grep -q 'default: 3 points x 2 repeats = 6 trials' <<<"$out"; then
+if [ "$st" -eq 0 ] && grep -q 'default: 3 points x 3 repeats = 9 trials' <<<"$out"; then
 	echo "ok - valid file: exit 0, trial count"
 else
 	echo "FAIL - valid file: exit 0, trial count"; echo "$out"; fail=1
 fi
 
 out=$("$Q" scenario check --trials scenarios/default.yaml 2>&1)
-if [ "$(grep -c '^[0-9]' <<<"$out")" -eq 6 ]; then
-	echo "ok - --trials lists 6 trials"
+if [ "$(grep -c '^[0-9]' <<<"$out")" -eq 9 ]; then
+	echo "ok - --trials lists 9 trials"
 else
-	echo "FAIL - --trials lists 6 trials"; echo "$out"; fail=1
+	echo "FAIL - --trials lists 9 trials"; echo "$out"; fail=1
 fi
 
 printf 'links:\n  - node: worker-1\n    loss: 150%%\n' >"$dir/bad.yaml"
