@@ -1,2 +1,0 @@
-build-dev/cli.o: cli.c cli.h
-cli.h:

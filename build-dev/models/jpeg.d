@@ -1,2 +1,0 @@
-build-dev/models/jpeg.o: models/jpeg.c models/jpeg.h
-models/jpeg.h:

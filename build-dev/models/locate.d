@@ -1,2 +1,0 @@
-build-dev/models/locate.o: models/locate.c models/locate.h
-models/locate.h:

@@ -1,2 +1,0 @@
-build-dev/netem/impair.o: netem/impair.c netem/impair.h
-netem/impair.h:

@@ -1,2 +1,0 @@
-build-dev/pipeline/dispatch.o: pipeline/dispatch.c pipeline/dispatch.h
-pipeline/dispatch.h:

@@ -1,4 +1,0 @@
-build-dev/tests/test_dispatch.o: tests/test_dispatch.c \
- pipeline/dispatch.h tests/t.h
-pipeline/dispatch.h:
-tests/t.h:
