@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "cli.h"
 #include "commands.h"
 #include "emu/kernel.h"
@@ -17,14 +18,6 @@
 #include "emu/testbed.h"
 #include "netem/capture.h"
 #include "netem/probe.h"
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void on_signal(int sig)
 {
@@ -199,9 +192,9 @@ int testbed_main(int argc, char **argv)
 		return status;
 
 	qoslab_catch_signals();
-	t0 = now_s();
+	t0 = clock_now_s();
 	r = testbed_new(&cfg, &tb, err, sizeof(err));
-	t1 = now_s();
+	t1 = clock_now_s();
 	if (r < 0) {
 		fprintf(stderr, "qoslab testbed: %s\n", err);
 		return 1;
@@ -277,9 +270,9 @@ int testbed_main(int argc, char **argv)
 			;
 		status = qoslab_stop ? 130 : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	} else if (hold >= 0) {
-		double until = now_s() + hold;
+		double until = clock_now_s() + hold;
 
-		while (!qoslab_stop && (hold == 0 || now_s() < until))
+		while (!qoslab_stop && (hold == 0 || clock_now_s() < until))
 			usleep(50000);
 	}
 out:
@@ -303,10 +296,10 @@ out:
 			       (unsigned long long)ls.tx_bytes, (unsigned long long)ls.tx_packets,
 			       (unsigned long long)ls.rx_bytes, (unsigned long long)ls.rx_packets);
 	}
-	t0 = now_s();
+	t0 = clock_now_s();
 	testbed_free(tb);
 	if (timing)
-		printf("teardown %.4f s\n", now_s() - t0);
+		printf("teardown %.4f s\n", clock_now_s() - t0);
 	return status;
 }
 

@@ -99,7 +99,8 @@ int link_veth_add(struct nl_sock *sk, const char *name, int ifindex, int master_
 	return link_set_master(sk, ifindex, master_ifindex);
 }
 
-int link_set_master(struct nl_sock *sk, int ifindex, int master_ifindex)
+/* Applies what set() puts into the change to the link ifindex. */
+static int link_change(struct nl_sock *sk, int ifindex, void (*set)(struct rtnl_link *, int), int arg)
 {
 	struct rtnl_link *l = rtnl_link_alloc(), *change = rtnl_link_alloc();
 	int r = -ENOMEM;
@@ -107,7 +108,7 @@ int link_set_master(struct nl_sock *sk, int ifindex, int master_ifindex)
 	if (!l || !change)
 		goto out;
 	rtnl_link_set_ifindex(l, ifindex);
-	rtnl_link_set_master(change, master_ifindex);
+	set(change, arg);
 	r = nl_to_errno(rtnl_link_change(sk, l, change, 0));
 out:
 	rtnl_link_put(l);
@@ -115,23 +116,22 @@ out:
 	return r;
 }
 
-int link_set_up(struct nl_sock *sk, int ifindex, int up)
+static void set_up(struct rtnl_link *change, int up)
 {
-	struct rtnl_link *l = rtnl_link_alloc(), *change = rtnl_link_alloc();
-	int r = -ENOMEM;
-
-	if (!l || !change)
-		goto out;
-	rtnl_link_set_ifindex(l, ifindex);
 	if (up)
 		rtnl_link_set_flags(change, IFF_UP);
 	else
 		rtnl_link_unset_flags(change, IFF_UP);
-	r = nl_to_errno(rtnl_link_change(sk, l, change, 0));
-out:
-	rtnl_link_put(l);
-	rtnl_link_put(change);
-	return r;
+}
+
+int link_set_master(struct nl_sock *sk, int ifindex, int master_ifindex)
+{
+	return link_change(sk, ifindex, rtnl_link_set_master, master_ifindex);
+}
+
+int link_set_up(struct nl_sock *sk, int ifindex, int up)
+{
+	return link_change(sk, ifindex, set_up, up);
 }
 
 int link_addr_add(struct nl_sock *sk, int ifindex, const char *cidr)

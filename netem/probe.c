@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "emu/testbed.h"
 #include "netem/probe.h"
 
@@ -28,19 +29,11 @@ struct sock_req {
 	int fd;
 };
 
-/* Receives one probe with the kernel's arrival time (SO_TIMESTAMPNS, CLOCK_REALTIME), so
- * scheduling delays of this process (large inside UML on a busy host) stay out of the
- * measurement. ret_t_ns falls back to now_ns-domain time when no stamp came. */
+/* Receives one probe with the kernel's arrival time (SO_TIMESTAMPNS, CLOCK_REALTIME, mapped
+ * onto CLOCK_MONOTONIC), so scheduling delays of this process (large inside UML on a busy
+ * host) stay out of the measurement; without a stamp, the time recvmsg returned. */
 static ssize_t recv_stamped(int fd, void *buf, size_t len, struct sockaddr_in *src,
-			    socklen_t *srclen, int64_t *ret_delay_ns, int64_t t_send_mono);
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
+			    socklen_t *srclen, int64_t *ret_arrival_ns);
 
 static int open_sock(void *arg)
 {
@@ -130,11 +123,11 @@ int probe_udp(struct testbed *tb, int from, int to, uint16_t echo_port, uint32_t
 			setsockopt(rx, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
 		}
 	}
-	start = now_ns();
+	start = clock_now_ns();
 	deadline = start + (int64_t)count * interval_us * 1000 + (int64_t)wait_ms * 1000000;
 	for (;;) {
 		struct pollfd pfd[2] = { { rx, POLLIN, 0 }, { tx, POLLIN, 0 } };
-		int64_t t = now_ns(), next;
+		int64_t t = clock_now_ns(), next;
 		struct probe_pkt p;
 		struct sockaddr_in src;
 		socklen_t srclen;
@@ -144,16 +137,16 @@ int probe_udp(struct testbed *tb, int from, int to, uint16_t echo_port, uint32_t
 		int64_t d;
 
 		while (rx >= 0 && (srclen = sizeof(src),
-		       recv_stamped(rx, &p, sizeof(p), &src, &srclen, &d, 0) == sizeof(p))) {
+		       recv_stamped(rx, &p, sizeof(p), &src, &srclen, &d) == sizeof(p))) {
 			if (p.magic != PROBE_MAGIC || p.seq >= count)
 				continue;
 			if (res.owd_ns[p.seq] < 0)
 				res.owd_ns[p.seq] = d - p.t_send;
 			p.owd_fwd = d - p.t_send;
-			p.t_echo = now_ns();
+			p.t_echo = clock_now_ns();
 			sendto(rx, &p, sizeof(p), 0, (struct sockaddr *)&src, srclen);
 		}
-		while (recv_stamped(tx, &p, sizeof(p), NULL, NULL, &d, 0) == sizeof(p))
+		while (recv_stamped(tx, &p, sizeof(p), NULL, NULL, &d) == sizeof(p))
 			if (p.magic == PROBE_MAGIC && p.seq < count && res.rtt_ns[p.seq] < 0) {
 				res.rtt_ns[p.seq] = p.t_echo ? p.owd_fwd + (d - p.t_echo) : d - p.t_send;
 				echoed++;
@@ -243,10 +236,10 @@ int probe_tcp_rate(struct testbed *tb, int from, int to, double seconds, double 
 		r = -errno;
 		goto out;
 	}
-	start = now_ns();
+	start = clock_now_ns();
 	t_warm = start + (int64_t)(warmup_s * 1e9);
 	end = start + (int64_t)(seconds * 1e9);
-	while (now_ns() < end) {
+	while (clock_now_ns() < end) {
 		struct pollfd pfd[2] = { { afd >= 0 ? afd : lfd, POLLIN, 0 }, { cfd, POLLOUT, 0 } };
 
 		if (poll(pfd, 2, 100) < 0 && errno != EINTR) {
@@ -261,7 +254,7 @@ int probe_tcp_rate(struct testbed *tb, int from, int to, double seconds, double 
 			ssize_t n;
 
 			while ((n = recv(afd, buf, 65536, 0)) > 0) {
-				int64_t t = now_ns();
+				int64_t t = clock_now_ns();
 
 				if (t >= t_warm) {
 					if (t_first < 0)
@@ -297,7 +290,7 @@ int probe_echo_serve(uint16_t port, double seconds)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r = 0;
-	int64_t end = now_ns() + (int64_t)(seconds * 1e9);
+	int64_t end = clock_now_ns() + (int64_t)(seconds * 1e9);
 	char buf[2048];
 
 	if (fd < 0)
@@ -306,7 +299,7 @@ int probe_echo_serve(uint16_t port, double seconds)
 		r = -errno;
 		goto out;
 	}
-	while (seconds <= 0 || now_ns() < end) {
+	while (seconds <= 0 || clock_now_ns() < end) {
 		struct pollfd pfd = { fd, POLLIN, 0 };
 		struct sockaddr_in src;
 		socklen_t srclen = sizeof(src);
@@ -324,7 +317,7 @@ out:
 }
 
 static ssize_t recv_stamped(int fd, void *buf, size_t len, struct sockaddr_in *src,
-			    socklen_t *srclen, int64_t *ret_delay_ns, int64_t t_send_mono)
+			    socklen_t *srclen, int64_t *ret_arrival_ns)
 {
 	char ctrl[CMSG_SPACE(sizeof(struct timespec))];
 	struct iovec iov = { buf, len };
@@ -335,7 +328,7 @@ static ssize_t recv_stamped(int fd, void *buf, size_t len, struct sockaddr_in *s
 	};
 	struct timespec real, mono;
 	ssize_t n = recvmsg(fd, &mh, 0);
-	int64_t arrival_mono = now_ns();
+	int64_t arrival_mono = clock_now_ns();
 
 	if (n < 0)
 		return n;
@@ -353,6 +346,6 @@ static ssize_t recv_stamped(int fd, void *buf, size_t len, struct sockaddr_in *s
 				((int64_t)real.tv_sec * 1000000000 + real.tv_nsec -
 				 ((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec));
 		}
-	*ret_delay_ns = arrival_mono - t_send_mono;
+	*ret_arrival_ns = arrival_mono;
 	return n;
 }

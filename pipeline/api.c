@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pipeline/clock.h"
+#include "clock.h"
 #include "pipeline/udp.h"
 
 struct api {

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "models/record.h"
-#include "pipeline/clock.h"
+#include "clock.h"
 #include "pipeline/udp.h"
 
 /* ---- dataset ---- */

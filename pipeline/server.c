@@ -16,7 +16,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "pipeline/clock.h"
+#include "clock.h"
 #include "pipeline/udp.h"
 
 /* Bounds on what unclaimed UDP transfers may hold: datagrams are unauthenticated. */

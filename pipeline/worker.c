@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "pipeline/clock.h"
+#include "clock.h"
 #include "pipeline/proto.h"
 #include "pipeline/udp.h"
 

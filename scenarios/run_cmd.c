@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "commands.h"
 #include "emu/kernel.h"
 #include "plots/report.h"
@@ -124,19 +125,11 @@ static void fmt_duration(double s, char *buf, size_t len)
 	snprintf(buf, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Runs the trials not yet in res; 0, or the first trial error (others still run). */
 static int run_trials(const struct scenario *sc, const struct scenario_trial *trials, size_t n,
 		      struct results *res, const char *out, const char *self, int tty)
 {
-	double start = now_s();
+	double start = clock_now_s();
 	size_t done = 0, todo = 0, ran = 0;
 	int status = 0;
 
@@ -165,8 +158,8 @@ static int run_trials(const struct scenario *sc, const struct scenario_trial *tr
 				snprintf(err, sizeof(err), "saving results: %s", strerror(-r));
 		}
 		done++;
-		fmt_duration(now_s() - start, el, sizeof(el));
-		fmt_duration((now_s() - start) / ran * (double)(todo - done), eta, sizeof(eta));
+		fmt_duration(clock_now_s() - start, el, sizeof(el));
+		fmt_duration((clock_now_s() - start) / ran * (double)(todo - done), eta, sizeof(eta));
 		if (tty || r < 0) {
 			fprintf(stderr, "trial %zu/%zu point %zu rep %d:", done, todo, tr->point, tr->rep);
 			for (size_t f = 0; f < sc->n_factors; f++)

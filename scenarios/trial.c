@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "emu/sampler.h"
 #include "emu/testbed.h"
 #include "models/accuracy.h"
@@ -29,14 +30,6 @@
 /* workers load darknet and its ~250 OpenCV libraries; inside UML, through hostfs and at a
  * CPU cap, the first load of a run took 164 s here */
 #define READY_TIMEOUT_S 600.0
-
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void sleep_ms(long ms)
 {
@@ -90,10 +83,10 @@ static int wait_ready(struct testbed *tb, int workers, volatile sig_atomic_t *st
 {
 	char url[96];
 	struct health h = { .url = url };
-	double until = mono_s() + READY_TIMEOUT_S;
+	double until = clock_now_s() + READY_TIMEOUT_S;
 
 	snprintf(url, sizeof(url), "http://%s:%d/v1/health", testbed_node_addr(tb, 1), HTTP_PORT);
-	while (mono_s() < until && !*stop) {
+	while (clock_now_s() < until && !*stop) {
 		const char *p;
 
 		if (testbed_in_node(tb, 0, health_get, &h) == 0 && (p = strstr(h.body, "\"workers\":")) &&
@@ -319,7 +312,7 @@ static int play(struct testbed *tb, const struct scenario *t, pid_t client, vola
 {
 	struct failed *f = calloc((size_t)testbed_node_count(tb), sizeof(*f));
 	uint64_t rng = scenario_seed_for(t->trial_seed, "failures") | 1;
-	double t0 = mono_s(), next_random = t->random_failures.interval_s;
+	double t0 = clock_now_s(), next_random = t->random_failures.interval_s;
 	/* bounded: every job's every attempt times out, plus slack */
 	double limit = t->workload.duration_s > 0 ? t->workload.duration_s + 60 :
 		       t->workload.count * t->workload.timeout_s * (t->workload.retries + 1) + 120;
@@ -329,7 +322,7 @@ static int play(struct testbed *tb, const struct scenario *t, pid_t client, vola
 	if (!f)
 		return -ENOMEM;
 	for (;;) {
-		double now = mono_s() - t0;
+		double now = clock_now_s() - t0;
 		pid_t w = waitpid(client, &st, WNOHANG);
 
 		if (w == client) {

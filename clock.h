@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Monotonic and wall clocks in the units the pipeline uses (ms for deadlines, s for records). */
+/* Monotonic and wall clocks in the units qoslab uses (ms for deadlines, s for records). */
 #ifndef QOSLAB_CLOCK_H
 #define QOSLAB_CLOCK_H
 #include <stdint.h>
@@ -12,6 +12,23 @@ static inline int64_t clock_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static inline int64_t clock_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Monotonic seconds, for elapsed times and progress. */
+static inline double clock_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static inline int64_t clock_now_us(void)
