@@ -21,6 +21,8 @@ LIB_SRC := cli.c $(foreach d,$(MODULES),$(wildcard $(d)/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+# programs tests run (inside UML too); not tests themselves
+TEST_TOOLS := $(BUILD)/tests/vecstress
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
@@ -28,12 +30,30 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 OPENCV_NEEDED := $(shell readelf -d $(DARKNET)/libdarknet.so 2>/dev/null | sed -n 's/.*\[\(libopencv_[^]]*\)\]/\1/p')
 OPENCV_STUBS := $(OPENCV_NEEDED:%=$(BUILD)/opencv-stub/%)
 
-.PHONY: all check check-asan deps clean fuzz bench
-all: $(BUILD)/qoslab $(TEST_BIN) $(BENCH_BIN) $(OPENCV_STUBS)
+# Preloaded into linux.uml where the host's XSAVE area outgrows UML's (emu/xstate.h). Its own
+# flags: it runs inside UML's host process, never with the sanitizers of check-asan.
+XSTATE_PRELOAD := $(BUILD)/libqoslab-xstate.so
+
+# qoslab's UML kernel (emu/umlkernel/): its key names the cached build qoslab looks for
+KERNEL_KEY := $(shell emu/umlkernel/build.sh --key 2>/dev/null)
+$(BUILD)/emu/uml.o: override CFLAGS += -DQOSLAB_KERNEL_KEY='"$(KERNEL_KEY)"'
+$(BUILD)/emu/uml.o: emu/umlkernel/config emu/umlkernel/netem-prng-seed.patch
+
+.PHONY: all check kernel check-asan deps clean fuzz bench
+all: $(BUILD)/qoslab $(TEST_BIN) $(TEST_TOOLS) $(BENCH_BIN) $(OPENCV_STUBS) $(XSTATE_PRELOAD)
 
 $(BUILD)/opencv-stub/%: models/stub/opencv.c
 	@mkdir -p $(dir $@)
 	$(CC) -shared -fPIC -o $@ -Wl,-soname,$* $<
+
+$(XSTATE_PRELOAD): emu/preload/xstate.c emu/xstate.c emu/xstate.h
+	@mkdir -p $(dir $@)
+	cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -I. -shared -fPIC -o $@ \
+	  emu/preload/xstate.c emu/xstate.c -ldl
+
+# Debian's linux-source-6.1 with seeded netem, cached outside the tree (emu/umlkernel/build.sh)
+kernel:
+	emu/umlkernel/build.sh
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -45,6 +65,10 @@ $(BUILD)/libqoslab.a: $(LIB_OBJ)
 
 $(BUILD)/qoslab: $(BUILD)/main.o $(BUILD)/libqoslab.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/vecstress: tests/vecstress.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libqoslab.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -5,7 +5,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <glob.h>
 #include <limits.h>
+#include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +25,11 @@
 #include <unistd.h>
 
 #include "emu/uml.h"
+#include "emu/xstate.h"
+
+#ifndef QOSLAB_KERNEL_KEY
+#define QOSLAB_KERNEL_KEY "" /* the Makefile passes emu/umlkernel/build.sh --key */
+#endif
 
 /* Modules the testbed needs; their dependencies come from modules.dep. */
 static const char *const uml_modules[] = {
@@ -74,25 +82,76 @@ static int uml_modules_dir(char *buf, size_t len)
 #endif
 #endif
 
-int uml_available(char *why, size_t len)
+/* $QOSLAB_CACHE, else $XDG_CACHE_HOME/qoslab, else ~/.cache/qoslab (as emu/umlkernel/build.sh) */
+static int cache_dir(char *buf, size_t len)
 {
-	char dir[PATH_MAX];
+	const char *v = getenv("QOSLAB_CACHE"), *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
 
-#ifdef BUILT_WITH_ASAN
-	/* ASan reserves ~16 TB of shadow memory at start; UML's address space has no room */
-	snprintf(why, len, "an AddressSanitizer build cannot run inside UML");
-	return -ENOTSUP;
-#endif
+	if (v && *v)
+		snprintf(buf, len, "%s", v);
+	else if (x && *x)
+		snprintf(buf, len, "%s/qoslab", x);
+	else if (h && *h)
+		snprintf(buf, len, "%s/.cache/qoslab", h);
+	else
+		return -ENOENT;
+	return 0;
+}
 
+int uml_kernel_find(struct uml_kernel *ret, char *why, size_t len)
+{
+	const char *forced = getenv(UML_KERNEL_ENV);
+	char dir[PATH_MAX], pattern[PATH_MAX + 64];
+	glob_t g;
+
+	memset(ret, 0, sizeof(*ret));
+	if (forced && *forced) {
+		if (access(forced, X_OK) < 0) {
+			snprintf(why, len, "%s=%s: %s", UML_KERNEL_ENV, forced, strerror(errno));
+			return -ENOENT;
+		}
+		snprintf(ret->path, sizeof(ret->path), "%s", forced);
+		ret->own = strcmp(forced, UML_KERNEL) != 0;
+		return 0;
+	}
+	if (QOSLAB_KERNEL_KEY[0] && cache_dir(dir, sizeof(dir)) == 0) {
+		snprintf(pattern, sizeof(pattern), "%s/uml-kernel/*-%s/linux", dir, QOSLAB_KERNEL_KEY);
+		if (glob(pattern, 0, NULL, &g) == 0) {
+			/* several source versions with this key: the newest sorts last */
+			for (size_t i = g.gl_pathc; i-- > 0;)
+				if (access(g.gl_pathv[i], X_OK) == 0) {
+					snprintf(ret->path, sizeof(ret->path), "%s", g.gl_pathv[i]);
+					ret->own = 1;
+					break;
+				}
+			globfree(&g);
+			if (ret->own)
+				return 0;
+		}
+	}
 	if (access(UML_KERNEL, X_OK) < 0) {
-		snprintf(why, len, "%s not found (Debian package user-mode-linux)", UML_KERNEL);
+		snprintf(why, len, "%s not found (Debian package user-mode-linux) and no kernel "
+			 "built by `make kernel`", UML_KERNEL);
 		return -ENOENT;
 	}
 	if (uml_modules_dir(dir, sizeof(dir)) < 0) {
 		snprintf(why, len, "no module tree under %s", UML_MODULES);
 		return -ENOENT;
 	}
+	snprintf(ret->path, sizeof(ret->path), "%s", UML_KERNEL);
 	return 0;
+}
+
+int uml_available(char *why, size_t len)
+{
+	struct uml_kernel k;
+
+#ifdef BUILT_WITH_ASAN
+	/* ASan reserves ~16 TB of shadow memory at start; UML's address space has no room */
+	snprintf(why, len, "an AddressSanitizer build cannot run inside UML");
+	return -ENOTSUP;
+#endif
+	return uml_kernel_find(&k, why, len);
 }
 
 /* ---------------- host side ---------------- */
@@ -154,6 +213,28 @@ static int init_path(const char *self, char *buf, size_t len)
 	return access(buf, X_OK) == 0 ? 0 : -ENOENT;
 }
 
+int uml_xstate_preload(const char *qoslab_path, char *path, size_t len, size_t *ret_host_bytes)
+{
+	const char *slash = strrchr(qoslab_path, '/');
+	int dirlen = slash ? (int)(slash - qoslab_path) : 1;
+	const char *dir = slash ? qoslab_path : ".";
+	size_t host = 0;
+	int r = xstate_host_size(&host);
+
+	if (r < 0)
+		return r;
+	if (ret_host_bytes)
+		*ret_host_bytes = host;
+	if (host <= XSTATE_UML61_BYTES && !getenv("QOSLAB_XSTATE_MIN_BYTES"))
+		return 0;
+	/* beside the binary (build tree), or in ../lib/qoslab (installed) */
+	snprintf(path, len, "%.*s/libqoslab-xstate.so", dirlen, dir);
+	if (access(path, R_OK) == 0)
+		return 1;
+	snprintf(path, len, "%.*s/../lib/qoslab/libqoslab-xstate.so", dirlen, dir);
+	return access(path, R_OK) == 0 ? 1 : -ENOENT;
+}
+
 static volatile sig_atomic_t uml_stop_signal;
 
 static void on_stop(int sig)
@@ -161,17 +242,133 @@ static void on_stop(int sig)
 	uml_stop_signal = sig;
 }
 
+static int write_id_map(pid_t pid, const char *file, unsigned int id)
+{
+	char path[64], line[64];
+	int fd, n, r = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = !strcmp(file, "setgroups") ? snprintf(line, sizeof(line), "deny")
+				       : snprintf(line, sizeof(line), "%u %u 1", id, id);
+	if (write(fd, line, (size_t)n) != n)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/*
+ * Forks the kernel as pid 1 of a new pid namespace (inside a new user namespace when we are
+ * not root), so that when it dies, by our death (PDEATHSIG) or its own, the host kernel kills
+ * every process UML made: the ptraced processes that run guest tasks and UML's helpers.
+ * Where no namespace can be made, a plain fork with PDEATHSIG remains, and `qoslab clean`
+ * finds what is left by the job directory on the command line.
+ *
+ * alive: read end of a pipe whose write end only we hold: the child sees EOF there if we
+ * died before its PDEATHSIG was armed. go: the child waits for a byte on it (id maps).
+ */
+static pid_t spawn_kernel(char *const kargv[], char *const kenv[], int alive, int go[2])
+{
+	static const int tries[] = { CLONE_NEWPID, CLONE_NEWUSER | CLONE_NEWPID, 0 };
+	pid_t pid = -1;
+	int flags = 0;
+
+	for (size_t i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
+		flags = tries[i];
+		/* the raw call: glibc's clone() wants a new stack, fork() takes no flags */
+		pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, NULL);
+		if (pid >= 0 || (errno != EPERM && errno != EINVAL && errno != ENOSPC))
+			break;
+	}
+	if (pid == 0) {
+		struct pollfd p = { .fd = alive, .events = POLLIN };
+		int devnull = open("/dev/null", O_RDONLY), c;
+		char byte;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (poll(&p, 1, 0) == 1)
+			_exit(127); /* EOF: the controller is already gone */
+		close(go[1]);
+		if (read(go[0], &byte, 1) != 1)
+			_exit(127);
+		setpgid(0, 0); /* the terminal's Ctrl-C reaches us, not the kernel */
+		if (devnull < 0)
+			_exit(127);
+		dup2(devnull, 0);
+		for (c = 3; c < 1024; c++)
+			close(c);
+		execve(kargv[0], kargv, kenv);
+		_exit(127);
+	}
+	if (pid > 0 && (flags & CLONE_NEWUSER)) {
+		/* root inside maps to us outside: hostfs files keep their owner */
+		if (write_id_map(pid, "setgroups", 0) < 0 ||
+		    write_id_map(pid, "uid_map", (unsigned int)getuid()) < 0 ||
+		    write_id_map(pid, "gid_map", (unsigned int)getgid()) < 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			return -1;
+		}
+	}
+	if (pid > 0 && write(go[1], "g", 1) != 1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	return pid;
+}
+
+/* The environment linux.uml gets: ours (UML keeps guest memory in a file under TMPDIR, put in
+ * /dev/shm), with the xstate preload when this host needs it. */
+static char **kernel_env(const char *preload)
+{
+	extern char **environ;
+	int n = 0, k = 0;
+	char **env;
+
+	while (environ[n])
+		n++;
+	env = calloc((size_t)n + 3, sizeof(*env));
+	if (!env)
+		return NULL;
+	for (int i = 0; i < n; i++)
+		if (strncmp(environ[i], "TMPDIR=", 7) && strncmp(environ[i], "LD_PRELOAD=", 11))
+			env[k++] = environ[i];
+	env[k++] = "TMPDIR=/dev/shm";
+	if (preload && asprintf(&env[k++], "LD_PRELOAD=%s", preload) < 0)
+		env[--k] = NULL;
+	return env;
+}
+
+static void kernel_env_free(char **env, int with_preload)
+{
+	int n = 0;
+
+	if (!env)
+		return;
+	while (env[n])
+		n++;
+	if (with_preload && n > 0 && !strncmp(env[n - 1], "LD_PRELOAD=", 11))
+		free(env[n - 1]);
+	free(env);
+}
+
 int uml_run(char *const argv[], unsigned int mem_mb, int *ret_status)
 {
-	char job[] = "/tmp/qoslab-uml-XXXXXX", path[PATH_MAX + 64], self[PATH_MAX];
+	char job[] = UML_JOB_PREFIX "XXXXXX", path[PATH_MAX + 64], self[PATH_MAX];
 	char cwd[PATH_MAX], memarg[32], initarg[PATH_MAX + 8], jobarg[PATH_MAX + 32];
-	char umidarg[64], umldirarg[PATH_MAX + 16];
-	char **args = NULL, **env = NULL;
-	int r, status = 0;
+	char umidarg[64], umldirarg[PATH_MAX + 16], init[PATH_MAX], preload[PATH_MAX + 32];
+	char **args = NULL, **env = NULL, **kenv = NULL, why[256];
+	int r, status = 0, alive[2] = { -1, -1 }, go[2] = { -1, -1 }, with_preload;
 	struct sigaction sa = { .sa_handler = on_stop }, old_int, old_term;
+	struct uml_kernel kernel;
 	ssize_t n;
 	pid_t pid;
 
+	if ((r = uml_kernel_find(&kernel, why, sizeof(why))) < 0)
+		return r;
 	if (!mkdtemp(job))
 		return -errno;
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -200,6 +397,10 @@ int uml_run(char *const argv[], unsigned int mem_mb, int *ret_status)
 		r = -ENOMEM;
 		goto out;
 	}
+	snprintf(path, sizeof(path), "%s/owner", job);
+	snprintf(why, sizeof(why), "%d", (int)getpid());
+	if ((r = write_strings(path, (char *[]){ why, NULL })) < 0)
+		goto out;
 	snprintf(path, sizeof(path), "%s/argv", job);
 	if ((r = write_strings(path, args)) < 0)
 		goto out;
@@ -210,37 +411,39 @@ int uml_run(char *const argv[], unsigned int mem_mb, int *ret_status)
 	if ((r = write_strings(path, (char *[]){ cwd, NULL })) < 0)
 		goto out;
 	snprintf(memarg, sizeof(memarg), "mem=%uM", mem_mb ? mem_mb : 1024);
-	{
-		char init[PATH_MAX];
-
-		if ((r = init_path(self, init, sizeof(init))) < 0)
-			goto out;
-		snprintf(initarg, sizeof(initarg), "init=%s", init);
+	if ((r = init_path(self, init, sizeof(init))) < 0)
+		goto out;
+	snprintf(initarg, sizeof(initarg), "init=%s", init);
+	r = uml_xstate_preload(init, preload, sizeof(preload), NULL);
+	if (r == -ENOENT)
+		fprintf(stderr, "qoslab: this CPU's XSAVE area is larger than UML 6.1 expects and "
+			"libqoslab-xstate.so was not built beside %s: UML will fail\n", init);
+	with_preload = r == 1;
+	kenv = kernel_env(with_preload ? preload : NULL);
+	if (!kenv) {
+		r = -ENOMEM;
+		goto out;
 	}
 	snprintf(jobarg, sizeof(jobarg), UML_JOB_ENV "=%s", job);
 	snprintf(umidarg, sizeof(umidarg), "umid=qoslab-uml-%d", (int)getpid());
 	snprintf(umldirarg, sizeof(umldirarg), "uml_dir=%s", job);
+	if (pipe2(alive, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0) {
+		r = -errno;
+		goto out;
+	}
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
-	pid = fork();
+	{
+		char *kargv[] = { kernel.path, memarg, "root=/dev/root", "rootfstype=hostfs",
+				  "rootflags=/", "rw", initarg, "quiet", "loglevel=0", "con=null",
+				  "con0=null,fd:1", "con1=null,fd:2", "ssl=null", umidarg, umldirarg,
+				  jobarg, NULL };
+
+		pid = spawn_kernel(kargv, kenv, alive[0], go);
+	}
 	if (pid < 0) {
 		r = -errno;
 		goto restore;
-	}
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		setpgid(0, 0); /* the terminal's Ctrl-C reaches us, not the kernel */
-		if (devnull < 0)
-			_exit(127);
-		dup2(devnull, 0);
-		/* UML keeps guest memory in a file under TMPDIR */
-		setenv("TMPDIR", "/dev/shm", 1);
-		execl(UML_KERNEL, UML_KERNEL, memarg, "root=/dev/root", "rootfstype=hostfs",
-		      "rootflags=/", "rw", initarg, "quiet", "loglevel=0", "con=null",
-		      "con0=null,fd:1", "con1=null,fd:2", "ssl=null", umidarg, umldirarg, jobarg, (char *)NULL);
-		_exit(127);
 	}
 	for (int forwarded = 0;;) {
 		struct timespec tick = { 0, 50 * 1000 * 1000 };
@@ -267,8 +470,8 @@ int uml_run(char *const argv[], unsigned int mem_mb, int *ret_status)
 			fclose(f);
 		}
 		if (code < 0) {
-			fprintf(stderr, "qoslab: the UML kernel stopped without the command's "
-				"status (kernel exit status %d)\n", status);
+			fprintf(stderr, "qoslab: the UML kernel %s stopped without the command's "
+				"status (kernel exit status %d)\n", kernel.path, status);
 			r = -ECHILD;
 			goto restore;
 		}
@@ -279,10 +482,100 @@ restore:
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 out:
+	for (int i = 0; i < 2; i++) {
+		if (alive[i] >= 0)
+			close(alive[i]);
+		if (go[i] >= 0)
+			close(go[i]);
+	}
 	free(args);
 	free(env);
+	kernel_env_free(kenv, with_preload);
 	nftw(job, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return r;
+}
+
+/* ---- qoslab clean: UML runs whose controller died ---- */
+
+static int job_owner_alive(const char *job)
+{
+	char path[PATH_MAX], buf[32] = "";
+	FILE *f;
+	int pid;
+
+	snprintf(path, sizeof(path), "%s/owner", job);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	pid = atoi(buf);
+	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+/* SIGKILLs every process whose command line has uml_dir=job: what a kernel started without
+ * a pid namespace leaves behind (its forks share its command line). */
+static unsigned int kill_job_processes(const char *job)
+{
+	char want[PATH_MAX + 16], path[64], buf[8192];
+	unsigned int killed = 0;
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return 0;
+	snprintf(want, sizeof(want), "uml_dir=%s", job);
+	while ((de = readdir(d))) {
+		ssize_t got;
+		int fd;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		got = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (got <= 0)
+			continue;
+		buf[got] = 0;
+		for (char *p = buf; p < buf + got; p += strlen(p) + 1)
+			if (!strcmp(p, want)) {
+				if (kill(atoi(de->d_name), SIGKILL) == 0)
+					killed++;
+				break;
+			}
+	}
+	closedir(d);
+	return killed;
+}
+
+int uml_clean(int all, unsigned int *ret_removed)
+{
+	unsigned int removed = 0;
+	glob_t g;
+
+	if (glob(UML_JOB_PREFIX "*", GLOB_ONLYDIR, NULL, &g) != 0) {
+		*ret_removed = 0;
+		return 0;
+	}
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		const char *job = g.gl_pathv[i];
+		struct stat st;
+
+		if (lstat(job, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+			continue;
+		if (!all && job_owner_alive(job))
+			continue;
+		removed += kill_job_processes(job);
+		if (nftw(job, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 && access(job, F_OK) < 0)
+			removed++;
+	}
+	globfree(&g);
+	*ret_removed = removed;
+	return 0;
 }
 
 /* ---------------- guest side (pid 1) ---------------- */
