@@ -86,12 +86,14 @@ check-asan:
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  LDFLAGS="-fsanitize=address,undefined" check
 
-# Debian packages the build, the tests and the product need (root; apt).
+# Debian packages the build, the tests and the product need (root; apt). flex, bison, bc,
+# patch and xz-utils build qoslab's UML kernel (make kernel).
 DEB_PKGS := build-essential pkg-config clang libclang-rt-14-dev \
             libnl-3-dev libnl-route-3-dev libpcap-dev libturbojpeg0-dev darknet \
             libyaml-dev libmicrohttpd-dev libgsl-dev libjansson-dev libcurl4-openssl-dev \
             gnuplot-nox user-mode-linux kmod iproute2 iputils-ping tshark curl jq \
-            chromium tidy
+            chromium tidy \
+            flex bison bc patch xz-utils
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 	  grep -q 'install ok installed' || echo $$p; done); \

@@ -48,6 +48,40 @@ int kernel_probe_netem(char *why, size_t len)
 	return -EOPNOTSUPP;
 }
 
+int kernel_netem_seed_honoured(void)
+{
+	int status;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		return -EPERM;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		struct impair im = { .loss = 0.1, .seed = 0x5eed, .has_seed = 1 };
+		struct nl_sock *sk = NULL;
+		uint64_t seed = 0;
+		int r;
+
+		if (unshare(CLONE_NEWNET) < 0)
+			_exit(2);
+		r = link_sock_new(-1, &sk);
+		if (!r)
+			r = link_set_up(sk, 1, 1);
+		if (!r)
+			r = netem_apply(sk, 1, &im);
+		if (!r)
+			r = netem_seed_get(sk, 1, &seed);
+		_exit(r == -ENOENT ? 1 : r < 0 ? 2 : seed == im.seed ? 0 : 1);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return -errno;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) > 1)
+		return -EOPNOTSUPP;
+	return WEXITSTATUS(status) == 0;
+}
+
 void kernel_describe(char *buf, size_t len)
 {
 	struct utsname u;

@@ -8,6 +8,10 @@
  * else -errno with why filled. */
 int kernel_probe_netem(char *why, size_t len);
 
+/* Whether this kernel's netem honours TCA_NETEM_PRNG_SEED (it reports the seed back): 1 or 0;
+ * -errno when no netem qdisc can be made here. Same seed, same losses only where it is 1. */
+int kernel_netem_seed_honoured(void);
+
 /* Name of the kernel this process runs on, for results: "host <release>" or "uml <release>". */
 void kernel_describe(char *buf, size_t len);
 

@@ -341,6 +341,13 @@ int testbed_netem_stats(struct testbed *tb, int k, enum link_dir dir, uint64_t *
 	return netem_stats(tb->switch_sk, PORT_IFINDEX0 + k, ret_packets, ret_drops);
 }
 
+int testbed_netem_seed(struct testbed *tb, int k, enum link_dir dir, uint64_t *ret_seed)
+{
+	if (dir == DIR_UP)
+		return netem_seed_get(tb->nodes[k].sk, TESTBED_NODE_IFINDEX, ret_seed);
+	return netem_seed_get(tb->switch_sk, PORT_IFINDEX0 + k, ret_seed);
+}
+
 int testbed_link_set(struct testbed *tb, int k, int up)
 {
 	return link_set_up(tb->switch_sk, PORT_IFINDEX0 + k, up);

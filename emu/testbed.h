@@ -48,6 +48,8 @@ const struct impair *testbed_impairment(const struct testbed *tb, int node, enum
 /* What netem did on one direction: packets sent and dropped (-ENOENT: no netem there). */
 int testbed_netem_stats(struct testbed *tb, int node, enum link_dir dir, uint64_t *ret_packets,
 			uint64_t *ret_drops);
+/* The netem PRNG seed one direction reports; -ENOENT where the kernel ignores seeds. */
+int testbed_netem_seed(struct testbed *tb, int node, enum link_dir dir, uint64_t *ret_seed);
 /* Administrative state of the node's link (both ends). */
 int testbed_link_set(struct testbed *tb, int node, int up);
 /* Counters of the node's link as the node sees them (tx = up direction). */

@@ -320,3 +320,59 @@ int netem_stats(struct nl_sock *sk, int ifindex, uint64_t *ret_packets, uint64_t
 	nl_cache_free(cache);
 	return r;
 }
+
+struct seed_query {
+	int ifindex;
+	int found;
+	uint64_t seed;
+};
+
+/* One RTM_NEWQDISC of the dump: the seed attribute of our netem, when the kernel sent one. */
+static int seed_cb(struct nl_msg *msg, void *arg)
+{
+	struct seed_query *q = arg;
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct nlattr *tb[TCA_MAX + 1], *ntb[TCA_NETEM_PRNG_SEED + 1];
+	struct tcmsg *tcm = nlmsg_data(nlh);
+	int off = NLA_ALIGN(sizeof(struct tc_netem_qopt)), len;
+
+	if (nlmsg_parse(nlh, sizeof(*tcm), tb, TCA_MAX, NULL) < 0 || tcm->tcm_ifindex != q->ifindex ||
+	    tcm->tcm_handle != 0x10000u || !tb[TCA_KIND] || !tb[TCA_OPTIONS] ||
+	    strcmp(nla_get_string(tb[TCA_KIND]), "netem"))
+		return NL_OK;
+	/* netem's options: struct tc_netem_qopt, then attributes (nla_nest_compat) */
+	len = nla_len(tb[TCA_OPTIONS]) - off;
+	if (len < 0 || nla_parse(ntb, TCA_NETEM_PRNG_SEED, (struct nlattr *)((char *)nla_data(tb[TCA_OPTIONS]) + off),
+				 len, NULL) < 0)
+		return NL_OK;
+	if (ntb[TCA_NETEM_PRNG_SEED] && nla_len(ntb[TCA_NETEM_PRNG_SEED]) >= 8) {
+		q->seed = nla_get_u64(ntb[TCA_NETEM_PRNG_SEED]);
+		q->found = 1;
+	}
+	return NL_OK;
+}
+
+int netem_seed_get(struct nl_sock *sk, int ifindex, uint64_t *ret_seed)
+{
+	struct tcmsg tcm = { .tcm_family = AF_UNSPEC };
+	struct seed_query q = { .ifindex = ifindex };
+	struct nl_cb *saved = nl_socket_get_cb(sk), *cb = nl_cb_clone(saved);
+	int r;
+
+	if (!cb) {
+		nl_cb_put(saved);
+		return -ENOMEM;
+	}
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, seed_cb, &q);
+	r = nl_send_simple(sk, RTM_GETQDISC, NLM_F_DUMP, &tcm, sizeof(tcm));
+	if (r >= 0)
+		r = nl_recvmsgs(sk, cb);
+	nl_cb_put(cb);
+	nl_cb_put(saved);
+	if (r < 0)
+		return nl_to_errno(r);
+	if (!q.found)
+		return -ENOENT;
+	*ret_seed = q.seed;
+	return 0;
+}

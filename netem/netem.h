@@ -34,6 +34,12 @@ int netem_remove(struct nl_sock *sk, int ifindex);
 /* Packets the netem qdisc of ifindex sent and dropped; -ENOENT when it has none. */
 int netem_stats(struct nl_sock *sk, int ifindex, uint64_t *ret_packets, uint64_t *ret_drops);
 
+/*
+ * The PRNG seed the netem qdisc of ifindex reports: kernels that honour TCA_NETEM_PRNG_SEED
+ * (6.7+, or qoslab's UML kernel) dump it; -ENOENT from one that ignores it (Linux 6.1).
+ */
+int netem_seed_get(struct nl_sock *sk, int ifindex, uint64_t *ret_seed);
+
 /* libnl error -> -errno, once at the boundary. */
 int nl_to_errno(int nlerr);
 #endif

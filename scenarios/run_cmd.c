@@ -72,6 +72,8 @@ static json_t *manifest(const struct scenario *sc, const char *self)
 	}
 	json_object_set_new(m, "kernel", json_string(kernel));
 	json_object_set_new(m, "uml", json_boolean(uml_inside()));
+	/* whether a repeat of this run with the same seeds loses the same packets */
+	json_object_set_new(m, "netem_seed_reproducible", json_boolean(kernel_netem_seed_honoured() == 1));
 	json_object_set_new(m, "machine", json_pack("{s:s, s:s, s:s, s:I}", "hostname", u.nodename,
 						    "release", u.release, "arch", u.machine,
 						    "cpus", (json_int_t)sysconf(_SC_NPROCESSORS_ONLN)));

@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "emu/sampler.h"
+#include "emu/lateness.h"
 #include "emu/testbed.h"
 #include "models/accuracy.h"
 #include "models/record.h"
@@ -532,6 +533,8 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, volati
 	struct testbed *tb = NULL;
 	struct sampler *smp = NULL;
 	struct trial_metrics links = { .n = 0 };
+	struct lateness *late = NULL;
+	struct lateness_stats ls = { 0 };
 	pid_t client;
 	int r, status = 0;
 
@@ -544,6 +547,11 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, volati
 	r = testbed_new(&cfg, &tb, err, errlen);
 	if (r < 0)
 		return r;
+	/* late timers mean the host, not netem, shaped this trial: measured all along */
+	if ((r = lateness_new(10.0, &late)) < 0) {
+		snprintf(err, errlen, "timer lateness meter: %s", strerror(-r));
+		goto out;
+	}
 	for (size_t i = 0; i < t->n_links; i++)
 		if ((r = apply_impair(tb, t, t->links[i].node, t->links[i].dirs, &t->links[i].im)) < 0) {
 			snprintf(err, errlen, "links[%zu] (line %d): netem: %s", i, t->links[i].line,
@@ -586,7 +594,18 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, volati
 	}
 	for (size_t i = 0; i < links.n; i++)
 		put(ret, links.m[i].name, links.m[i].value);
+	lateness_free(late, &ls);
+	late = NULL;
+	put(ret, "timer_lateness_p99_ms", ls.p99_ms);
+	put(ret, "host_overloaded", lateness_overloaded(&ls));
+	if (lateness_overloaded(&ls)) {
+		size_t n = strlen(ret->summary);
+
+		snprintf(ret->summary + n, sizeof(ret->summary) - n,
+			 "; host overloaded, lateness %.1f ms", ls.p99_ms);
+	}
 out:
+	lateness_free(late, NULL);
 	sampler_free(smp);
 	testbed_free(tb);
 	return r;

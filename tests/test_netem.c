@@ -188,10 +188,16 @@ static void loss_same_seed_same_packets(struct t *t)
 		char why[64];
 
 		kernel_describe(why, sizeof(why));
-		/* TCA_NETEM_PRNG_SEED arrived in Linux 6.7; older kernels ignore it */
 		fprintf(stderr, "  kernel %s: runs lost %u and %u probes, different ones\n", why, lost1, lost2);
-		T_SKIP(t, "this kernel ignores netem's PRNG seed (needs Linux >= 6.7)");
+		/* a kernel that reports the seed back claims to honour it: then this is a failure */
+		if (kernel_netem_seed_honoured() == 1)
+			T_FAIL(t, "the kernel honours TCA_NETEM_PRNG_SEED, yet the same seed lost different probes");
+		else
+			T_SKIP(t, "this kernel ignores netem's PRNG seed (Linux < 6.7 without `make kernel`)");
+		return;
 	}
+	T_ASSERT(t, lost1 > 0);
+	fprintf(stderr, "  same seed twice: the same %u of 2000 probes lost\n", lost1);
 }
 
 static void rate_10mbit_tcp(struct t *t)

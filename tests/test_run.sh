@@ -38,6 +38,9 @@ check run_delay_costs_latency "jq -e '(.points[] | select(.point.delay_ms == \"4
 check run_map_measured "jq -e '[.trials[].metrics.map50] | all(. > 0)' '$tmp/out/results.json' >/dev/null"
 check run_plots "ls '$tmp/out/plots/'goodput_per_s-vs-delay_ms.png '$tmp/out/plots/'goodput_per_s-vs-delay_ms.svg >/dev/null"
 check run_manifest_kernel "jq -e '.kernel | test(\"^(uml|host) \")' '$tmp/out/manifest.json' >/dev/null"
+# the manifest says whether the same seeds would lose the same packets: true exactly on a kernel
+# that honours netem's seed (qoslab's own UML kernel, release *-qoslab, or Linux >= 6.7)
+check run_manifest_seed_reproducible "jq -e '(.netem_seed_reproducible | type) == \"boolean\" and (.netem_seed_reproducible == (.kernel | test(\"-qoslab\$\")) or (.kernel | test(\"^host \")))' '$tmp/out/manifest.json' >/dev/null"
 check run_trial_records "[ \$(cat '$tmp/out/trials/'*/records.jsonl | wc -l) -eq 16 ]"
 $Q run "$tmp/tiny.yaml" --out "$tmp/out" --resume >"$tmp/stdout2" 2>&1; st=$?
 check run_resume_done_is_noop "[ $st -eq 0 ] && [ \$(jq '[.trials[]] | length' '$tmp/out/results.json') -eq 4 ]"

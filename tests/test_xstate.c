@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "emu/uml.h"
 #include "emu/xstate.h"
 #include "t.h"
 
@@ -291,6 +292,30 @@ static void real_narrow_transfer_widened(struct t *t)
 		  "ymm15's upper half was lost" : "xmm0 is not what the tracer set");
 }
 
+/* uml_run's choice: the preload exactly where this host's XSAVE area exceeds UML 6.1's. */
+static void preload_decision(struct t *t)
+{
+	char self[4096], path[4200];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 64);
+	size_t host = 0;
+	int r;
+
+	T_ASSERT(t, n > 0);
+	self[n] = 0;
+	strcpy(strrchr(self, '/'), "/../qoslab"); /* build/tests/.. holds qoslab and the preload */
+	unsetenv("QOSLAB_XSTATE_MIN_BYTES");
+	r = uml_xstate_preload(self, path, sizeof(path), &host);
+	T_ASSERT(t, host > 0);
+	T_EQ_INT(t, r, host > XSTATE_UML61_BYTES ? 1 : 0);
+	setenv("QOSLAB_XSTATE_MIN_BYTES", "11008", 1);
+	r = uml_xstate_preload(self, path, sizeof(path), NULL);
+	unsetenv("QOSLAB_XSTATE_MIN_BYTES");
+	T_EQ_INT(t, r, 1);
+	T_ASSERT(t, strstr(path, "libqoslab-xstate.so"));
+	fprintf(stderr, "  this host: XSAVE %zu bytes, preload %s\n", host,
+		host > XSTATE_UML61_BYTES ? "needed" : "not needed");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct t_case cases[] = {
@@ -301,6 +326,7 @@ int main(int argc, char **argv)
 		T_CASE(sim_tasks_keep_their_own_state),
 		T_CASE(sim_table_grows),
 		T_CASE(real_narrow_transfer_widened),
+		T_CASE(preload_decision),
 		{ 0 },
 	};
 

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: MIT
+/* Timer lateness: a thread's periodic wake-ups and their overshoot (see emu/lateness.h). */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "emu/lateness.h"
+
+#define MAX_SAMPLES 65536 /* 11 minutes at 10 ms; older samples are overwritten */
+
+struct lateness {
+	pthread_t thread;
+	atomic_int stop;
+	int64_t period_ns;
+	unsigned int n; /* samples taken (may exceed MAX_SAMPLES) */
+	float late_ms[MAX_SAMPLES];
+};
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void *run(void *arg)
+{
+	struct lateness *l = arg;
+
+	while (!atomic_load(&l->stop)) {
+		int64_t due = now_ns() + l->period_ns, late;
+		struct timespec ts = { due / 1000000000, due % 1000000000 };
+
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+			;
+		late = now_ns() - due;
+		l->late_ms[l->n % MAX_SAMPLES] = (float)(late > 0 ? late : 0) / 1e6f;
+		l->n++;
+	}
+	return NULL;
+}
+
+int lateness_new(double period_ms, struct lateness **ret)
+{
+	struct lateness *l;
+	int r;
+
+	if (!(period_ms > 0))
+		return -EINVAL;
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->period_ns = (int64_t)(period_ms * 1e6);
+	r = pthread_create(&l->thread, NULL, run, l);
+	if (r) {
+		free(l);
+		return -r;
+	}
+	*ret = l;
+	return 0;
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+
+	return (x > y) - (x < y);
+}
+
+void lateness_free(struct lateness *l, struct lateness_stats *ret)
+{
+	unsigned int n;
+
+	if (ret)
+		memset(ret, 0, sizeof(*ret));
+	if (!l)
+		return;
+	atomic_store(&l->stop, 1);
+	pthread_join(l->thread, NULL);
+	n = l->n < MAX_SAMPLES ? l->n : MAX_SAMPLES;
+	if (ret && n > 0) {
+		qsort(l->late_ms, n, sizeof(l->late_ms[0]), cmp_float);
+		ret->samples = n;
+		ret->median_ms = l->late_ms[n / 2];
+		/* nearest rank */
+		ret->p99_ms = l->late_ms[(size_t)((n * 99 + 99) / 100) - 1];
+		ret->max_ms = l->late_ms[n - 1];
+	}
+	free(l);
+}
+
+int lateness_overloaded(const struct lateness_stats *s)
+{
+	return s->samples > 0 && s->p99_ms > LATENESS_OVERLOAD_MS;
+}
