@@ -361,7 +361,7 @@ int uml_run(char *const argv[], unsigned int mem_mb, int *ret_status)
 	char cwd[PATH_MAX], memarg[32], initarg[PATH_MAX + 8], jobarg[PATH_MAX + 32];
 	char umidarg[64], umldirarg[PATH_MAX + 16], init[PATH_MAX], preload[PATH_MAX + 32];
 	char **args = NULL, **env = NULL, **kenv = NULL, why[256];
-	int r, status = 0, alive[2] = { -1, -1 }, go[2] = { -1, -1 }, with_preload;
+	int r, status = 0, alive[2] = { -1, -1 }, go[2] = { -1, -1 }, with_preload = 0;
 	struct sigaction sa = { .sa_handler = on_stop }, old_int, old_term;
 	struct uml_kernel kernel;
 	ssize_t n;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Builds qoslab's UML kernel: Debian's linux-source-6.1 with netem-prng-seed.patch, configured
-# as Debian's user-mode-linux plus ./config (netem and friends built in, no modules).
+# as `make ARCH=um defconfig` plus ./config (netem and friends built in, no modules).
 #
 #   build.sh          build unless a kernel for this key is cached; print its path
 #   build.sh --key    print the key (what the kernel is made of) and exit
@@ -11,15 +11,12 @@
 # `make clean` keeps it. qoslab looks there for the key it was built with.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-base_config=/usr/share/doc/user-mode-linux/config.gz
 cache=${QOSLAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/qoslab}
 
 die() { echo "make kernel: $*" >&2; exit 1; }
 
 key() {
-	[ -r "$base_config" ] || die "$base_config not found (Debian package user-mode-linux)"
-	{ zcat "$base_config"; cat "$here/config" "$here/netem-prng-seed.patch"; } |
-		sha256sum | cut -c1-16
+	cat "$here/config" "$here/netem-prng-seed.patch" | sha256sum | cut -c1-16
 }
 
 if [ "${1:-}" = --key ]; then key; exit 0; fi
@@ -52,17 +49,17 @@ tar -xJf "$work/usr/src/linux-source-6.1.tar.xz" -C "$work"
 src="$work/linux-source-6.1"
 patch -d "$src" -p1 --quiet < "$here/netem-prng-seed.patch"
 
-echo "[kernel] configuring (Debian's UML config + emu/umlkernel/config)"
-zcat "$base_config" > "$src/.config"
-(cd "$src" && ARCH=um scripts/kconfig/merge_config.sh -m .config "$here/config" >/dev/null &&
+echo "[kernel] configuring (defconfig + emu/umlkernel/config)"
+(cd "$src" && make -s ARCH=um defconfig >/dev/null &&
+	ARCH=um scripts/kconfig/merge_config.sh -m .config "$here/config" >/dev/null &&
 	make -s ARCH=um olddefconfig >/dev/null)
-# merge_config's own check is only a warning: fail here instead, naming the option
-while read -r line; do
+# merge_config's own check is only a warning: fail here instead, naming every option
+missing=$(while read -r line; do
 	case "$line" in
-	CONFIG_*=*) grep -qxF "$line" "$src/.config" || die "config: $line did not stick" ;;
-	"# CONFIG_"*" is not set") grep -qxF "$line" "$src/.config" || die "config: $line did not stick" ;;
+	CONFIG_*=* | "# CONFIG_"*" is not set") grep -qxF "$line" "$src/.config" || echo "$line" ;;
 	esac
-done < "$here/config"
+done < "$here/config")
+[ -z "$missing" ] || die "emu/umlkernel/config: not possible in this kernel: $missing"
 
 jobs=$(nproc)
 echo "[kernel] compiling with $jobs jobs (a few minutes on 2 cores)"
