@@ -676,6 +676,19 @@ static int validate(struct schema_ctx *c)
 	return r;
 }
 
+int scenario_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > SCENARIO_NAME_MAX || s[0] == '.')
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.'))
+			return 0;
+	return 1;
+}
+
 /* "dir/name.yaml" -> "name". */
 static int default_name(struct scenario *sc)
 {
@@ -783,12 +796,16 @@ static int parse(const char *path, const char *text, const struct override *ov, 
 	r = read_document(&c, ov, n_ov);
 	if (r < 0)
 		goto out;
-	for (const char *p = sc->name; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-			r = schema_fail(&c, schema_line_of(&c, "name"), "name", "control characters "
-					"in the name");
-			goto out;
-		}
+	if (!scenario_name_valid(sc->name)) {
+		int line = schema_line_of(&c, "name");
+
+		/* the name becomes results/NAME-STAMP: nothing in it may leave results/ */
+		r = schema_fail(&c, line ? line : 1, "name", "'%.80s'%s is not a scenario name "
+				"([A-Za-z0-9_.-], 1 to %d bytes, not starting with '.')%s", sc->name,
+				strlen(sc->name) > 80 ? "..." : "", SCENARIO_NAME_MAX,
+				line ? "" : "; the default is the file name: give the scenario a name:");
+		goto out;
+	}
 	*ret = sc;
 	sc = NULL;
 out:
