@@ -12,6 +12,10 @@
 #define SCENARIO_NODE_MAX 32          /* "worker-4096" and room to spare */
 #define SCENARIO_FILE_MAX (1 << 20)   /* bytes of YAML */
 #define SCENARIO_POINTS_MAX 10000     /* sweep points (every one is validated at load) */
+#define SCENARIO_FACTORS_MAX 32       /* sweep factors */
+#define SCENARIO_VALIDATE_BYTES_MAX (64 << 20) /* points x file size read at load (~1 s) */
+#define SCENARIO_DEPTH_MAX 16         /* nesting of YAML collections (4 are needed) */
+#define SCENARIO_ANCHORS_MAX 256      /* YAML anchors and aliases */
 #define SCENARIO_NAME_MAX 64          /* bytes of a scenario name */
 #define SCENARIO_ERR_MAX 512          /* a buffer that holds any error line */
 #define SCENARIO_ALL_WORKERS "workers"
