@@ -44,7 +44,8 @@ static void detect_usage(FILE *f)
 		"  --grayscale      preprocess: convert to gray\n"
 		"  --quality Q      preprocess: re-encode at JPEG quality Q (1-100)\n"
 		"  --resize PCT     preprocess: scale each side to PCT %% (1-100)\n"
-		"  --max-pixels N   reject images with more than N pixels (default %llu)\n"
+		"  --max-pixels N   decode at most N pixels: larger images are decoded scaled down (to\n"
+		"                   1/8 per side at most), beyond that refused (default %llu)\n"
 		"  --letterbox      letterbox instead of plain resize to the network input\n",
 		LOCATE_DEFAULT_MODEL, (double)DETECT_THRESH_MAP,
 		(unsigned long long)JPEG_MAX_PIXELS_DEFAULT);

@@ -31,6 +31,7 @@ start_server() { # tag, extra args...
 	listen=$(sed -n 's/.*"listen": "\([^"]*\)".*/\1/p' "$tmp/$tag.ready")
 	[ -n "$http" ]
 }
+jqt() { jq -e "$@" >/dev/null; }
 connected() { curl -s "http://$http/v1/stats" | jq -e ".workers.connected == $1" >/dev/null; }
 wait_connected() { for _ in $(seq 200); do connected "$1" && return 0; sleep 0.05; done; return 1; }
 
@@ -95,13 +96,51 @@ python3 "$tmp/fake.py" "$listen" "b'good'" "b''" "b'person'" >"$tmp/good.out" 2>
 pids+=("$!")
 wait "$client"
 check job_answered_200 [ "$(cat "$tmp/job.code")" = 200 ]
-check job_answered_by_good jq -e '.worker == "good" and .attempts == 2 and .detections[0].name == "person"' "$tmp/job.json" >/dev/null
+check job_answered_by_good jqt '.worker == "good" and .attempts == 2 and .detections[0].name == "person"' "$tmp/job.json"
 check bad_frames_counted bash -c "curl -s http://$http/v1/stats | jq -e '.counters.bad_frames == 2 and .counters.redispatched == 1' >/dev/null"
 kill -TERM "$server"; wait "$server"
 check strings_server_exit_0 [ $? -eq 0 ]
 
 # A worker busy in a job when the server shuts down: it learns the server is gone and
 # exits 0 at once instead of reconnecting for --connect-timeout.
+# Decompression amplification: a JPEG declaring 8192 x 8192 is decoded down-scaled (cost
+# follows --max-pixels, not the header); one declaring 30000 x 30000 is refused with 422
+# naming its real size.
+img=$(ls "${QOSLAB_DATASET:-../shared/datasets/coco-val2017-64}"/images/*.jpg | head -1)
+patch() { # in, out, w, h: rewrites the SOF header's size
+	python3 - "$@" <<'PY'
+import sys, struct
+d = bytearray(open(sys.argv[1], "rb").read())
+w, h = int(sys.argv[3]), int(sys.argv[4])
+i = 2
+while i < len(d):
+    m, n = d[i + 1], struct.unpack(">H", d[i + 2:i + 4])[0]
+    if 0xc0 <= m <= 0xc2:
+        d[i + 5:i + 9] = struct.pack(">HH", h, w)
+        break
+    i += 2 + n
+open(sys.argv[2], "wb").write(d)
+PY
+}
+patch "$img" "$tmp/8192.jpg" 8192 8192
+patch "$img" "$tmp/30000.jpg" 30000 30000
+start_server pixels || { echo "FAIL - server_ready"; exit 1; }
+"$Q" worker --server "$listen" --name w1 2>"$tmp/pixels.worker.log" &
+worker=$!
+pids+=("$worker")
+wait_connected 1
+code=$(curl -s -o "$tmp/8192.json" -w '%{http_code}' --data-binary @"$tmp/8192.jpg" "http://$http/v1/jobs")
+check declared_8192_answered [ "$code" = 200 ]
+check declared_8192_real_size jqt '.width == 8192 and .height == 8192' "$tmp/8192.json"
+hwm=$(awk '/VmHWM/ {print $2}' "/proc/$worker/status")
+check "declared_8192_worker_peak_rss_${hwm}_kB_below_400MB" [ "$hwm" -lt 400000 ]
+code=$(curl -s -o "$tmp/30000.json" -w '%{http_code}' --data-binary @"$tmp/30000.jpg" "http://$http/v1/jobs")
+check declared_30000_422 [ "$code" = 422 ]
+check declared_30000_real_size jqt '.width == 30000 and .height == 30000 and (.error | test("pixels"))' "$tmp/30000.json"
+kill -TERM "$server"; wait "$server"
+wait "$worker"
+check pixels_worker_exit_0 [ $? -eq 0 ]
+
 # Heartbeats every 50 ms: one is sent into the closed connection while the detector runs,
 # which is what broke the session before the worker could read BYE.
 start_server busy --heartbeat-ms 50 || { echo "FAIL - server_ready"; exit 1; }
@@ -110,7 +149,6 @@ worker=$!
 pids+=("$worker")
 wait_connected 1
 check worker_registered connected 1
-img=$(ls "${QOSLAB_DATASET:-../shared/datasets/coco-val2017-64}"/images/*.jpg | head -1)
 curl -s -o /dev/null -H 'Content-Type: image/jpeg' --data-binary @"$img" "http://$http/v1/jobs" &
 pids+=("$!")
 for _ in $(seq 200); do curl -s "http://$http/v1/stats" | jq -e '.running == 1' >/dev/null && break; sleep 0.02; done
