@@ -213,6 +213,7 @@ static void job_finish(struct run *run, struct cjob *j, enum record_status st,
 			    .t_done = clock_wall_s(), .bytes = j->len, .attempts = j->attempts };
 	json_t *dets = answer ? json_object_get(answer, "detections") : NULL;
 	struct detection *d = NULL;
+	int w;
 	size_t n = dets ? json_array_size(dets) : 0;
 
 	snprintf(r.image, sizeof(r.image), "%s", base_name(j->path));
@@ -246,7 +247,9 @@ static void job_finish(struct run *run, struct cjob *j, enum record_status st,
 	}
 	r.res.dets = d;
 	r.res.n = d ? n : 0;
-	record_write(run->cfg->out, &r);
+	w = record_write(run->cfg->out, &r);
+	if (w < 0 && !run->sum.write_err)
+		run->sum.write_err = w; /* the run stops: results that cannot be kept are not measured */
 	free(d);
 	if (st == RECORD_OK) {
 		run->lat_ms[run->sum.ok++] = (r.t_done - r.t_submit) * 1000;
@@ -518,6 +521,10 @@ int client_run(const struct client_config *cfg, struct client_summary *ret)
 		int running, nfd = 0;
 		CURLMsg *m;
 
+		if (run.sum.write_err) {
+			abort_all(&run, "cannot write the records");
+			break;
+		}
 		if (cfg->duration_s > 0 && now - t0 >= cfg->duration_s * 1000) {
 			abort_all(&run, "run time limit (--duration) reached");
 			break;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Hostile and unlucky workers: strings that are not UTF-8 text cost only the sending
-# worker's connection (its job is re-dispatched to another worker and answered 200), and a
-# worker busy when the server shuts down learns it and exits instead of reconnecting.
+# worker's connection (its job is re-dispatched to another worker and answered 200); JPEGs
+# declaring huge sizes cost what --max-pixels allows; a worker busy when the server shuts
+# down learns it and exits instead of reconnecting. Also the client's exit status.
 # Loopback only; the misbehaving workers speak the protocol from python3.
 set -u
 cd "$(dirname "$0")/.."
@@ -98,6 +99,24 @@ wait "$client"
 check job_answered_200 [ "$(cat "$tmp/job.code")" = 200 ]
 check job_answered_by_good jqt '.worker == "good" and .attempts == 2 and .detections[0].name == "person"' "$tmp/job.json"
 check bad_frames_counted bash -c "curl -s http://$http/v1/stats | jq -e '.counters.bad_frames == 2 and .counters.redispatched == 1' >/dev/null"
+
+# The client's exit status: every record lost on a full disk is a failure (1), as is a run
+# in which no job succeeded (3, documented in --help); a good run is 0 with every record.
+D=${QOSLAB_DATASET:-../shared/datasets/coco-val2017-64}
+"$Q" client --server "http://$http" --dataset "$D" --count 3 --out /dev/full >"$tmp/full.out" 2>&1
+check client_dev_full_exit_1 [ $? -eq 1 ]
+check client_dev_full_says_lost grep -q 'No space left on device: records were lost' "$tmp/full.out"
+"$Q" client --server "http://$http" --dataset "$D" --count 3 --out "$tmp/c.jsonl" >"$tmp/c.out" 2>&1
+check client_ok_exit_0 [ $? -eq 0 ]
+check client_ok_3_records [ "$(grep -c '"status":"ok"' "$tmp/c.jsonl")" -eq 3 ]
+"$Q" client --server "http://$http" --dataset "$D" --count 3 --out - >/dev/full 2>"$tmp/c.err"
+check client_stdout_full_exit_1 [ $? -eq 1 ]
+"$Q" client --server http://127.0.0.1:1 --dataset "$D" --count 2 --retries 0 --out "$tmp/dead.jsonl" >/dev/null 2>"$tmp/dead.err"
+check client_dead_server_exit_3 [ $? -eq 3 ]
+check client_dead_server_says grep -q 'no job succeeded' "$tmp/dead.err"
+"$Q" client --server http://no-such-host.invalid --dataset "$D" --count 1 --retries 0 --out "$tmp/dead.jsonl" >/dev/null 2>&1
+check client_unresolvable_exit_3 [ $? -eq 3 ]
+check client_help_documents_exit grep -q '^Exit status: 0 when every record' <("$Q" client --help)
 kill -TERM "$server"; wait "$server"
 check strings_server_exit_0 [ $? -eq 0 ]
 
