@@ -316,6 +316,16 @@ static enum MHD_Result post_job(struct api *a, struct req *q)
 	j->done = job_done;
 	j->owner = q;
 	q->job = j;
+	{
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(q->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		/* a suspended connection is not polled by MHD: the server watches for hang-ups */
+		if (ci) {
+			j->client_fd = ci->connect_fd;
+			j->watch_client = 1;
+		}
+	}
 	/* Suspend first: the server may answer (and resume) before server_submit returns. */
 	q->state = REQ_WAITING;
 	__atomic_add_fetch(&a->suspended, 1, __ATOMIC_SEQ_CST);

@@ -76,6 +76,13 @@ PY
 start_server strings --heartbeat-timeout 60 || { echo "FAIL - server_ready"; exit 1; }
 printf '\xff\xd8\xff\xe0 fake \xff\xd9' >"$tmp/img.jpg"
 
+# A client that gives up while its job waits for a worker: the job is cancelled, and the
+# worker that joins later gets nothing to do.
+timeout 1 curl -s -o /dev/null --data-binary @"$tmp/img.jpg" "http://$http/v1/jobs"
+gone() { curl -s "http://$http/v1/stats" | jqt '.counters.cancelled == 1 and .queue_depth == 0'; }
+for _ in $(seq 100); do gone && break; sleep 0.05; done
+check hung_up_job_cancelled gone
+
 # A name that is not UTF-8: the registration is a bad frame; that connection only is closed.
 timeout 10 python3 "$tmp/fake.py" "$listen" "b'w\xff\xfe'" "b''" "b'person'" >"$tmp/badname.out" 2>&1
 check bad_name_connection_closed grep -q 'closed by the server' "$tmp/badname.out"
@@ -97,6 +104,7 @@ python3 "$tmp/fake.py" "$listen" "b'good'" "b''" "b'person'" >"$tmp/good.out" 2>
 pids+=("$!")
 wait "$client"
 check job_answered_200 [ "$(cat "$tmp/job.code")" = 200 ]
+check good_worker_ran_one_job [ "$(grep -c 'answered job' "$tmp/good.out")" -eq 1 ]
 check job_answered_by_good jqt '.worker == "good" and .attempts == 2 and .detections[0].name == "person"' "$tmp/job.json"
 check bad_frames_counted bash -c "curl -s http://$http/v1/stats | jq -e '.counters.bad_frames == 2 and .counters.redispatched == 1' >/dev/null"
 
