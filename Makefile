@@ -17,7 +17,7 @@ override CFLAGS += -Wno-format-truncation
 endif
 
 MODULES := emu netem pipeline models scenarios plots
-LIB_SRC := cli.c $(foreach d,$(MODULES),$(wildcard $(d)/*.c))
+LIB_SRC := cli.c regfile.c $(foreach d,$(MODULES),$(wildcard $(d)/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "regfile.h"
 #include "commands.h"
 #include "cli.h"
 #include "models/detector.h"
@@ -125,9 +126,9 @@ static int read_file(const char *path, unsigned char **ret_buf, size_t *ret_len)
 	size_t len = 0;
 	int fd, r = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = regfile_open(path);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
 		goto out;

@@ -19,6 +19,11 @@
 #include "models/record.h"
 #include "clock.h"
 #include "pipeline/udp.h"
+#include "regfile.h"
+
+/* An image above this is refused (the server takes 32 MiB by default): a huge file in a
+ * dataset must not be read whole into memory. */
+#define CLIENT_IMAGE_MAX (256 << 20)
 
 /* ---- dataset ---- */
 
@@ -150,15 +155,19 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
 
 static int read_file(const char *path, uint8_t **ret, size_t *ret_len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+	int fd = regfile_open(path), r = 0; /* a FIFO in a dataset must not block */
 	struct stat st;
 	uint8_t *buf = NULL;
 	size_t got = 0;
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
+		goto out;
+	}
+	if (st.st_size > CLIENT_IMAGE_MAX) {
+		r = -EFBIG;
 		goto out;
 	}
 	buf = malloc(st.st_size > 0 ? (size_t)st.st_size : 1);

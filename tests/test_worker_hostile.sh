@@ -124,6 +124,10 @@ check client_dead_server_exit_3 [ $? -eq 3 ]
 check client_dead_server_says grep -q 'no job succeeded' "$tmp/dead.err"
 "$Q" client --server http://no-such-host.invalid --dataset "$D" --count 1 --retries 0 --out "$tmp/dead.jsonl" >/dev/null 2>&1
 check client_unresolvable_exit_3 [ $? -eq 3 ]
+mkdir -p "$tmp/ds/images" && cp "$tmp/img.jpg" "$tmp/ds/images/a.jpg" && mkfifo "$tmp/ds/images/b.jpg"
+timeout 20 "$Q" client --server "http://$http" --dataset "$tmp/ds" --out "$tmp/fifo.jsonl" >/dev/null 2>&1
+check client_fifo_image_no_hang [ $? -eq 0 ]
+check client_fifo_image_error grep -q '"image":"b.jpg","status":"error"' "$tmp/fifo.jsonl"
 check client_help_documents_exit grep -q '^Exit status: 0 when every record' <("$Q" client --help)
 kill -TERM "$server"; wait "$server"
 check strings_server_exit_0 [ $? -eq 0 ]
