@@ -283,6 +283,10 @@ int run_main(int argc, char **argv)
 	if (!uml_inside())
 		printf("report: %s/report.html\n", out);
 done:
+	if ((fflush(stdout) != 0 || ferror(stdout)) && !status) {
+		fprintf(stderr, "qoslab run: standard output: %s\n", strerror(errno ? errno : EIO));
+		status = 1;
+	}
 	scenario_trials_free(trials);
 	results_free(res);
 	scenario_free(sc);

@@ -564,11 +564,23 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, volati
 	if (r < 0)
 		goto out;
 	snprintf(path, sizeof(path), "%s/samples.csv", dir);
-	sampler_new(tb, path, 1000, &smp);
+	r = sampler_new(tb, path, 1000, &smp);
+	if (r < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		goto out;
+	}
 	r = play(tb, t, client, stop, &status, err, errlen);
 	link_metrics(tb, &links);
-	sampler_free(smp);
-	smp = NULL;
+	{
+		/* samples that could not be written are results lost: the trial failed */
+		int rs = sampler_free(smp);
+
+		smp = NULL;
+		if (r == 0 && rs < 0) {
+			r = rs;
+			snprintf(err, errlen, "%s: %s", path, strerror(-rs));
+		}
+	}
 	if (r < 0)
 		goto out;
 	/* 3: no job succeeded, which heavy impairment can cause: still a measurement */

@@ -107,6 +107,9 @@ fi
 out=$(timeout 5 "$Q" scenario check /dev/zero 2>&1); st=$?
 [ "$st" -eq 2 ] && echo "ok - device refused" || { echo "FAIL - device refused ($st)"; fail=1; }
 
+"$Q" scenario check --trials scenarios/default.yaml >/dev/full 2>/dev/null; st=$?
+[ "$st" -eq 1 ] && echo "ok - output to a full disk: exit 1" || { echo "FAIL - output to a full disk: exit 1 ($st)"; fail=1; }
+
 "$Q" scenario check >/dev/null 2>&1; st=$?
 [ "$st" -eq 2 ] && echo "ok - no file: exit 2" || { echo "FAIL - no file: exit 2"; fail=1; }
 exit $fail
