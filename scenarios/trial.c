@@ -380,6 +380,10 @@ static int subset_labels(const struct record *recs, size_t n, const char *labels
 		char stem[256], from[1024], to[1024];
 		char *dot;
 
+		/* the record names a file of the dataset: a '/' or a leading '.' would put the link
+		 * outside labels/ */
+		if (!recs[i].image[0] || recs[i].image[0] == '.' || strchr(recs[i].image, '/'))
+			continue;
 		snprintf(stem, sizeof(stem), "%s", recs[i].image);
 		if ((dot = strrchr(stem, '.')))
 			*dot = 0;
