@@ -2,7 +2,7 @@
 # qoslab: one binary (build/qoslab) with subcommands; tests are separate binaries.
 CC      ?= cc
 BUILD   ?= build
-PKGS    := libnl-route-3.0 libnl-3.0 libpcap libturbojpeg yaml-0.1 libmicrohttpd gsl jansson libcurl
+PKGS    := libnl-route-3.0 libnl-3.0 libpcap libturbojpeg yaml-0.1 libmicrohttpd gsl jansson libcurl nettle
 DARKNET := /usr/lib/darknet
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I. -I$(DARKNET)/include \
@@ -17,7 +17,7 @@ override CFLAGS += -Wno-format-truncation
 endif
 
 MODULES := emu netem pipeline models scenarios plots
-LIB_SRC := cli.c $(foreach d,$(MODULES),$(wildcard $(d)/*.c))
+LIB_SRC := cli.c regfile.c $(foreach d,$(MODULES),$(wildcard $(d)/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
@@ -90,7 +90,7 @@ check-asan:
 # patch and xz-utils build qoslab's UML kernel (make kernel).
 DEB_PKGS := build-essential pkg-config clang libclang-rt-14-dev \
             libnl-3-dev libnl-route-3-dev libpcap-dev libturbojpeg0-dev darknet \
-            libyaml-dev libmicrohttpd-dev libgsl-dev libjansson-dev libcurl4-openssl-dev \
+            libyaml-dev libmicrohttpd-dev libgsl-dev libjansson-dev libcurl4-openssl-dev nettle-dev \
             gnuplot-nox user-mode-linux kmod iproute2 iputils-ping tshark curl jq \
             chromium tidy \
             flex bison bc patch xz-utils

@@ -276,7 +276,10 @@ int testbed_main(int argc, char **argv)
 			usleep(50000);
 	}
 out:
-	sampler_free(sampler);
+	if (sampler_free(sampler) < 0 && !status) {
+		fprintf(stderr, "qoslab testbed: %s: cannot write the samples\n", samples);
+		status = 1;
+	}
 	for (int k = 0; caps && k < testbed_node_count(tb); k++) {
 		uint64_t pkts = 0, dropped = 0;
 

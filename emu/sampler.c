@@ -19,6 +19,7 @@ struct sampler {
 	int n;
 	pthread_t thread;
 	atomic_int stop;
+	atomic_int err;         /* first write error, -errno */
 	struct timespec start;
 };
 
@@ -45,7 +46,8 @@ static void sample_once(struct sampler *s)
 			(unsigned long long)ls.tx_bytes, (unsigned long long)ls.tx_packets,
 			(unsigned long long)ls.rx_bytes, (unsigned long long)ls.rx_packets);
 	}
-	fflush(s->out);
+	if ((fflush(s->out) != 0 || ferror(s->out)) && !atomic_load(&s->err))
+		atomic_store(&s->err, errno ? -errno : -EIO);
 }
 
 static void *sampler_loop(void *arg)
@@ -109,14 +111,19 @@ fail:
 	return r;
 }
 
-void sampler_free(struct sampler *s)
+int sampler_free(struct sampler *s)
 {
+	int r;
+
 	if (!s)
-		return;
+		return 0;
 	atomic_store(&s->stop, 1);
 	pthread_join(s->thread, NULL);
 	sample_once(s);
-	fclose(s->out);
+	r = atomic_load(&s->err);
+	if (fclose(s->out) != 0 && !r)
+		r = -errno;
 	socks_free(s);
 	free(s);
+	return r;
 }

@@ -15,6 +15,7 @@ struct sampler;
  * The thread keeps its own netlink sockets, so the controller's stay single-threaded.
  */
 int sampler_new(struct testbed *tb, const char *path, unsigned int interval_ms, struct sampler **ret);
-/* Takes a last sample, stops and closes the file. NULL-safe. */
-void sampler_free(struct sampler *s);
+/* Takes a last sample, stops and closes the file. NULL-safe. Returns the first error in
+ * writing the file (-errno: the samples are incomplete), else 0. */
+int sampler_free(struct sampler *s);
 #endif

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "regfile.h"
 #include "commands.h"
 #include "cli.h"
 #include "models/detector.h"
@@ -44,7 +45,8 @@ static void detect_usage(FILE *f)
 		"  --grayscale      preprocess: convert to gray\n"
 		"  --quality Q      preprocess: re-encode at JPEG quality Q (1-100)\n"
 		"  --resize PCT     preprocess: scale each side to PCT %% (1-100)\n"
-		"  --max-pixels N   reject images with more than N pixels (default %llu)\n"
+		"  --max-pixels N   decode at most N pixels: larger images are decoded scaled down (to\n"
+		"                   1/8 per side at most), beyond that refused (default %llu)\n"
 		"  --letterbox      letterbox instead of plain resize to the network input\n",
 		LOCATE_DEFAULT_MODEL, (double)DETECT_THRESH_MAP,
 		(unsigned long long)JPEG_MAX_PIXELS_DEFAULT);
@@ -124,9 +126,9 @@ static int read_file(const char *path, unsigned char **ret_buf, size_t *ret_len)
 	size_t len = 0;
 	int fd, r = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = regfile_open(path);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
 		goto out;

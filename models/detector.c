@@ -495,10 +495,11 @@ int detector_run_jpeg(struct detector *d, const void *jpeg, size_t len,
 	if (!d || !ret || preprocess_check(pp) < 0 || !(thresh >= 0 && thresh < 1))
 		return -EINVAL;
 	r = jpeg_decode(jpeg, len, pp ? pp->max_pixels : 0, &img);
+	/* the image's own size, also when it was decoded down-scaled or refused as too large */
+	res.width = img.src_width;
+	res.height = img.src_height;
 	if (r < 0)
 		goto out;
-	res.width = img.width;
-	res.height = img.height;
 	t1 = now_ms();
 	res.t_decode_ms = t1 - t0;
 	if (preprocess_active(pp)) {

@@ -59,12 +59,37 @@ static void cmyk_to_rgb(const unsigned char *cmyk, size_t npix, unsigned char *r
 	}
 }
 
+/* The largest TurboJPEG down-scaling (1/1, 7/8, ... 1/8) of w x h within max_pixels: the
+ * IDCT then produces only the pixels kept, so decode time and memory follow max_pixels,
+ * not what the header declares. 0, or -E2BIG when even the smallest is too large. */
+static int scaled_size(int w, int h, uint64_t max_pixels, int *ret_w, int *ret_h)
+{
+	int n = 0, best_w = 0, best_h = 0;
+	tjscalingfactor *sf = tjGetScalingFactors(&n);
+
+	for (int i = 0; sf && i < n; i++) {
+		int sw = TJSCALED(w, sf[i]), sh = TJSCALED(h, sf[i]);
+
+		if (sf[i].num > sf[i].denom || (uint64_t)sw * (uint64_t)sh > max_pixels)
+			continue;
+		if ((uint64_t)sw * (uint64_t)sh > (uint64_t)best_w * (uint64_t)best_h) {
+			best_w = sw;
+			best_h = sh;
+		}
+	}
+	if (!best_w)
+		return -E2BIG;
+	*ret_w = best_w;
+	*ret_h = best_h;
+	return 0;
+}
+
 int jpeg_decode(const void *jpeg, size_t len, uint64_t max_pixels, struct jpeg_image *ret)
 {
 	tjhandle tj = NULL;
 	unsigned char *rgb = NULL, *cmyk = NULL;
 	/* TurboJPEG can return success without setting them (tables-only or empty stream) */
-	int w = 0, h = 0, subsamp = -1, cs = -1, r = 0;
+	int w = 0, h = 0, sw = 0, sh = 0, subsamp = -1, cs = -1, r = 0;
 	size_t npix;
 
 	if (!jpeg || len == 0 || len > ULONG_MAX)
@@ -79,11 +104,13 @@ int jpeg_decode(const void *jpeg, size_t len, uint64_t max_pixels, struct jpeg_i
 		r = -EINVAL;
 		goto out;
 	}
-	if ((uint64_t)w * (uint64_t)h > max_pixels) {
-		r = -E2BIG;
+	r = scaled_size(w, h, max_pixels, &sw, &sh);
+	if (r < 0) {
+		/* the caller reports the size that was refused */
+		*ret = (struct jpeg_image){ .src_width = w, .src_height = h };
 		goto out;
 	}
-	npix = (size_t)w * (size_t)h;
+	npix = (size_t)sw * (size_t)sh;
 	/* zeroed so that rows a damaged stream never reaches are defined */
 	rgb = calloc(npix, 3);
 	if (!rgb) {
@@ -100,7 +127,7 @@ int jpeg_decode(const void *jpeg, size_t len, uint64_t max_pixels, struct jpeg_i
 	/* LIMITSCANS: a crafted progressive JPEG with thousands of scans would otherwise take
 	 * minutes; warnings (truncated or corrupt data) still give an image, which is the point
 	 * of the lossy transfer mode. */
-	if (tjDecompress2(tj, jpeg, (unsigned long)len, cmyk ? cmyk : rgb, w, 0, h,
+	if (tjDecompress2(tj, jpeg, (unsigned long)len, cmyk ? cmyk : rgb, sw, 0, sh,
 			  cmyk ? TJPF_CMYK : TJPF_RGB, TJFLAG_LIMITSCANS) < 0 &&
 	    tjGetErrorCode(tj) != TJERR_WARNING) {
 		r = -EINVAL;
@@ -108,9 +135,8 @@ int jpeg_decode(const void *jpeg, size_t len, uint64_t max_pixels, struct jpeg_i
 	}
 	if (cmyk)
 		cmyk_to_rgb(cmyk, npix, rgb);
-	ret->rgb = rgb;
-	ret->width = w;
-	ret->height = h;
+	*ret = (struct jpeg_image){ .rgb = rgb, .width = sw, .height = sh, .src_width = w,
+				    .src_height = h };
 	rgb = NULL;
 out:
 	free(cmyk);
@@ -124,8 +150,7 @@ void jpeg_image_clear(struct jpeg_image *im)
 	if (!im)
 		return;
 	free(im->rgb);
-	im->rgb = NULL;
-	im->width = im->height = 0;
+	*im = (struct jpeg_image){ 0 };
 }
 
 int jpeg_encode(const struct jpeg_image *im, int quality, int gray,

@@ -5,8 +5,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Default pixel limit (w*h) when a caller passes 0: 64 Mpx, 192 MB of RGB. */
-#define JPEG_MAX_PIXELS_DEFAULT (64ULL * 1024 * 1024)
+/* Default limit of decoded pixels (w*h) when a caller passes 0: 1 Mpx (3 MB of RGB). The
+ * detector sees 320x320; every image of the dev set (at most 640x640) is below it, and
+ * larger ones are decoded down-scaled (see jpeg_decode). */
+#define JPEG_MAX_PIXELS_DEFAULT (1024ULL * 1024)
 /* Quality used to re-encode when grayscale or resize is asked without a quality (PIL's default,
  * as in seed 002, which always saved through PIL). */
 #define JPEG_QUALITY_DEFAULT 75
@@ -23,6 +25,7 @@ struct preprocess {
 struct jpeg_image {
 	unsigned char *rgb; /* malloc'ed, width * height * 3 */
 	int width, height;
+	int src_width, src_height; /* the JPEG's own size (larger when decoded down-scaled) */
 };
 
 /* 1 if any step of pp changes the image (a NULL pp changes nothing). */
@@ -34,10 +37,12 @@ int preprocess_check(const struct preprocess *pp);
 int jpeg_size(const void *jpeg, size_t len, int *ret_width, int *ret_height);
 
 /*
- * Decodes to RGB. The header is checked first: -E2BIG when width*height > max_pixels
- * (0: default), before any pixel buffer is allocated. A damaged but partly decodable image
- * (TurboJPEG warning, e.g. truncated data) counts as decoded: the missing part is gray.
- * Returns 0, -EINVAL (undecodable), -E2BIG, -ENOMEM.
+ * Decodes to RGB, at most max_pixels (0: default) of them: a larger JPEG is decoded at
+ * the largest of TurboJPEG's scalings (7/8 .. 1/8) that fits, so the cost follows what is
+ * kept, not what the header declares; -E2BIG when even 1/8 does not fit, decided from the
+ * header before any pixel buffer is allocated (ret then holds only src_width/src_height).
+ * A damaged but partly decodable image (TurboJPEG warning, e.g. truncated data) counts as
+ * decoded: the missing part is gray. Returns 0, -EINVAL (undecodable), -E2BIG, -ENOMEM.
  */
 int jpeg_decode(const void *jpeg, size_t len, uint64_t max_pixels, struct jpeg_image *ret);
 void jpeg_image_clear(struct jpeg_image *im);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "regfile.h"
 #include "models/labels.h"
 
 int labels_read(const char *path, struct gt_box **ret_boxes, size_t *ret_n, int *ret_line)
@@ -16,7 +17,7 @@ int labels_read(const char *path, struct gt_box **ret_boxes, size_t *ret_n, int 
 	struct gt_box *boxes = NULL;
 	int lineno = 0, r = 0;
 
-	f = fopen(path, "re");
+	f = regfile_fopen(path);
 	if (!f) {
 		if (errno != ENOENT)
 			return -errno;

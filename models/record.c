@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "regfile.h"
 #include "models/record.h"
 
 static const char *const status_names[] = {
@@ -207,7 +208,7 @@ int records_read(const char *path, struct record **ret_recs, size_t *ret_n, int 
 	struct record *recs = NULL;
 	int lineno = 0, r = 0;
 
-	f = fopen(path, "re");
+	f = regfile_fopen(path);
 	if (!f)
 		return -errno;
 	while (getline(&line, &cap, f) >= 0) {

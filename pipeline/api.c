@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "pipeline/proto.h"
 #include "pipeline/udp.h"
 
 struct api {
@@ -23,7 +24,7 @@ struct api {
 	int suspended; /* requests waiting for their job (atomic) */
 };
 
-enum req_state { REQ_NEW, REQ_BODY, REQ_WAITING, REQ_ANSWERED };
+enum req_state { REQ_NEW, REQ_BODY, REQ_WAITING, REQ_ANSWERED, REQ_ANSWERED_EARLY };
 
 struct req {
 	struct api *api;
@@ -86,6 +87,8 @@ static enum MHD_Result respond_error(struct MHD_Connection *conn, unsigned int c
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* messages quote URLs and query parameters: jansson takes only valid UTF-8 */
+	proto_text_sanitize(msg);
 	return respond_json(conn, code, json_pack("{s:s, s:s}", "status", status, "error", msg));
 }
 
@@ -157,20 +160,27 @@ static enum MHD_Result respond_job(struct api *a, struct req *q)
 
 struct params {
 	struct server_job *j;
+	unsigned seen;   /* bit per known key: a repeated key is refused */
 	char bad[160];
 };
 
+static const char *const param_keys[] = { "grayscale", "quality", "resize", "udp", "size",
+					   "chunk", "reassembly", NULL };
+
+/* Decimal digits only: -EINVAL when v is not a number, -ERANGE when above max. */
 static int parse_uint(const char *v, unsigned long long max, unsigned long long *ret)
 {
 	char *end;
 	unsigned long long x;
 
-	if (!v || !*v || *v == '-')
+	if (!v || *v < '0' || *v > '9')
 		return -EINVAL;
 	errno = 0;
-	x = strtoull(v, &end, 0);
-	if (errno || *end || x > max)
+	x = strtoull(v, &end, 10);
+	if (*end)
 		return -EINVAL;
+	if (errno || x > max)
+		return -ERANGE;
 	*ret = x;
 	return 0;
 }
@@ -184,6 +194,14 @@ static enum MHD_Result param_cb(void *cls, enum MHD_ValueKind kind, const char *
 	int r = 0;
 
 	(void)kind;
+	for (int k = 0; param_keys[k]; k++)
+		if (!strcmp(key, param_keys[k])) {
+			if (p->seen & (1u << k)) {
+				snprintf(p->bad, sizeof(p->bad), "query parameter '%s' given twice", key);
+				return MHD_NO;
+			}
+			p->seen |= 1u << k;
+		}
 	if (!strcmp(key, "grayscale")) {
 		if (!value || !*value || !strcmp(value, "true"))
 			x = 1;
@@ -202,18 +220,18 @@ static enum MHD_Result param_cb(void *cls, enum MHD_ValueKind kind, const char *
 		r = parse_uint(value, UINT64_MAX, &x);
 		j->udp = 1;
 		j->client_transfer = x;
-		if (!x)
-			r = -EINVAL;
+		if (r == 0 && !x)
+			r = -ERANGE;
 	} else if (!strcmp(key, "size")) {
 		r = parse_uint(value, UDP_TOTAL_MAX, &x);
 		j->udp_total = (uint32_t)x;
-		if (!x)
-			r = -EINVAL;
+		if (r == 0 && !x)
+			r = -ERANGE;
 	} else if (!strcmp(key, "chunk")) {
 		r = parse_uint(value, UDP_CHUNK_MAX, &x);
 		j->udp_chunk = (uint16_t)x;
-		if (x < UDP_CHUNK_MIN)
-			r = -EINVAL;
+		if (r == 0 && x < UDP_CHUNK_MIN)
+			r = -ERANGE;
 	} else if (!strcmp(key, "reassembly")) {
 		if (value && !strcmp(value, "holes"))
 			j->reassembly = PROTO_HOLES;
@@ -227,8 +245,8 @@ static enum MHD_Result param_cb(void *cls, enum MHD_ValueKind kind, const char *
 		return MHD_NO;
 	}
 	if (r < 0) {
-		snprintf(p->bad, sizeof(p->bad), "query parameter %s='%s' is out of range", key,
-			 value ? value : "");
+		snprintf(p->bad, sizeof(p->bad), "query parameter %s='%.40s' is %s", key,
+			 value ? value : "", r == -ERANGE ? "out of range" : "not a number");
 		return MHD_NO;
 	}
 	return MHD_YES;
@@ -298,6 +316,16 @@ static enum MHD_Result post_job(struct api *a, struct req *q)
 	j->done = job_done;
 	j->owner = q;
 	q->job = j;
+	{
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(q->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		/* a suspended connection is not polled by MHD: the server watches for hang-ups */
+		if (ci) {
+			j->client_fd = ci->connect_fd;
+			j->watch_client = 1;
+		}
+	}
 	/* Suspend first: the server may answer (and resume) before server_submit returns. */
 	q->state = REQ_WAITING;
 	__atomic_add_fetch(&a->suspended, 1, __ATOMIC_SEQ_CST);
@@ -333,6 +361,48 @@ static enum MHD_Result answer_job(struct api *a, struct req *q)
 	return r;
 }
 
+/* Every request other than POST /v1/jobs. */
+static enum MHD_Result answer_other(struct api *a, struct MHD_Connection *conn, const char *url,
+				    const char *method, int get)
+{
+	if (!strcmp(url, "/v1/jobs"))
+		return respond_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "error",
+				     "use POST /v1/jobs with a JPEG body");
+	if (!strcmp(url, "/v1/health") && get) {
+		json_t *st = server_stats_json(a->srv);
+		json_t *w = st ? json_object_get(json_object_get(st, "workers"), "connected") : NULL;
+		json_int_t n = w ? json_integer_value(w) : 0;
+
+		json_decref(st);
+		return respond_json(conn, MHD_HTTP_OK, json_pack("{s:s, s:I}", "status", "ok",
+								"workers", n));
+	}
+	if (!strcmp(url, "/v1/stats") && get)
+		return respond_json(conn, MHD_HTTP_OK, server_stats_json(a->srv));
+	if (!strcmp(url, "/v1/health") || !strcmp(url, "/v1/stats"))
+		return respond_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "error",
+				     "use GET %s", url);
+	return respond_error(conn, MHD_HTTP_NOT_FOUND, "error",
+			     "no such resource %.32s %.200s (POST /v1/jobs, GET /v1/health, GET /v1/stats)",
+			     method, url);
+}
+
+/* A declared body above the limit is refused before any of it is read. */
+static enum MHD_Result check_length(struct api *a, struct req *q)
+{
+	const char *cl = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	unsigned long long n;
+
+	if (cl && parse_uint(cl, a->cfg.max_body_bytes, &n) == -ERANGE) {
+		q->state = REQ_ANSWERED_EARLY;
+		return respond_error(q->conn, MHD_HTTP_CONTENT_TOO_LARGE, "error",
+				     "image larger than %zu bytes (Content-Length: %.24s)",
+				     a->cfg.max_body_bytes, cl);
+	}
+	return MHD_YES;
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
 			       const char *method, const char *version, const char *upload_data,
 			       size_t *upload_data_size, void **req_cls)
@@ -349,39 +419,31 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 		q->api = a;
 		q->conn = conn;
 		*req_cls = q;
-		return MHD_YES;
+		/* Everything but a job is answered now, from the headers: a response queued
+		 * while MHD still holds upload data goes out empty, and a body on these paths
+		 * is of no use (MHD closes the connection instead of reading it). */
+		if (strcmp(url, "/v1/jobs") || strcmp(method, MHD_HTTP_METHOD_POST)) {
+			q->state = REQ_ANSWERED_EARLY;
+			return answer_other(a, conn, url, method, get);
+		}
+		return check_length(a, q);
 	}
 	if (q->state == REQ_ANSWERED)
 		return answer_job(a, q);
 	if (q->state == REQ_WAITING)
 		return MHD_YES; /* cannot happen while suspended; be safe */
-	if (!strcmp(url, "/v1/jobs")) {
-		if (strcmp(method, MHD_HTTP_METHOD_POST))
-			return respond_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "error",
-					     "use POST /v1/jobs with a JPEG body");
-		if (*upload_data_size) {
-			enum MHD_Result r = body_append(q, upload_data, *upload_data_size,
-							a->cfg.max_body_bytes);
-
-			*upload_data_size = 0;
-			return r;
-		}
-		return post_job(a, q);
+	if (q->state == REQ_ANSWERED_EARLY) {
+		*upload_data_size = 0; /* MHD does not read the body then; be safe */
+		return MHD_YES;
 	}
-	if (!strcmp(url, "/v1/health") && get) {
-		json_t *st = server_stats_json(a->srv);
-		json_t *w = st ? json_object_get(json_object_get(st, "workers"), "connected") : NULL;
-		json_int_t n = w ? json_integer_value(w) : 0;
+	if (*upload_data_size) {
+		enum MHD_Result r = body_append(q, upload_data, *upload_data_size,
+						a->cfg.max_body_bytes);
 
-		json_decref(st);
-		return respond_json(conn, MHD_HTTP_OK, json_pack("{s:s, s:I}", "status", "ok",
-								"workers", n));
+		*upload_data_size = 0;
+		return r;
 	}
-	if (!strcmp(url, "/v1/stats") && get)
-		return respond_json(conn, MHD_HTTP_OK, server_stats_json(a->srv));
-	return respond_error(conn, MHD_HTTP_NOT_FOUND, "error",
-			     "no such resource %s %s (POST /v1/jobs, GET /v1/health, GET /v1/stats)",
-			     method, url);
+	return post_job(a, q);
 }
 
 static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,

@@ -19,6 +19,11 @@
 #include "models/record.h"
 #include "clock.h"
 #include "pipeline/udp.h"
+#include "regfile.h"
+
+/* An image above this is refused (the server takes 32 MiB by default): a huge file in a
+ * dataset must not be read whole into memory. */
+#define CLIENT_IMAGE_MAX (256 << 20)
 
 /* ---- dataset ---- */
 
@@ -150,15 +155,19 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
 
 static int read_file(const char *path, uint8_t **ret, size_t *ret_len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+	int fd = regfile_open(path), r = 0; /* a FIFO in a dataset must not block */
 	struct stat st;
 	uint8_t *buf = NULL;
 	size_t got = 0;
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
+		goto out;
+	}
+	if (st.st_size > CLIENT_IMAGE_MAX) {
+		r = -EFBIG;
 		goto out;
 	}
 	buf = malloc(st.st_size > 0 ? (size_t)st.st_size : 1);
@@ -213,6 +222,7 @@ static void job_finish(struct run *run, struct cjob *j, enum record_status st,
 			    .t_done = clock_wall_s(), .bytes = j->len, .attempts = j->attempts };
 	json_t *dets = answer ? json_object_get(answer, "detections") : NULL;
 	struct detection *d = NULL;
+	int w;
 	size_t n = dets ? json_array_size(dets) : 0;
 
 	snprintf(r.image, sizeof(r.image), "%s", base_name(j->path));
@@ -246,7 +256,9 @@ static void job_finish(struct run *run, struct cjob *j, enum record_status st,
 	}
 	r.res.dets = d;
 	r.res.n = d ? n : 0;
-	record_write(run->cfg->out, &r);
+	w = record_write(run->cfg->out, &r);
+	if (w < 0 && !run->sum.write_err)
+		run->sum.write_err = w; /* the run stops: results that cannot be kept are not measured */
 	free(d);
 	if (st == RECORD_OK) {
 		run->lat_ms[run->sum.ok++] = (r.t_done - r.t_submit) * 1000;
@@ -518,6 +530,10 @@ int client_run(const struct client_config *cfg, struct client_summary *ret)
 		int running, nfd = 0;
 		CURLMsg *m;
 
+		if (run.sum.write_err) {
+			abort_all(&run, "cannot write the records");
+			break;
+		}
 		if (cfg->duration_s > 0 && now - t0 >= cfg->duration_s * 1000) {
 			abort_all(&run, "run time limit (--duration) reached");
 			break;

@@ -38,6 +38,7 @@ struct client_summary {
 	double lat_mean_ms, lat_p50_ms, lat_p95_ms, lat_p99_ms; /* ok jobs, t_done - t_submit */
 	uint64_t bytes;             /* image bytes of ok jobs */
 	int interrupted;
+	int write_err;              /* first error writing a record (-errno; the run stopped) */
 };
 
 /* Lists DIR/images/ *.jpg|*.jpeg (or DIR itself when it has no images/), sorted by name.

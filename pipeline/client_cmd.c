@@ -52,7 +52,12 @@ static void usage(FILE *f)
 		"  --reassembly MODE     holes (missing chunks zero-filled, default) or concat\n"
 		"  --udp-pace-us US      pause between datagrams (default 0)\n"
 		"  --udp-drop P          test aid without netem: the client skips a seeded share P\n"
-		"                        (0..1) of its datagrams (client -> server hop only)\n",
+		"                        (0..1) of its datagrams (client -> server hop only)\n"
+		"\n"
+		"Exit status: 0 when every record was written and at least one job succeeded;\n"
+		"1 when records could not be written (disk full, I/O error: the run stops) or the\n"
+		"run could not start; 2 for a usage error; 3 when no job succeeded (server down or\n"
+		"unreachable, wrong URL, every job failed or timed out); 130 when interrupted.\n",
 		UDP_CHUNK_MIN, UDP_CHUNK_MAX);
 }
 
@@ -218,12 +223,27 @@ int client_main(int argc, char **argv)
 	       sum.jobs, sum.elapsed_s, sum.ok, sum.timeout, sum.error, sum.retries,
 	       sum.jobs_per_s, sum.lat_mean_ms, sum.lat_p50_ms, sum.lat_p95_ms, sum.lat_p99_ms,
 	       sum.interrupted ? " (interrupted)" : "");
-	fflush(stdout);
-	ret = 0;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (!sum.write_err)
+			sum.write_err = errno ? -errno : -EIO;
+	}
+	if (sum.write_err) {
+		fprintf(stderr, "qoslab client: --out %s: %s: records were lost\n", o.out,
+			strerror(-sum.write_err));
+		ret = 1;
+	} else if (sum.interrupted) {
+		ret = 130;
+	} else if (!sum.ok && sum.jobs) {
+		fprintf(stderr, "qoslab client: no job succeeded (%ld timeout, %ld error)\n",
+			sum.timeout, sum.error);
+		ret = 3;
+	} else {
+		ret = 0;
+	}
 out:
 	if (o.cfg.sig_fd >= 0)
 		close(o.cfg.sig_fd);
-	if (out && out != stdout && fclose(out) != 0 && !ret) {
+	if (out && out != stdout && fclose(out) != 0 && (!ret || ret == 3)) {
 		fprintf(stderr, "qoslab client: --out %s: %s\n", o.out, strerror(errno));
 		ret = 1;
 	}

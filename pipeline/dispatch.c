@@ -297,6 +297,14 @@ struct dispatch_job *dispatch_reap(struct dispatch *d)
 	return j;
 }
 
+int dispatch_cancel(struct dispatch *d, struct dispatch_job *j)
+{
+	if (j->state != DISPATCH_QUEUED)
+		return -EBUSY;
+	finish(d, j, DISPATCH_CANCELLED);
+	return 0;
+}
+
 void dispatch_cancel_all(struct dispatch *d)
 {
 	struct dispatch_job *j;

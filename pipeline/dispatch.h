@@ -80,6 +80,9 @@ int dispatch_overdue(struct dispatch *d, int64_t now_ms, uint32_t *ret_worker,
 		     enum dispatch_overdue_reason *ret_reason);
 /* Next job finished without a result (TIMEOUT, FAILED, CANCELLED), or NULL. */
 struct dispatch_job *dispatch_reap(struct dispatch *d);
+/* Finishes a job still waiting in the queue as CANCELLED (to be reaped); -EBUSY when it
+ * runs on a worker already (or finished): its worker is not interrupted. */
+int dispatch_cancel(struct dispatch *d, struct dispatch_job *j);
 /* Finishes every queued and running job as CANCELLED (shutdown). */
 void dispatch_cancel_all(struct dispatch *d);
 void dispatch_get_stats(const struct dispatch *d, struct dispatch_stats *ret);

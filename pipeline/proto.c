@@ -90,9 +90,64 @@ static void put_str(struct proto_buf *b, const char *s)
 	put_bytes(b, s, n);
 }
 
+/* Length of the UTF-8 sequence at s (at most n bytes), 0 when it is not valid UTF-8 or a
+ * control character. */
+static size_t text_char(const uint8_t *s, size_t n)
+{
+	uint32_t c;
+	size_t len, i;
+
+	if (s[0] < 0x80)
+		return s[0] >= 0x20 && s[0] != 0x7f;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, c = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, c = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, c = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	/* overlong forms, UTF-16 surrogates, beyond U+10FFFF, C1 controls */
+	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) || c > 0x10ffff ||
+	    (c >= 0xd800 && c <= 0xdfff) || (c >= 0x80 && c < 0xa0))
+		return 0;
+	return len;
+}
+
+int proto_text_valid(const char *s, size_t n)
+{
+	const uint8_t *p = (const uint8_t *)s;
+
+	for (size_t i = 0, k; i < n; i += k)
+		if (!(k = text_char(p + i, n - i)))
+			return 0;
+	return 1;
+}
+
+void proto_text_sanitize(char *s)
+{
+	uint8_t *p = (uint8_t *)s;
+	size_t n = strlen(s);
+
+	for (size_t i = 0, k; i < n; i += k)
+		if (!(k = text_char(p + i, n - i))) {
+			p[i] = '?';
+			k = 1;
+		}
+}
+
 static int str_ok(const char *s)
 {
-	return strnlen(s, PROTO_STR_MAX + 1) <= PROTO_STR_MAX;
+	size_t n = strnlen(s, PROTO_STR_MAX + 1);
+
+	return n <= PROTO_STR_MAX && proto_text_valid(s, n);
 }
 
 /* Reserves header + payload_len bytes and writes the header. */
@@ -309,8 +364,9 @@ static void get_str(struct cur *c, char *dst)
 	p = get_bytes(c, n);
 	if (!p)
 		return;
-	/* An embedded NUL would make the string lie about its length; reject it. */
-	if (memchr(p, 0, n)) {
+	/* Strings end up in JSON answers and log lines: UTF-8 text only. A NUL would also
+	 * make the string lie about its length. */
+	if (!proto_text_valid((const char *)p, n)) {
 		c->bad = 1;
 		return;
 	}

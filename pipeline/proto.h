@@ -38,6 +38,13 @@
 /* Default maximum frame: a 32 MiB JPEG plus header room. */
 #define PROTO_FRAME_MAX_DEFAULT (32u * 1024 * 1024 + 4096)
 
+/* Whether s[0..n) is text a string field may hold: UTF-8 without control characters (no
+ * NUL, no C0/C1 controls, no DEL). Decoders refuse any other string as a bad frame,
+ * encoders with -EINVAL. */
+int proto_text_valid(const char *s, size_t n);
+/* Replaces every byte of s that is not part of valid text by '?'. */
+void proto_text_sanitize(char *s);
+
 enum proto_type {
 	PROTO_REGISTER = 1,
 	PROTO_WELCOME = 2,

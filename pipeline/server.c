@@ -223,9 +223,36 @@ void server_stop(struct server *s)
 
 /* ---- answering ---- */
 
+/* A job's epoll data: its address with the low bit set (connections use theirs as is). */
+#define JOB_TAG(j) ((void *)((uintptr_t)(j) | 1))
+#define IS_JOB_TAG(p) (((uintptr_t)(p) & 1) != 0)
+#define JOB_OF_TAG(p) ((struct server_job *)((uintptr_t)(p) & ~(uintptr_t)1))
+
+static void unwatch(struct server *s, struct server_job *j)
+{
+	if (!j->watch_client)
+		return;
+	epoll_ctl(s->ep, EPOLL_CTL_DEL, j->client_fd, NULL);
+	j->watch_client = 0;
+}
+
+/* The client of j hung up: cancel the job if no worker has it yet. */
+static void client_gone(struct server *s, struct server_job *j)
+{
+	unwatch(s, j); /* level-triggered: once is enough, also for a running job */
+	for (struct server_job *u = s->udp_pending; u; u = u->next)
+		if (u == j)
+			return; /* still collecting datagrams: its deadline answers it soon */
+	if (dispatch_cancel(s->d, &j->dj) == 0)
+		LOG(s, "job %llu: the client hung up; cancelled before dispatch",
+		    (unsigned long long)j->dj.id);
+}
+
 /* Queues the job for its done() callback (called after the lock is dropped). */
 static void answer(struct server *s, struct server_job *j, enum dispatch_outcome o)
 {
+	/* the submitter may close client_fd once done() ran */
+	unwatch(s, j);
 	j->outcome = o;
 	j->attempts = j->dj.attempts;
 	j->queue_ms = j->dj.queue_ms;
@@ -288,6 +315,9 @@ int server_submit(struct server *s, struct server_job *j)
 			goto out;
 	}
 	s->next_job_id++;
+	/* EPOLLRDHUP alone: data the client sends (a pipelined request) is MHD's business */
+	if (j->watch_client && ep_add(s->ep, j->client_fd, EPOLLRDHUP, JOB_TAG(j)) < 0)
+		j->watch_client = 0;
 out:
 	pthread_mutex_unlock(&s->lock);
 	if (!r)
@@ -776,6 +806,8 @@ int server_run(struct server *s, int sig_fd)
 				if (read(s->sig_fd, &si, sizeof(si)) == sizeof(si))
 					LOG(s, "signal %u: shutting down", si.ssi_signo);
 				__atomic_store_n(&s->stopping, 1, __ATOMIC_SEQ_CST);
+			} else if (IS_JOB_TAG(p)) {
+				client_gone(s, JOB_OF_TAG(p));
 			} else {
 				struct conn *c = p;
 

@@ -37,6 +37,10 @@ struct server_job {
 	uint32_t udp_total;
 	uint16_t udp_chunk;
 	uint8_t reassembly;           /* enum proto_reassembly */
+	/* With watch_client, client_fd (the submitter's connection, open until done() is
+	 * called) is watched: when the client hangs up while the job still waits in the
+	 * queue, the job is cancelled (answered CANCELLED) instead of occupying a worker. */
+	int watch_client, client_fd;
 	/* answer */
 	enum dispatch_outcome outcome; /* DONE: result holds the worker's answer */
 	struct proto_result result;

@@ -212,7 +212,10 @@ static int run_job(struct session *s, const struct proto_job *m)
 		res.dets[i].conf = dr.dets[i].conf;
 		memcpy(res.dets[i].box, dr.dets[i].box, sizeof(res.dets[i].box));
 		snprintf(res.dets[i].name, sizeof(res.dets[i].name), "%s", dr.dets[i].name);
+		/* a names file is the user's: its bytes must not cost the answer */
+		proto_text_sanitize(res.dets[i].name);
 	}
+	proto_text_sanitize(res.error);
 	r = proto_put_result(&b, &res);
 	if (r == 0)
 		r = send_buf(s, &b);
@@ -258,6 +261,27 @@ static int session_register(struct session *s, int sig_fd)
 	if (f.type != PROTO_WELCOME || proto_get_welcome(&f, &w) < 0)
 		return -EPROTO;
 	s->heartbeat_ms = w.heartbeat_ms;
+	return 0;
+}
+
+/*
+ * Whether the server said it is shutting down in what is still buffered on the connection.
+ * A worker busy in the detector when the server stops finds its connection broken (a
+ * heartbeat sent into it drew a reset) before it reads the BYE the server sent: that BYE is
+ * still in the receive queue, and without it the worker would reconnect to nothing, or to
+ * another server on the same port.
+ */
+static int bye_pending(struct session *s)
+{
+	char why[PROTO_STR_MAX + 1];
+	struct proto_frame f;
+
+	for (int i = 0; i < 64; i++) {
+		if (read_frame(s, -1, 100, &f) <= 0)
+			return 0;
+		if (f.type == PROTO_BYE && proto_get_bye(&f, why, sizeof(why)) == 0)
+			return !strncmp(why, "server shutting down", 20);
+	}
 	return 0;
 }
 
@@ -309,6 +333,12 @@ static enum session_end session_run(struct session *s, int sig_fd)
 			break;
 		}
 		r = run_job(s, &job);
+		if (r < 0 && bye_pending(s)) {
+			LOG(cfg, "job %llu: the server shut down while it ran",
+			    (unsigned long long)job.job_id);
+			end = END_SHUTDOWN;
+			break;
+		}
 		if (r < 0) {
 			LOG(cfg, "job %llu: cannot answer: %s", (unsigned long long)job.job_id,
 			    strerror(-r));

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "regfile.h"
 #include "commands.h"
 #include "plots/outfile.h"
 #include "plots/plot.h"
@@ -144,7 +145,7 @@ static void scenario_put(FILE *f, const char *dir)
 
 	snprintf(path, sizeof(path), "%s/scenario.yaml", dir);
 	fputs("<h2 id=\"scenario\">Scenario</h2>\n", f);
-	in = fopen(path, "re");
+	in = regfile_fopen(path); /* a FIFO in a shared run directory must not block */
 	if (!in) {
 		fputs("<p class=\"note\">No <code>scenario.yaml</code> in the run directory.</p>\n", f);
 		return;
@@ -231,7 +232,15 @@ static void manifest_put(FILE *f, const char *dir)
 		fputs("<p class=\"note\">No <code>manifest.json</code> in the run directory.</p>\n", f);
 		return;
 	}
-	m = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	{
+		FILE *mf = regfile_fopen(path);
+
+		m = mf ? json_loadf(mf, JSON_REJECT_DUPLICATES, &jerr) : NULL;
+		if (!mf)
+			snprintf(jerr.text, sizeof(jerr.text), "%s", strerror(errno));
+		if (mf)
+			fclose(mf);
+	}
 	if (!m) {
 		fputs("<p class=\"warn\"><code>manifest.json</code> could not be read: ", f);
 		fprintf(f, "line %d, column %d: ", jerr.line, jerr.column);
@@ -466,5 +475,9 @@ int report_main(int argc, char **argv)
 	}
 	if (!quiet)
 		printf("%s/report.html (%zu plots in %s/" REPORT_PLOTS_DIR ")\n", argv[optind], n, argv[optind]);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "qoslab report: standard output: %s\n", strerror(errno ? errno : EIO));
+		return 1;
+	}
 	return 0;
 }

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "regfile.h"
 #include "plots/outfile.h"
 #include "plots/results.h"
 
@@ -1126,7 +1127,7 @@ int results_read_json(const char *path, struct results **ret, char *err, size_t 
 	json_t *root = NULL;
 	const json_t *fmt, *ver;
 	int e = 0;
-	FILE *f = fopen(path, "re");
+	FILE *f = regfile_fopen(path);
 
 	if (!f) {
 		e = -errno;

@@ -18,6 +18,7 @@
 #include "emu/kernel.h"
 #include "plots/report.h"
 #include "plots/results.h"
+#include "scenarios/manifest.h"
 #include "scenarios/scenario.h"
 #include "scenarios/sweep.h"
 #include "scenarios/trial.h"
@@ -39,74 +40,6 @@ static void run_usage(FILE *f)
 "  --resume       continue the run in --out\n");
 }
 
-/* First line of a command's output (manifest facts). */
-static json_t *command_line(const char *cmd)
-{
-	char buf[512] = "";
-	FILE *p = popen(cmd, "r");
-
-	if (!p)
-		return json_null();
-	if (!fgets(buf, sizeof(buf), p))
-		buf[0] = 0;
-	pclose(p);
-	buf[strcspn(buf, "\n")] = 0;
-	return buf[0] ? json_string(buf) : json_null();
-}
-
-static json_t *manifest(const struct scenario *sc, const char *self)
-{
-	char kernel[128], cmd[2048], srcdir[PATH_MAX];
-	struct utsname u;
-	json_t *m = json_object(), *pk = json_object();
-	FILE *p;
-
-	kernel_describe(kernel, sizeof(kernel));
-	uname(&u);
-	snprintf(srcdir, sizeof(srcdir), "%s", self);
-	for (int i = 0; i < 2; i++) { /* build/qoslab -> the checkout */
-		char *slash = strrchr(srcdir, '/');
-
-		if (slash)
-			*slash = 0;
-	}
-	json_object_set_new(m, "kernel", json_string(kernel));
-	json_object_set_new(m, "uml", json_boolean(uml_inside()));
-	/* whether a repeat of this run with the same seeds loses the same packets */
-	json_object_set_new(m, "netem_seed_reproducible", json_boolean(kernel_netem_seed_honoured() == 1));
-	json_object_set_new(m, "machine", json_pack("{s:s, s:s, s:s, s:I}", "hostname", u.nodename,
-						    "release", u.release, "arch", u.machine,
-						    "cpus", (json_int_t)sysconf(_SC_NPROCESSORS_ONLN)));
-	json_object_set_new(json_object_get(m, "machine"), "cpu_model",
-			    command_line("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'"));
-	json_object_set_new(json_object_get(m, "machine"), "memory",
-			    command_line("grep -m1 MemTotal /proc/meminfo | tr -s ' ' | cut -d' ' -f2-"));
-	snprintf(cmd, sizeof(cmd), "git -C '%s' rev-parse HEAD 2>/dev/null", srcdir);
-	json_object_set_new(m, "git_commit", command_line(cmd));
-	snprintf(cmd, sizeof(cmd), "git -C '%s' status --porcelain --untracked-files=no 2>/dev/null | wc -l", srcdir);
-	json_object_set_new(m, "git_modified_files", command_line(cmd));
-	p = popen("dpkg-query -W -f='${Package} ${Version}\\n' darknet libnl-route-3-200 libpcap0.8 "
-		  "libturbojpeg0 libyaml-0-2 libmicrohttpd12 libgsl27 libjansson4 libcurl4 gnuplot-nox "
-		  "user-mode-linux iproute2 2>/dev/null", "r");
-	if (p) {
-		char name[128], version[128];
-
-		while (fscanf(p, "%127s %127s", name, version) == 2)
-			json_object_set_new(pk, name, json_string(version));
-		pclose(p);
-	}
-	json_object_set_new(m, "packages", pk);
-	snprintf(cmd, sizeof(cmd), "cat '%s.cfg' '%s.weights' | sha256sum | cut -c1-64",
-		 sc->model_prefix, sc->model_prefix);
-	json_object_set_new(m, "model", json_pack("{s:s, s:o}", "prefix", sc->model_prefix,
-						  "sha256", command_line(cmd)));
-	snprintf(cmd, sizeof(cmd), "cd '%s' && find . -type f | LC_ALL=C sort | xargs sha256sum | "
-		 "sha256sum | cut -c1-64", sc->workload.dataset_dir);
-	json_object_set_new(m, "dataset", json_pack("{s:s, s:o}", "dir", sc->workload.dataset_dir,
-						    "sha256", command_line(cmd)));
-	return m;
-}
-
 static int write_text(const char *dir, const char *name, const char *text)
 {
 	char path[PATH_MAX];
@@ -116,7 +49,12 @@ static int write_text(const char *dir, const char *name, const char *text)
 	f = fopen(path, "we");
 	if (!f)
 		return -errno;
-	fputs(text, f);
+	if (fputs(text, f) < 0 || fflush(f) < 0) {
+		int r = -errno;
+
+		fclose(f);
+		return r;
+	}
 	return fclose(f) < 0 ? -errno : 0;
 }
 
@@ -297,13 +235,34 @@ int run_main(int argc, char **argv)
 	}
 	results_set_meta(res, "scenario", sc->name);
 	results_set_meta(res, "kernel", uml_inside() ? "uml" : "host");
-	write_text(out, "scenario.yaml", sc->text);
+	r = write_text(out, "scenario.yaml", sc->text);
+	if (r < 0) {
+		fprintf(stderr, "qoslab run: %s/scenario.yaml: %s\n", out, strerror(-r));
+		status = 1;
+		goto done;
+	}
 	{
-		json_t *m = manifest(sc, self);
+		json_t *m = NULL;
+		int outside = 0;
 
+		r = manifest_new(sc, self, &m, &outside);
 		snprintf(path, sizeof(path), "%s/manifest.json", out);
-		json_dump_file(m, path, JSON_INDENT(2));
+		if (r == 0 && json_dump_file(m, path, JSON_INDENT(2)) < 0)
+			r = errno ? -errno : -EIO;
 		json_decref(m);
+		if (r < 0) {
+			fprintf(stderr, "qoslab run: %s: %s\n", path, strerror(-r));
+			status = 1;
+			goto done;
+		}
+		/* a shared scenario may name any file the user can read: say so */
+		if (outside & 1)
+			fprintf(stderr, "qoslab run: note: the model %s is outside the scenario's "
+				"directory and the shared models (manifest.json says so)\n", sc->model_prefix);
+		if (outside & 2)
+			fprintf(stderr, "qoslab run: note: the dataset %s is outside the scenario's "
+				"directory and the shared datasets (manifest.json says so)\n",
+				sc->workload.dataset_dir);
 	}
 	qoslab_catch_signals();
 	r = scenario_trials(sc, &trials, &n);
@@ -324,6 +283,10 @@ int run_main(int argc, char **argv)
 	if (!uml_inside())
 		printf("report: %s/report.html\n", out);
 done:
+	if ((fflush(stdout) != 0 || ferror(stdout)) && !status) {
+		fprintf(stderr, "qoslab run: standard output: %s\n", strerror(errno ? errno : EIO));
+		status = 1;
+	}
 	scenario_trials_free(trials);
 	results_free(res);
 	scenario_free(sc);

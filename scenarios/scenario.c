@@ -236,6 +236,9 @@ static int walk_sweep(struct walk *w, const yaml_node_t *v, const char *path)
 				   "(- key: ..., values: [...]), got %s", node_type_name(v));
 	start = v->data.sequence.items.start;
 	n = (size_t)(v->data.sequence.items.top - start);
+	if (n > SCENARIO_FACTORS_MAX)
+		return schema_fail(w->c, node_line(v), path, "%zu factors: at most %d", n,
+				   SCENARIO_FACTORS_MAX);
 	sc->factors = calloc(n ? n : 1, sizeof(*sc->factors));
 	if (!sc->factors)
 		return schema_oom(w->c);
@@ -579,6 +582,10 @@ static int prepare_sweep(struct schema_ctx *c)
 		struct scenario_factor *f = &sc->factors[i];
 		const char *name = NULL;
 
+		/* before the levels, whose duplicate check is quadratic in the values */
+		if (points > SCENARIO_POINTS_MAX / f->n_values)
+			return schema_fail(c, f->line, "sweep", "more than %d points", SCENARIO_POINTS_MAX);
+		points *= f->n_values;
 		snprintf(label, sizeof(label), "sweep[%zu].key", i);
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(sc->factors[j].key, f->key))
@@ -609,9 +616,6 @@ static int prepare_sweep(struct schema_ctx *c)
 				return schema_fail(c, f->line, label, "factor name '%s' is taken by "
 						   "sweep[%zu]; give this factor a name: NAME", f->name, j);
 		sc->factor_names[i] = f->name;
-		if (points > SCENARIO_POINTS_MAX / f->n_values)
-			return schema_fail(c, f->line, "sweep", "more than %d points", SCENARIO_POINTS_MAX);
-		points *= f->n_values;
 	}
 	sc->n_points = points;
 	return 0;
@@ -676,6 +680,19 @@ static int validate(struct schema_ctx *c)
 	return r;
 }
 
+int scenario_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > SCENARIO_NAME_MAX || s[0] == '.')
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.'))
+			return 0;
+	return 1;
+}
+
 /* "dir/name.yaml" -> "name". */
 static int default_name(struct scenario *sc)
 {
@@ -700,6 +717,69 @@ static int yaml_fail(struct schema_ctx *c, const yaml_parser_t *p)
 	return schema_fail(c, (int)p->problem_mark.line + 1, "syntax", "%s", problem);
 }
 
+/* The line of an event, 1-based. */
+static int event_line(const yaml_event_t *e)
+{
+	return (int)e->start_mark.line + 1;
+}
+
+/*
+ * The file's shape from libyaml's event parser, before a document is built: the loader's
+ * cost grows faster than the file with nesting depth (a 400 KB file of '[' took 214 s) and
+ * with anchors and aliases (each alias is a linear search of the anchors: 50k pairs took
+ * 12 s), while a scenario needs four levels and no anchors at all. The event parser keeps
+ * only a stack, so refusing here costs one linear pass.
+ */
+static int yaml_precheck(struct schema_ctx *c, const char *text)
+{
+	yaml_parser_t parser;
+	yaml_event_t e;
+	int depth = 0, anchors = 0, r = 0, done = 0;
+
+	if (!yaml_parser_initialize(&parser))
+		return schema_oom(c);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
+	while (!done && r == 0) {
+		const yaml_char_t *anchor = NULL;
+
+		if (!yaml_parser_parse(&parser, &e)) {
+			r = yaml_fail(c, &parser);
+			break;
+		}
+		switch (e.type) {
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			anchor = e.type == YAML_SEQUENCE_START_EVENT ? e.data.sequence_start.anchor :
+				 e.data.mapping_start.anchor;
+			if (++depth > SCENARIO_DEPTH_MAX)
+				r = schema_fail(c, event_line(&e), "syntax", "nested deeper than %d "
+						"levels (a scenario needs 4)", SCENARIO_DEPTH_MAX);
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			depth--;
+			break;
+		case YAML_SCALAR_EVENT:
+			anchor = e.data.scalar.anchor;
+			break;
+		case YAML_ALIAS_EVENT:
+			anchor = e.data.alias.anchor;
+			break;
+		case YAML_STREAM_END_EVENT:
+			done = 1;
+			break;
+		default:
+			break;
+		}
+		if (anchor && ++anchors > SCENARIO_ANCHORS_MAX)
+			r = schema_fail(c, event_line(&e), "syntax", "more than %d anchors and aliases "
+					"(&name, *name)", SCENARIO_ANCHORS_MAX);
+		yaml_event_delete(&e);
+	}
+	yaml_parser_delete(&parser);
+	return r;
+}
+
 /* Walks the document, applies the overrides, validates. */
 static int read_document(struct schema_ctx *c, const struct override *ov, size_t n_ov)
 {
@@ -709,6 +789,9 @@ static int read_document(struct schema_ctx *c, const struct override *ov, size_t
 	yaml_node_t *root;
 	int r, have_doc = 0, have_extra = 0;
 
+	r = yaml_precheck(c, sc->text);
+	if (r < 0)
+		return r;
 	if (!yaml_parser_initialize(&parser))
 		return schema_oom(c);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)sc->text, strlen(sc->text));
@@ -744,7 +827,9 @@ static int read_document(struct schema_ctx *c, const struct override *ov, size_t
 				    ov[i].value_line);
 	if (r == 0)
 		r = validate(c);
-	if (r == 0)
+	/* a sweep point's scenario needs no levels (the trials take them from the loaded
+	 * one), and computing them for every point made a load cubic in the values */
+	if (r == 0 && !n_ov)
 		r = prepare_sweep(c);
 out:
 	if (have_extra)
@@ -783,12 +868,16 @@ static int parse(const char *path, const char *text, const struct override *ov, 
 	r = read_document(&c, ov, n_ov);
 	if (r < 0)
 		goto out;
-	for (const char *p = sc->name; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-			r = schema_fail(&c, schema_line_of(&c, "name"), "name", "control characters "
-					"in the name");
-			goto out;
-		}
+	if (!scenario_name_valid(sc->name)) {
+		int line = schema_line_of(&c, "name");
+
+		/* the name becomes results/NAME-STAMP: nothing in it may leave results/ */
+		r = schema_fail(&c, line ? line : 1, "name", "'%.80s'%s is not a scenario name "
+				"([A-Za-z0-9_.-], 1 to %d bytes, not starting with '.')%s", sc->name,
+				strlen(sc->name) > 80 ? "..." : "", SCENARIO_NAME_MAX,
+				line ? "" : "; the default is the file name: give the scenario a name:");
+		goto out;
+	}
 	*ret = sc;
 	sc = NULL;
 out:
@@ -852,7 +941,8 @@ static int read_file(const char *path, char **ret, char *err, size_t errlen)
 	size_t got = 0;
 	int fd, r = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO would wait for a writer before fstat could refuse it */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		r = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -908,6 +998,15 @@ int scenario_load_text(const char *name, const char *text, struct scenario **ret
 	r = parse(name, text, NULL, 0, &sc, err, errlen);
 	if (r < 0)
 		return r;
+	/* every point re-reads the whole text: 10000 points of a 1 MiB file took minutes */
+	if (sc->n_factors && sc->n_points > SCENARIO_VALIDATE_BYTES_MAX / (strlen(text) + 1)) {
+		snprintf(err, errlen, "%s:%d: sweep: %zu points x %zu bytes of YAML: validating every "
+			 "point would read more than %d MiB (shorten the file or the sweep)", name,
+			 sc->factors[0].line, sc->n_points, strlen(text),
+			 SCENARIO_VALIDATE_BYTES_MAX >> 20);
+		scenario_free(sc);
+		return -E2BIG;
+	}
 	/* Every point is built now so that no trial fails later on what the file says. */
 	for (size_t p = 0; p < sc->n_points && sc->n_factors; p++) {
 		r = parse_point(sc, p, &pt, err, errlen);

@@ -12,6 +12,11 @@
 #define SCENARIO_NODE_MAX 32          /* "worker-4096" and room to spare */
 #define SCENARIO_FILE_MAX (1 << 20)   /* bytes of YAML */
 #define SCENARIO_POINTS_MAX 10000     /* sweep points (every one is validated at load) */
+#define SCENARIO_FACTORS_MAX 32       /* sweep factors */
+#define SCENARIO_VALIDATE_BYTES_MAX (64 << 20) /* points x file size read at load (~1 s) */
+#define SCENARIO_DEPTH_MAX 16         /* nesting of YAML collections (4 are needed) */
+#define SCENARIO_ANCHORS_MAX 256      /* YAML anchors and aliases */
+#define SCENARIO_NAME_MAX 64          /* bytes of a scenario name */
 #define SCENARIO_ERR_MAX 512          /* a buffer that holds any error line */
 #define SCENARIO_ALL_WORKERS "workers"
 
@@ -138,6 +143,10 @@ struct scenario_trial; /* scenarios/sweep.h */
  * "FILE:LINE: KEY: message" (KEY a path such as links[0].loss).
  */
 int scenario_load(const char *path, struct scenario **ret, char *err, size_t errlen);
+/* Whether s may be a scenario name, which becomes a directory name (results/NAME-STAMP):
+ * [A-Za-z0-9_.-], 1 to SCENARIO_NAME_MAX bytes, not starting with '.' (no "..", no '/'). */
+int scenario_name_valid(const char *s);
+
 /* As scenario_load, from text already in memory: name stands for the file in messages
  * and its directory is where relative paths start. */
 int scenario_load_text(const char *name, const char *text, struct scenario **ret, char *err,

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* qoslab scenario check: loads and validates a scenario file, prints its trials. */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -17,7 +18,8 @@ static void scenario_usage(FILE *f)
 		"links and timeline against the topology, that the model files and the dataset\n"
 		"exist, the sweep, and every sweep point. Prints the trial count and the factors;\n"
 		"--trials also lists the trials in run order with their seeds.\n"
-		"Exit status 0 when valid, 2 with one line FILE:LINE: KEY: message otherwise.\n"
+		"Exit status 0 when valid, 2 with one line FILE:LINE: KEY: message otherwise,\n"
+		"1 when the output cannot be written.\n"
 		"The format is documented in scenarios/README.md.\n");
 }
 
@@ -98,6 +100,12 @@ static int scenario_check(int argc, char **argv)
 		print_trials(sc, trials, n);
 	scenario_trials_free(trials);
 	scenario_free(sc);
+	/* a trial list that was not written (a full disk) must not pass for a check */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "qoslab scenario check: standard output: %s\n",
+			strerror(errno ? errno : EIO));
+		return 1;
+	}
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -307,37 +308,73 @@ int schema_oom(struct schema_ctx *c)
 	return -ENOMEM;
 }
 
+/* FNV-1a: the notes are a hash table, since a file of many events or links looks up
+ * every one of them (a list made a 1 MiB timeline quadratic: 26 s) */
+static size_t path_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	return (size_t)h;
+}
+
+/* The slot of path: where it is, or the empty one where it belongs. cap is a power of 2. */
+static struct schema_line *note_slot(struct schema_line *t, size_t cap, const char *path)
+{
+	size_t i = path_hash(path) & (cap - 1);
+
+	while (t[i].path && strcmp(t[i].path, path))
+		i = (i + 1) & (cap - 1);
+	return &t[i];
+}
+
+static int notes_grow(struct schema_ctx *c)
+{
+	size_t cap = c->cap_lines ? 2 * c->cap_lines : 64;
+	struct schema_line *t = calloc(cap, sizeof(*t));
+
+	if (!t)
+		return schema_oom(c);
+	for (size_t i = 0; i < c->cap_lines; i++)
+		if (c->lines[i].path)
+			*note_slot(t, cap, c->lines[i].path) = c->lines[i];
+	free(c->lines);
+	c->lines = t;
+	c->cap_lines = cap;
+	return 0;
+}
+
 int schema_note(struct schema_ctx *c, const char *path, int line)
 {
-	char *p;
+	struct schema_line *slot;
 
-	if (c->n_lines == c->cap_lines) {
-		size_t cap = c->cap_lines ? 2 * c->cap_lines : 64;
-		struct schema_line *l = realloc(c->lines, cap * sizeof(*l));
-
-		if (!l)
+	if (2 * (c->n_lines + 1) > c->cap_lines && notes_grow(c) < 0)
+		return -ENOMEM;
+	slot = note_slot(c->lines, c->cap_lines, path);
+	if (!slot->path) {
+		slot->path = strdup(path);
+		if (!slot->path)
 			return schema_oom(c);
-		c->lines = l;
-		c->cap_lines = cap;
+		c->n_lines++;
 	}
-	p = strdup(path);
-	if (!p)
-		return schema_oom(c);
-	c->lines[c->n_lines++] = (struct schema_line){ p, line };
+	slot->line = line;
 	return 0;
 }
 
 int schema_line_of(const struct schema_ctx *c, const char *path)
 {
-	for (size_t i = c->n_lines; i-- > 0;)
-		if (!strcmp(c->lines[i].path, path))
-			return c->lines[i].line;
-	return 0;
+	const struct schema_line *slot;
+
+	if (!c->cap_lines)
+		return 0;
+	slot = note_slot(c->lines, c->cap_lines, path);
+	return slot->path ? slot->line : 0;
 }
 
 void schema_ctx_clear(struct schema_ctx *c)
 {
-	for (size_t i = 0; i < c->n_lines; i++)
+	for (size_t i = 0; i < c->cap_lines; i++)
 		free(c->lines[i].path);
 	free(c->lines);
 	c->lines = NULL;

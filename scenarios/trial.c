@@ -381,6 +381,10 @@ static int subset_labels(const struct record *recs, size_t n, const char *labels
 		char stem[256], from[1024], to[1024];
 		char *dot;
 
+		/* the record names a file of the dataset: a '/' or a leading '.' would put the link
+		 * outside labels/ */
+		if (!recs[i].image[0] || recs[i].image[0] == '.' || strchr(recs[i].image, '/'))
+			continue;
 		snprintf(stem, sizeof(stem), "%s", recs[i].image);
 		if ((dot = strrchr(stem, '.')))
 			*dot = 0;
@@ -572,14 +576,27 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, volati
 	if (r < 0)
 		goto out;
 	snprintf(path, sizeof(path), "%s/samples.csv", dir);
-	sampler_new(tb, path, 1000, &smp);
+	r = sampler_new(tb, path, 1000, &smp);
+	if (r < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		goto out;
+	}
 	r = play(tb, t, client, stop, &status, err, errlen);
 	link_metrics(tb, &links);
-	sampler_free(smp);
-	smp = NULL;
+	{
+		/* samples that could not be written are results lost: the trial failed */
+		int rs = sampler_free(smp);
+
+		smp = NULL;
+		if (r == 0 && rs < 0) {
+			r = rs;
+			snprintf(err, errlen, "%s: %s", path, strerror(-rs));
+		}
+	}
 	if (r < 0)
 		goto out;
-	if (status != 0) {
+	/* 3: no job succeeded, which heavy impairment can cause: still a measurement */
+	if (status != 0 && status != 3) {
 		snprintf(err, errlen, "the client exited with status %d (see %s/client.log)", status, logs);
 		r = -EIO;
 		goto out;

@@ -151,9 +151,17 @@ static void damaged_input(struct t *t)
 	T_EQ_INT(t, detector_run_jpeg(d, "", 0, NULL, 0.25f, &res), -EINVAL);
 	T_EQ_INT(t, res.n, 0);
 	T_EQ_INT(t, detector_run_jpeg(d, text, sizeof(text), NULL, 0.25f, &res), -EINVAL);
-	/* 586 x 640 is above a 0.2 Mpx limit */
+	/* 586 x 640 above a 0.2 Mpx limit: decoded at 5/8, reported at its own size */
 	T_EQ_INT(t, detector_run_jpeg(d, jpg, len, &(struct preprocess){ .max_pixels = 200000 },
+				      0.25f, &res), 0);
+	T_EQ_INT(t, res.width, 586);
+	T_EQ_INT(t, res.height, 640);
+	detect_result_clear(&res);
+	/* even 1/8 (74 x 80) is above 1000 pixels: refused, with the real size for the 422 */
+	T_EQ_INT(t, detector_run_jpeg(d, jpg, len, &(struct preprocess){ .max_pixels = 1000 },
 				      0.25f, &res), -E2BIG);
+	T_EQ_INT(t, res.width, 586);
+	T_EQ_INT(t, res.height, 640);
 	/* first 60 %: the top of the bear survives, the rest is gray */
 	T_EQ_INT(t, detector_run_jpeg(d, jpg, len * 6 / 10, &small, 0.25f, &res), 0);
 	T_EQ_INT(t, res.width, 586);

@@ -36,6 +36,32 @@ static void queue_full_is_busy(struct t *t)
 	dispatch_free(d);
 }
 
+/* A queued job can be cancelled (its client hung up); a running one is left to its worker. */
+static void cancel_only_queued(struct t *t)
+{
+	struct dispatch *d = NULL;
+	struct dispatch_job a = { .id = 1 }, b = { .id = 2 };
+	struct dispatch_stats st;
+	uint32_t w;
+
+	T_ASSERT(t, dispatch_new(&cfg, &d) == 0);
+	T_EQ_INT(t, dispatch_submit(d, &a, 0), 0);
+	T_EQ_INT(t, dispatch_submit(d, &b, 0), 0);
+	T_EQ_INT(t, dispatch_worker_add(d, 10, 0), 0);
+	T_ASSERT(t, dispatch_next(d, 1, &w) == &a);
+	T_EQ_INT(t, dispatch_cancel(d, &a), -EBUSY);
+	T_EQ_INT(t, dispatch_cancel(d, &b), 0);
+	T_ASSERT(t, dispatch_reap(d) == &b && b.outcome == DISPATCH_CANCELLED);
+	T_EQ_INT(t, dispatch_cancel(d, &b), -EBUSY);
+	dispatch_get_stats(d, &st);
+	T_ASSERT(t, st.queued == 0 && st.running == 1 && st.cancelled == 1);
+	T_ASSERT(t, dispatch_next(d, 2, &w) == NULL);
+	dispatch_cancel_all(d);
+	while (dispatch_reap(d))
+		;
+	dispatch_free(d);
+}
+
 static void result_once_and_late_result_dropped(struct t *t)
 {
 	struct dispatch *d = NULL;
@@ -167,6 +193,7 @@ int main(int argc, char **argv)
 {
 	static const struct t_case cases[] = {
 		T_CASE(queue_full_is_busy),
+		T_CASE(cancel_only_queued),
 		T_CASE(result_once_and_late_result_dropped),
 		T_CASE(missed_heartbeat_and_late_result_make_worker_overdue),
 		T_CASE(job_timeout_answers_once),

@@ -84,16 +84,36 @@ static void pixel_limit(struct t *t)
 	int w = 0, h = 0;
 
 	T_ASSERT(t, card_jpeg(64, 48, 80, &jpg, &len) == 0);
-	T_EQ_INT(t, jpeg_decode(jpg, len, 64 * 48 - 1, &out), -E2BIG);
 	T_EQ_INT(t, jpeg_decode(jpg, len, 64 * 48, &out), 0);
+	T_EQ_INT(t, out.width, 64);
 	jpeg_image_clear(&out);
-	/* a 30000 x 30000 header (900 Mpx, 2.7 GB of RGB) is refused before allocation */
+	/* one pixel less: decoded at 7/8, the header's size kept for reports */
+	T_EQ_INT(t, jpeg_decode(jpg, len, 64 * 48 - 1, &out), 0);
+	T_EQ_INT(t, out.width, 56);
+	T_EQ_INT(t, out.height, 42);
+	T_EQ_INT(t, out.src_width, 64);
+	T_EQ_INT(t, out.src_height, 48);
+	jpeg_image_clear(&out);
+	/* below 1/8 of it (8 x 6): refused, with the real size */
+	T_EQ_INT(t, jpeg_decode(jpg, len, 47, &out), -E2BIG);
+	T_ASSERT(t, out.rgb == NULL);
+	T_EQ_INT(t, out.src_width, 64);
+	T_EQ_INT(t, out.src_height, 48);
+	/* an 8192 x 8192 header costs at most the default limit: decoded at 1/8 (1024 x 1024) */
+	T_ASSERT(t, patch_size(jpg, len, 8192, 8192) == 0);
+	T_EQ_INT(t, jpeg_decode(jpg, len, 0, &out), 0);
+	T_ASSERT(t, (uint64_t)out.width * (uint64_t)out.height <= JPEG_MAX_PIXELS_DEFAULT);
+	T_EQ_INT(t, out.width, 1024);
+	T_EQ_INT(t, out.src_width, 8192);
+	jpeg_image_clear(&out);
+	/* a 30000 x 30000 header (900 Mpx; 1/8 is still 14 Mpx) is refused before allocation */
 	T_ASSERT(t, patch_size(jpg, len, 30000, 30000) == 0);
 	T_EQ_INT(t, jpeg_size(jpg, len, &w, &h), 0);
 	T_EQ_INT(t, w, 30000);
 	T_EQ_INT(t, h, 30000);
 	T_EQ_INT(t, jpeg_decode(jpg, len, 0, &out), -E2BIG);
 	T_ASSERT(t, out.rgb == NULL);
+	T_EQ_INT(t, out.src_width, 30000);
 	free(jpg);
 }
 

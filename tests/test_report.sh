@@ -132,4 +132,25 @@ else
 	fail report_errors "malformed ($s1): $e1" "missing ($s2): $e2" "no args: $s3, --help: $s4" "no gnuplot ($s5): $e5" "gnuplot fails ($s6): $e6"
 fi
 
+# 8. a shared run directory with FIFOs: scenario.yaml and manifest.json are reported as
+# unreadable instead of blocking; a FIFO results.json is an error at once; a full disk fails
+fifo=$tmp/fifo && mkdir "$fifo" && cp "$FIXTURE/results.json" "$fifo/"
+mkfifo "$fifo/scenario.yaml" "$fifo/manifest.json"
+timeout 60 "$QOSLAB" report "$fifo" >/dev/null 2>&1; s7=$?
+fr=$tmp/fifores && mkdir "$fr" && mkfifo "$fr/results.json"
+e8=$(timeout 10 "$QOSLAB" report "$fr" 2>&1); s8=$?
+if [ "$s7" -eq 0 ] && grep -q 'manifest.json</code> could not be read' "$fifo/report.html" &&
+   [ "$s8" -eq 1 ] && [[ "$e8" == *"results.json: Invalid argument"* ]]; then
+	ok report_fifos_do_not_block
+else
+	fail report_fifos_do_not_block "fifo scenario/manifest ($s7)" "fifo results.json ($s8): $e8"
+fi
+full=$tmp/full && mkdir "$full" && cp "$FIXTURE/results.json" "$full/"
+"$QOSLAB" report "$full" >/dev/full 2>"$tmp/full.err"; s9=$?
+if [ "$s9" -eq 1 ] && grep -q 'No space left on device' "$tmp/full.err"; then
+	ok report_stdout_full_fails
+else
+	fail report_stdout_full_fails "status $s9: $(cat "$tmp/full.err")"
+fi
+
 [ "$fails" -eq 0 ]

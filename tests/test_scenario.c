@@ -101,7 +101,7 @@ static void shipped_files_load(struct t *t)
 }
 
 static const char *const sweep_yaml =
-	"name: sweep test\n"
+	"name: sweep-test\n"
 	"seed: %d\n"
 	"repeats: 3\n"
 	"topology:\n"

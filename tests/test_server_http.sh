@@ -68,6 +68,37 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --data-binary @"$tmp/img.jpg" \
 	"http://$http/v1/jobs?udp=5&size=100&chunk=512")
 check udp_without_port_400 [ "$code" = 400 ]
 
+# Every request gets a status and a JSON error, also with a body on another path.
+answered() { # expected code, curl args...
+	local want=$1; shift
+	local code
+	code=$(timeout 10 curl -s -o "$tmp/ans.json" -w '%{http_code}' "$@")
+	[ "$code" = "$want" ] && jq -e '.status == "error" and (.error | length > 0)' "$tmp/ans.json" >/dev/null
+}
+head -c 200000 /dev/urandom >"$tmp/blob"
+check put_jobs_405_json answered 405 -X PUT --data-binary @"$tmp/blob" "http://$http/v1/jobs"
+check post_health_405_json answered 405 -X POST --data-binary @"$tmp/blob" "http://$http/v1/health"
+check post_unknown_404_json answered 404 -X POST --data-binary @"$tmp/blob" "http://$http/unknown"
+check delete_stats_405_json answered 405 -X DELETE "http://$http/v1/stats"
+check non_utf8_path_404_json answered 404 --data-binary @"$tmp/blob" "http://$http/%ff%fe"
+check non_utf8_param_400_json answered 400 --data-binary @"$tmp/img.jpg" "http://$http/v1/jobs?%ff=%fe"
+check quality_not_a_number answered 400 --data-binary @"$tmp/img.jpg" "http://$http/v1/jobs?quality=50abc"
+check quality_not_a_number_says_so grep -q "quality='50abc' is not a number" "$tmp/ans.json"
+check quality_range_says_so answered 400 --data-binary @"$tmp/img.jpg" "http://$http/v1/jobs?quality=101"
+check quality_range_says_out_of_range grep -q "quality='101' is out of range" "$tmp/ans.json"
+check repeated_key_400 answered 400 --data-binary @"$tmp/img.jpg" "http://$http/v1/jobs?resize=50&resize=60"
+check repeated_key_named grep -q "query parameter 'resize' given twice" "$tmp/ans.json"
+
+# An oversize Content-Length is refused from the headers: no body byte is sent here.
+early413() {
+	exec 3<>"/dev/tcp/127.0.0.1/${http##*:}" || return 1
+	printf 'POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: 100000000000\r\n\r\n' >&3
+	timeout 3 head -c 12 <&3 >"$tmp/early"
+	exec 3<&-
+	grep -q '^HTTP/1.1 413' "$tmp/early"
+}
+check content_length_413_at_once early413
+
 # Worker port: an oversized frame header and plain garbage each close only their connection.
 worker_port=${listen##*:}
 closed() { # bytes (printf format) -> 0 when the server closes the connection
