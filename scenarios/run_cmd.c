@@ -21,6 +21,7 @@
 #include "scenarios/scenario.h"
 #include "scenarios/sweep.h"
 #include "scenarios/trial.h"
+#include "version.h"
 
 #define TTY_ENV "QOSLAB_TTY" /* whether the user's terminal is a tty, carried into UML */
 
@@ -70,6 +71,8 @@ static json_t *manifest(const struct scenario *sc, const char *self)
 		if (slash)
 			*slash = 0;
 	}
+	/* the same facts as `qoslab version --json`: release, commit, library versions */
+	json_object_set_new(m, "qoslab", version_json());
 	json_object_set_new(m, "kernel", json_string(kernel));
 	json_object_set_new(m, "uml", json_boolean(uml_inside()));
 	/* whether a repeat of this run with the same seeds loses the same packets */
