@@ -17,7 +17,7 @@ override CFLAGS += -Wno-format-truncation
 endif
 
 MODULES := emu netem pipeline models scenarios plots
-LIB_SRC := cli.c regfile.c $(foreach d,$(MODULES),$(wildcard $(d)/*.c))
+LIB_SRC := cli.c regfile.c version.c version_cmd.c $(foreach d,$(MODULES),$(wildcard $(d)/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
@@ -39,12 +39,37 @@ KERNEL_KEY := $(shell emu/umlkernel/build.sh --key 2>/dev/null)
 $(BUILD)/emu/uml.o: override CFLAGS += -DQOSLAB_KERNEL_KEY='"$(KERNEL_KEY)"'
 $(BUILD)/emu/uml.o: emu/umlkernel/config emu/umlkernel/netem-prng-seed.patch
 
-.PHONY: all check kernel check-asan deps clean fuzz bench
-all: $(BUILD)/qoslab $(TEST_BIN) $(TEST_TOOLS) $(BENCH_BIN) $(OPENCV_STUBS) $(XSTATE_PRELOAD)
+.PHONY: all prog check kernel check-asan deps clean fuzz bench install uninstall deb FORCE
+all: prog $(TEST_BIN) $(TEST_TOOLS) $(BENCH_BIN)
+# what `make install` installs
+prog: $(BUILD)/qoslab $(OPENCV_STUBS) $(XSTATE_PRELOAD) $(BUILD)/qoslab-scenario.schema.json
+
+# editors' YAML language servers validate and complete scenario files with it
+$(BUILD)/qoslab-scenario.schema.json: $(BUILD)/qoslab
+	$(BUILD)/qoslab scenario schema >$@.tmp && mv $@.tmp $@
+
+# The release is debian/changelog's; the commit is git's at build time. `make deb` builds in
+# a copy without .git, so it passes QOSLAB_COMMIT from the checkout.
+RELEASE := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
+QOSLAB_COMMIT ?= $(shell git describe --always --dirty --tags 2>/dev/null || echo unknown)
+# BUILT_<macro>=<pkg-config name>: the library versions version.c reports as "built with"
+BUILT_LIBS := LIBNL=libnl-3.0 LIBCURL=libcurl LIBMICROHTTPD=libmicrohttpd JANSSON=jansson \
+              YAML=yaml-0.1 GSL=gsl LIBTURBOJPEG=libturbojpeg LIBPCAP=libpcap
+# rewritten only when its text changes, so that only version.o rebuilds
+$(BUILD)/build_info.h: FORCE
+	@mkdir -p $(BUILD)
+	@{ echo '#define QOSLAB_RELEASE "$(or $(RELEASE),unknown)"'; \
+	  echo '#define QOSLAB_COMMIT "$(QOSLAB_COMMIT)"'; \
+	  for kv in $(BUILT_LIBS); do \
+	    echo "#define BUILT_$${kv%%=*} \"$$(pkg-config --modversion $${kv#*=} 2>/dev/null)\""; \
+	  done; } >$@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(BUILD)/version.o: $(BUILD)/build_info.h
+$(BUILD)/version.o: override CFLAGS += -I$(BUILD)
 
 $(BUILD)/opencv-stub/%: models/stub/opencv.c
 	@mkdir -p $(dir $@)
-	$(CC) -shared -fPIC -o $@ -Wl,-soname,$* $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -shared -fPIC $(LDFLAGS) -o $@ -Wl,-soname,$* $<
 
 $(XSTATE_PRELOAD): emu/preload/xstate.c emu/xstate.c emu/xstate.h
 	@mkdir -p $(dir $@)
@@ -57,7 +82,7 @@ kernel:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/libqoslab.a: $(LIB_OBJ)
 	@rm -f $@
@@ -76,6 +101,63 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libqoslab.a
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/libqoslab.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# Installed layout. The binary finds PKGLIBDIR as ../lib/qoslab beside BINDIR
+# (models/locate.h LOCATE_HELPER_DIR), so the tree may be moved (DESTDIR, any PREFIX).
+PREFIX     ?= /usr/local
+BINDIR     := $(PREFIX)/bin
+PKGLIBDIR  := $(PREFIX)/lib/qoslab
+DATADIR    := $(PREFIX)/share/qoslab
+DOCDIR     := $(PREFIX)/share/doc/qoslab
+MANDIR     := $(PREFIX)/share/man
+BASHCOMPDIR := $(PREFIX)/share/bash-completion/completions
+# Helper artefacts other parts of the tree build under BUILD/ (UML preload libraries, a
+# kernel of our own, ...): installed into PKGLIBDIR when they exist, found at run time with
+# locate_helper(). Extend the patterns when a new kind of helper appears.
+INSTALL_HELPERS := $(wildcard $(BUILD)/libqoslab-*.so $(BUILD)/linux*.uml $(BUILD)/uml-modules)
+INSTALL_DOCS := README.md DESIGN.md
+INSTALL_EXAMPLES := $(wildcard scenarios/*.yaml)
+
+install: prog
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGLIBDIR)/opencv-stub \
+	  $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DATADIR) $(DESTDIR)$(MANDIR)/man1 \
+	  $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0755 $(BUILD)/qoslab $(DESTDIR)$(BINDIR)/qoslab
+	$(if $(OPENCV_STUBS),install -m 0644 $(OPENCV_STUBS) $(DESTDIR)$(PKGLIBDIR)/opencv-stub/)
+	$(if $(INSTALL_HELPERS),cp -R --preserve=mode $(INSTALL_HELPERS) $(DESTDIR)$(PKGLIBDIR)/)
+	install -m 0644 $(INSTALL_DOCS) $(DESTDIR)$(DOCDIR)/
+	install -m 0644 scenarios/README.md $(DESTDIR)$(DOCDIR)/scenarios.md
+	install -m 0644 pipeline/README.md $(DESTDIR)$(DOCDIR)/pipeline.md
+	install -m 0644 $(INSTALL_EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 $(BUILD)/qoslab-scenario.schema.json $(DESTDIR)$(DATADIR)/
+	install -m 0644 doc/qoslab.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 doc/qoslab-scenario.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 completion/qoslab.bash $(DESTDIR)$(BASHCOMPDIR)/qoslab
+
+# Removes what install put there (also helpers no longer built), then our own directories.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/qoslab $(DESTDIR)$(MANDIR)/man1/qoslab.1 \
+	  $(DESTDIR)$(MANDIR)/man5/qoslab-scenario.5 $(DESTDIR)$(BASHCOMPDIR)/qoslab
+	rm -rf $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DATADIR)
+
+# The Debian package, built in a copy of the tree (dpkg-buildpackage writes beside the source
+# directory and leaves debian/ artefacts) so that nothing lands outside BUILD/deb/: the .deb,
+# its .buildinfo and .changes, and lintian's report.
+deb:
+	@rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb
+	@set -e; tmp=$$(mktemp -d /tmp/qoslab-deb.XXXXXX); trap 'rm -rf "$$tmp"' EXIT; \
+	  mkdir "$$tmp/qoslab-$(RELEASE)"; \
+	  git ls-files -co --exclude-standard -z | grep -zv '^build' | \
+	    xargs -0 tar cf - | tar xf - -C "$$tmp/qoslab-$(RELEASE)"; \
+	  start=$$(date +%s); \
+	  (cd "$$tmp/qoslab-$(RELEASE)" && QOSLAB_COMMIT=$(QOSLAB_COMMIT) DEB_BUILD_OPTIONS=parallel=2 \
+	    dpkg-buildpackage -us -uc -b) >$(BUILD)/deb/build.log 2>&1 || \
+	    { tail -30 $(BUILD)/deb/build.log; exit 1; }; \
+	  echo "package built in $$(( $$(date +%s) - start )) s"; \
+	  mv "$$tmp"/*.deb "$$tmp"/*.buildinfo "$$tmp"/*.changes $(BUILD)/deb/; \
+	  ls -l $(BUILD)/deb/*.deb; \
+	  lintian $(BUILD)/deb/qoslab_*.changes >$(BUILD)/deb/lintian.txt 2>&1 || true; \
+	  echo "lintian: $$(grep -c '^E:' $(BUILD)/deb/lintian.txt) errors, $$(grep -c '^W:' $(BUILD)/deb/lintian.txt) warnings ($(BUILD)/deb/lintian.txt)"
+
 # The test command README.md names. Kernel-dependent tests boot UML themselves
 # through `qoslab --kernel auto`, so this works on hosts with or without netem.
 check: all
@@ -92,7 +174,7 @@ DEB_PKGS := build-essential pkg-config clang libclang-rt-14-dev \
             libnl-3-dev libnl-route-3-dev libpcap-dev libturbojpeg0-dev darknet \
             libyaml-dev libmicrohttpd-dev libgsl-dev libjansson-dev libcurl4-openssl-dev nettle-dev \
             gnuplot-nox user-mode-linux kmod iproute2 iputils-ping tshark curl jq \
-            chromium tidy \
+            chromium tidy python3-jsonschema python3-yaml debhelper lintian \
             flex bison bc patch xz-utils
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
