@@ -12,6 +12,8 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/route/neighbour.h>
+#include <linux/neighbour.h>
 
 #include "emu/link.h"
 #include "emu/netns.h"
@@ -207,4 +209,49 @@ int link_offloads_off(int ns_fd, const char *name)
 			r = r2;
 	}
 	return r;
+}
+
+int link_get_mac(struct nl_sock *sk, int ifindex, uint8_t ret_mac[6])
+{
+	struct rtnl_link *l = NULL;
+	struct nl_addr *a;
+	int r = nl_to_errno(rtnl_link_get_kernel(sk, ifindex, NULL, &l));
+
+	if (r < 0)
+		return r;
+	a = rtnl_link_get_addr(l);
+	if (!a || nl_addr_get_len(a) != 6)
+		r = -ENOENT;
+	else
+		memcpy(ret_mac, nl_addr_get_binary_addr(a), 6);
+	rtnl_link_put(l);
+	return r;
+}
+
+int link_neigh_pin(struct nl_sock *sk, int ifindex, const char *ip, const uint8_t mac[6])
+{
+	struct rtnl_neigh *n = rtnl_neigh_alloc();
+	struct nl_addr *dst = NULL, *ll = NULL;
+	int r;
+
+	if (!n)
+		return -ENOMEM;
+	r = nl_addr_parse(ip, AF_INET, &dst);
+	if (r < 0)
+		goto out;
+	ll = nl_addr_build(AF_LLC, mac, 6);
+	if (!ll) {
+		r = -NLE_NOMEM;
+		goto out;
+	}
+	rtnl_neigh_set_ifindex(n, ifindex);
+	rtnl_neigh_set_dst(n, dst);
+	rtnl_neigh_set_lladdr(n, ll);
+	rtnl_neigh_set_state(n, NUD_PERMANENT);
+	r = rtnl_neigh_add(sk, n, NLM_F_CREATE | NLM_F_REPLACE);
+out:
+	nl_addr_put(ll);
+	nl_addr_put(dst);
+	rtnl_neigh_put(n);
+	return nl_to_errno(r);
 }

@@ -30,4 +30,7 @@ int link_set_up(struct nl_sock *sk, int ifindex, int up);
 /* cidr: "10.77.0.2/16" */
 int link_addr_add(struct nl_sock *sk, int ifindex, const char *cidr);
 int link_get_stats(struct nl_sock *sk, int ifindex, struct link_stats *ret);
+int link_get_mac(struct nl_sock *sk, int ifindex, uint8_t ret_mac[6]);
+/* A permanent neighbour entry ip -> mac on ifindex: no ARP for that address any more. */
+int link_neigh_pin(struct nl_sock *sk, int ifindex, const char *ip, const uint8_t mac[6]);
 #endif

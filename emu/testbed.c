@@ -341,6 +341,24 @@ int testbed_netem_stats(struct testbed *tb, int k, enum link_dir dir, uint64_t *
 	return netem_stats(tb->switch_sk, PORT_IFINDEX0 + k, ret_packets, ret_drops);
 }
 
+int testbed_pin_neighbours(struct testbed *tb)
+{
+	uint8_t (*mac)[6] = calloc((size_t)tb->n, sizeof(*mac));
+	int r = 0;
+
+	if (!mac)
+		return -ENOMEM;
+	for (int k = 0; k < tb->n && !r; k++)
+		r = link_get_mac(tb->nodes[k].sk, TESTBED_NODE_IFINDEX, mac[k]);
+	for (int k = 0; k < tb->n && !r; k++)
+		for (int j = 0; j < tb->n && !r; j++)
+			if (j != k)
+				r = link_neigh_pin(tb->nodes[k].sk, TESTBED_NODE_IFINDEX,
+						   tb->nodes[j].addr, mac[j]);
+	free(mac);
+	return r;
+}
+
 int testbed_netem_seed(struct testbed *tb, int k, enum link_dir dir, uint64_t *ret_seed)
 {
 	if (dir == DIR_UP)

@@ -48,6 +48,12 @@ const struct impair *testbed_impairment(const struct testbed *tb, int node, enum
 /* What netem did on one direction: packets sent and dropped (-ENOENT: no netem there). */
 int testbed_netem_stats(struct testbed *tb, int node, enum link_dir dir, uint64_t *ret_packets,
 			uint64_t *ret_drops);
+/*
+ * Permanent neighbour entries between all nodes: no ARP packet ever crosses a netem qdisc,
+ * so that with a seeded kernel the same packets meet the same random numbers (an ARP
+ * refresh in the middle of a run would shift every later decision by one).
+ */
+int testbed_pin_neighbours(struct testbed *tb);
 /* The netem PRNG seed one direction reports; -ENOENT where the kernel ignores seeds. */
 int testbed_netem_seed(struct testbed *tb, int node, enum link_dir dir, uint64_t *ret_seed);
 /* Administrative state of the node's link (both ends). */

@@ -153,7 +153,7 @@ static int fidelity(json_t *items, struct lateness_stats *ret_late)
 	r = testbed_new(&cfg, &tb, err, sizeof(err));
 	if (r < 0)
 		return r;
-	if ((r = lateness_new(10.0, &late)) < 0)
+	if ((r = testbed_pin_neighbours(tb)) < 0 || (r = lateness_new(10.0, &late)) < 0)
 		goto out;
 	/* one-way delay client -> server, imposed on the server's downlink */
 	if ((r = apply(tb, "server", DIR_DOWN, "delay", "20ms")) < 0 ||

@@ -551,6 +551,11 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, volati
 	r = testbed_new(&cfg, &tb, err, errlen);
 	if (r < 0)
 		return r;
+	/* netem's seeded decisions meet the same packets only without ARP in between */
+	if ((r = testbed_pin_neighbours(tb)) < 0) {
+		snprintf(err, errlen, "neighbour entries: %s", strerror(-r));
+		goto out;
+	}
 	/* late timers mean the host, not netem, shaped this trial: measured all along */
 	if ((r = lateness_new(10.0, &late)) < 0) {
 		snprintf(err, errlen, "timer lateness meter: %s", strerror(-r));

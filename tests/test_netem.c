@@ -147,9 +147,11 @@ static int lost_seqs(struct t *t, const char *spec, uint32_t n, uint32_t *ret_lo
 
 	if (!tb)
 		return -1;
-	/* warm the neighbour caches first: ARP through netem would use random numbers too */
-	if (probe_udp(tb, 0, 1, 0, 3, 1000, 100, &pr) == 0)
-		probe_result_clear(&pr);
+	/* no ARP through netem: it would use random numbers too */
+	if (testbed_pin_neighbours(tb) < 0) {
+		testbed_free(tb);
+		return -1;
+	}
 	if (impair(tb, spec) < 0 || probe_udp(tb, 0, 1, 0, n, 100, 300, &pr) < 0) {
 		testbed_free(tb);
 		return -1;
