@@ -17,7 +17,7 @@ override CFLAGS += -Wno-format-truncation
 endif
 
 MODULES := emu netem pipeline models scenarios plots
-LIB_SRC := cli.c regfile.c $(foreach d,$(MODULES),$(wildcard $(d)/*.c))
+LIB_SRC := cli.c regfile.c version.c version_cmd.c $(foreach d,$(MODULES),$(wildcard $(d)/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
@@ -39,8 +39,29 @@ KERNEL_KEY := $(shell emu/umlkernel/build.sh --key 2>/dev/null)
 $(BUILD)/emu/uml.o: override CFLAGS += -DQOSLAB_KERNEL_KEY='"$(KERNEL_KEY)"'
 $(BUILD)/emu/uml.o: emu/umlkernel/config emu/umlkernel/netem-prng-seed.patch
 
-.PHONY: all check kernel check-asan deps clean fuzz bench
-all: $(BUILD)/qoslab $(TEST_BIN) $(TEST_TOOLS) $(BENCH_BIN) $(OPENCV_STUBS) $(XSTATE_PRELOAD)
+.PHONY: all prog check kernel check-asan deps clean fuzz bench install uninstall deb FORCE
+all: prog $(TEST_BIN) $(TEST_TOOLS) $(BENCH_BIN)
+# what `make install` installs
+prog: $(BUILD)/qoslab $(OPENCV_STUBS) $(XSTATE_PRELOAD)
+
+# The release is debian/changelog's; the commit is git's at build time. `make deb` builds in
+# a copy without .git, so it passes QOSLAB_COMMIT from the checkout.
+RELEASE := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
+QOSLAB_COMMIT ?= $(shell git describe --always --dirty --tags 2>/dev/null || echo unknown)
+# BUILT_<macro>=<pkg-config name>: the library versions version.c reports as "built with"
+BUILT_LIBS := LIBNL=libnl-3.0 LIBCURL=libcurl LIBMICROHTTPD=libmicrohttpd JANSSON=jansson \
+              YAML=yaml-0.1 GSL=gsl LIBTURBOJPEG=libturbojpeg LIBPCAP=libpcap
+# rewritten only when its text changes, so that only version.o rebuilds
+$(BUILD)/build_info.h: FORCE
+	@mkdir -p $(BUILD)
+	@{ echo '#define QOSLAB_RELEASE "$(or $(RELEASE),unknown)"'; \
+	  echo '#define QOSLAB_COMMIT "$(QOSLAB_COMMIT)"'; \
+	  for kv in $(BUILT_LIBS); do \
+	    echo "#define BUILT_$${kv%%=*} \"$$(pkg-config --modversion $${kv#*=} 2>/dev/null)\""; \
+	  done; } >$@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(BUILD)/version.o: $(BUILD)/build_info.h
+$(BUILD)/version.o: override CFLAGS += -I$(BUILD)
 
 $(BUILD)/opencv-stub/%: models/stub/opencv.c
 	@mkdir -p $(dir $@)

@@ -25,4 +25,6 @@ int report_main(int argc, char **argv);
 
 int scenario_main(int argc, char **argv);
 
+int version_main(int argc, char **argv);
+
 #endif

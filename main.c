@@ -30,13 +30,15 @@ static const struct command {
 	{ "server", server_main, "job server: HTTP API for clients, dispatch to connected workers" },
 	{ "testbed", testbed_main, "build a testbed, impair links, run commands in nodes" },
 	{ "uml",     uml_main,     "run a command inside a User-Mode Linux kernel" },
+	{ "version", version_main, "release, commit, library versions, where its files are" },
 	{ "worker", worker_main, "detector worker: connect to a server and run the jobs it sends" },
 	{ 0 }
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: qoslab COMMAND [ARGS...]   (qoslab COMMAND --help for details)\n\ncommands:\n");
+	fprintf(f, "usage: qoslab COMMAND [ARGS...]   (qoslab COMMAND --help for details)\n"
+		"       qoslab --version\n\ncommands:\n");
 	for (const struct command *c = commands; c->name; c++)
 		fprintf(f, "  %-10s %s\n", c->name, c->help);
 }
@@ -50,6 +52,8 @@ int main(int argc, char **argv)
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
+		return version_main(argc - 1, argv + 1);
 	for (const struct command *c = commands; c->name; c++)
 		if (!strcmp(argv[1], c->name))
 			return c->fn(argc - 1, argv + 1);

@@ -19,6 +19,7 @@
 #undef detection
 
 #include "models/detector.h"
+#include "models/locate.h"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -66,42 +67,32 @@ struct darknet_api {
 };
 
 /*
- * Loads the empty OpenCV stand-ins built beside the binary (BUILD/opencv-stub/, from
- * models/stub/opencv.c), when they are there: once a library of that soname is loaded, the
+ * Loads the empty OpenCV stand-ins (BUILD/opencv-stub/ from models/stub/opencv.c, found by
+ * locate_helper), when they are there: once a library of that soname is loaded, the
  * dynamic loader takes it for libdarknet's dependency. Mapping the real ones took 7.8 s per
  * process inside UML, the stand-ins 0.2 s. Safe because libdarknet refers to OpenCV only
  * through functions (no data), bound lazily, in code qoslab never calls.
  */
 static void opencv_stubs_load(void)
 {
-	static const char *const dirs[] = { "opencv-stub", "../opencv-stub" };
-	char exe[PATH_MAX], dir[PATH_MAX + 32], lib[PATH_MAX + 300];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
+	char *dir = NULL, lib[PATH_MAX + 300];
+	struct dirent *de;
+	DIR *d;
 
-	if (n < 0)
+	/* build/opencv-stub, or PREFIX/lib/qoslab/opencv-stub when installed */
+	if (locate_helper("opencv-stub", &dir) < 0)
 		return;
-	exe[n] = 0;
-	slash = strrchr(exe, '/');
-	if (!slash)
-		return;
-	*slash = 0;
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		DIR *d;
-		struct dirent *de;
-
-		snprintf(dir, sizeof(dir), "%s/%s", exe, dirs[i]);
-		d = opendir(dir);
-		if (!d)
-			continue;
-		while ((de = readdir(d)))
-			if (!strncmp(de->d_name, "libopencv_", 10)) {
-				snprintf(lib, sizeof(lib), "%s/%s", dir, de->d_name);
-				dlopen(lib, RTLD_LAZY | RTLD_GLOBAL | RTLD_NODELETE);
-			}
-		closedir(d);
-		return;
-	}
+	d = opendir(dir);
+	if (!d)
+		goto out;
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, "libopencv_", 10)) {
+			snprintf(lib, sizeof(lib), "%s/%s", dir, de->d_name);
+			dlopen(lib, RTLD_LAZY | RTLD_GLOBAL | RTLD_NODELETE);
+		}
+	closedir(d);
+out:
+	free(dir);
 }
 
 static int darknet_open(struct darknet_api *dn)

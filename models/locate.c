@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Search order for the shared models and datasets: environment, next to the binary, cwd. */
+/* Search order for the shared models and datasets (environment, next to the binary, cwd) and
+ * for qoslab's own helper files (build tree, then the installed layout). */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -36,27 +37,33 @@ static int tried_add(char **tried, const char *path)
 	return 0;
 }
 
+/* The directory of /proc/self/exe into buf. 0 or -errno. */
+static int exe_dir(char *buf, size_t len)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+	char *slash;
+
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	slash = strrchr(buf, '/');
+	if (slash)
+		*slash = '\0';
+	return 0;
+}
+
 /* Tries env (used as is), then the two shared/<sub> candidates. */
 static int locate_dir(const char *env, const char *sub, char **ret_dir, char **ret_tried)
 {
 	char exe[PATH_MAX], *cand[3] = { NULL, NULL, NULL }, *tried = NULL;
 	const char *v = getenv(env);
-	ssize_t n;
 	int r = -ENOENT;
 
 	if (v && *v)
 		cand[0] = strdup(v);
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		char *slash;
-
-		exe[n] = '\0';
-		slash = strrchr(exe, '/');
-		if (slash)
-			*slash = '\0';
-		if (asprintf(&cand[1], "%s/../../shared/%s", exe, sub) < 0)
-			cand[1] = NULL;
-	}
+	if (exe_dir(exe, sizeof(exe)) == 0 &&
+	    asprintf(&cand[1], "%s/../../shared/%s", exe, sub) < 0)
+		cand[1] = NULL;
 	if (asprintf(&cand[2], "../shared/%s", sub) < 0)
 		cand[2] = NULL;
 	for (int i = 0; i < 3; i++) {
@@ -127,4 +134,24 @@ out:
 int locate_dataset_dir(char **ret_dir, char **ret_tried)
 {
 	return locate_dir("QOSLAB_DATASET", "datasets/" LOCATE_DEFAULT_DATASET, ret_dir, ret_tried);
+}
+
+int locate_helper(const char *name, char **ret_path)
+{
+	static const char *const fmt[] = { "%s/%s", "%s/../%s", "%s/" LOCATE_HELPER_DIR "/%s" };
+	char exe[PATH_MAX], path[2 * PATH_MAX];
+	struct stat st;
+	int r;
+
+	r = exe_dir(exe, sizeof(exe));
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < sizeof(fmt) / sizeof(fmt[0]); i++) {
+		snprintf(path, sizeof(path), fmt[i], exe, name);
+		if (stat(path, &st) == 0) {
+			*ret_path = realpath(path, NULL);
+			return *ret_path ? 0 : -errno;
+		}
+	}
+	return -ENOENT;
 }

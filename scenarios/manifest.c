@@ -20,6 +20,7 @@
 #include "emu/kernel.h"
 #include "models/locate.h"
 #include "scenarios/manifest.h"
+#include "version.h"
 
 #define OUTPUT_MAX (64 * 1024) /* bytes kept of a program's output */
 
@@ -382,6 +383,8 @@ int manifest_new(const struct scenario *sc, const char *self, json_t **ret, int 
 		if (slash)
 			*slash = '\0';
 	}
+	/* the same facts as `qoslab version --json`: release, commit, library versions */
+	json_object_set_new(m, "qoslab", version_json());
 	json_object_set_new(m, "kernel", json_string(kernel));
 	json_object_set_new(m, "uml", json_boolean(uml_inside()));
 	/* whether a repeat of this run with the same seeds loses the same packets */

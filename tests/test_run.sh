@@ -41,6 +41,7 @@ check run_manifest_kernel "jq -e '.kernel | test(\"^(uml|host) \")' '$tmp/out/ma
 # the manifest says whether the same seeds would lose the same packets: true exactly on a kernel
 # that honours netem's seed (qoslab's own UML kernel, release *-qoslab, or Linux >= 6.7)
 check run_manifest_seed_reproducible "jq -e '(.netem_seed_reproducible | type) == \"boolean\" and (.netem_seed_reproducible == (.kernel | test(\"-qoslab\$\")) or (.kernel | test(\"^host \")))' '$tmp/out/manifest.json' >/dev/null"
+check run_manifest_version "[ \"\$(jq -c '.qoslab' '$tmp/out/manifest.json')\" = \"\$($Q version --json | jq -c .)\" ]"
 check run_trial_records "[ \$(cat '$tmp/out/trials/'*/records.jsonl | wc -l) -eq 16 ]"
 $Q run "$tmp/tiny.yaml" --out "$tmp/out" --resume >"$tmp/stdout2" 2>&1; st=$?
 check run_resume_done_is_noop "[ $st -eq 0 ] && [ \$(jq '[.trials[]] | length' '$tmp/out/results.json') -eq 4 ]"
