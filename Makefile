@@ -42,7 +42,11 @@ $(BUILD)/emu/uml.o: emu/umlkernel/config emu/umlkernel/netem-prng-seed.patch
 .PHONY: all prog check kernel check-asan deps clean fuzz bench install uninstall deb FORCE
 all: prog $(TEST_BIN) $(TEST_TOOLS) $(BENCH_BIN)
 # what `make install` installs
-prog: $(BUILD)/qoslab $(OPENCV_STUBS) $(XSTATE_PRELOAD)
+prog: $(BUILD)/qoslab $(OPENCV_STUBS) $(XSTATE_PRELOAD) $(BUILD)/qoslab-scenario.schema.json
+
+# editors' YAML language servers validate and complete scenario files with it
+$(BUILD)/qoslab-scenario.schema.json: $(BUILD)/qoslab
+	$(BUILD)/qoslab scenario schema >$@.tmp && mv $@.tmp $@
 
 # The release is debian/changelog's; the commit is git's at build time. `make deb` builds in
 # a copy without .git, so it passes QOSLAB_COMMIT from the checkout.
@@ -97,6 +101,38 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libqoslab.a
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/libqoslab.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# Installed layout. The binary finds PKGLIBDIR as ../lib/qoslab beside BINDIR
+# (models/locate.h LOCATE_HELPER_DIR), so the tree may be moved (DESTDIR, any PREFIX).
+PREFIX     ?= /usr/local
+BINDIR     := $(PREFIX)/bin
+PKGLIBDIR  := $(PREFIX)/lib/qoslab
+DATADIR    := $(PREFIX)/share/qoslab
+DOCDIR     := $(PREFIX)/share/doc/qoslab
+MANDIR     := $(PREFIX)/share/man
+# Helper artefacts other parts of the tree build under BUILD/ (UML preload libraries, a
+# kernel of our own, ...): installed into PKGLIBDIR when they exist, found at run time with
+# locate_helper(). Extend the patterns when a new kind of helper appears.
+INSTALL_HELPERS := $(wildcard $(BUILD)/libqoslab-*.so $(BUILD)/linux*.uml $(BUILD)/uml-modules)
+INSTALL_DOCS := README.md DESIGN.md
+INSTALL_EXAMPLES := $(wildcard scenarios/*.yaml)
+
+install: prog
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGLIBDIR)/opencv-stub \
+	  $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DATADIR)
+	install -m 0755 $(BUILD)/qoslab $(DESTDIR)$(BINDIR)/qoslab
+	$(if $(OPENCV_STUBS),install -m 0644 $(OPENCV_STUBS) $(DESTDIR)$(PKGLIBDIR)/opencv-stub/)
+	$(if $(INSTALL_HELPERS),cp -R --preserve=mode $(INSTALL_HELPERS) $(DESTDIR)$(PKGLIBDIR)/)
+	install -m 0644 $(INSTALL_DOCS) $(DESTDIR)$(DOCDIR)/
+	install -m 0644 scenarios/README.md $(DESTDIR)$(DOCDIR)/scenarios.md
+	install -m 0644 pipeline/README.md $(DESTDIR)$(DOCDIR)/pipeline.md
+	install -m 0644 $(INSTALL_EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 $(BUILD)/qoslab-scenario.schema.json $(DESTDIR)$(DATADIR)/
+
+# Removes what install put there (also helpers no longer built), then our own directories.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/qoslab
+	rm -rf $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DATADIR)
+
 # The test command README.md names. Kernel-dependent tests boot UML themselves
 # through `qoslab --kernel auto`, so this works on hosts with or without netem.
 check: all
@@ -113,7 +149,7 @@ DEB_PKGS := build-essential pkg-config clang libclang-rt-14-dev \
             libnl-3-dev libnl-route-3-dev libpcap-dev libturbojpeg0-dev darknet \
             libyaml-dev libmicrohttpd-dev libgsl-dev libjansson-dev libcurl4-openssl-dev nettle-dev \
             gnuplot-nox user-mode-linux kmod iproute2 iputils-ping tshark curl jq \
-            chromium tidy \
+            chromium tidy python3-jsonschema python3-yaml \
             flex bison bc patch xz-utils
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \

@@ -26,7 +26,7 @@ static const struct command {
 	{ "echo",    echo_main,    "UDP echo service (for probes and failure tests)" },
 	{ "report", report_main, "redraw plots and report.html of a run from DIR/results.json" },
 	{ "run",     run_main,     "run a scenario's trials; statistics and report" },
-	{ "scenario", scenario_main, "check a scenario file: validate it, count and list its trials" },
+	{ "scenario", scenario_main, "check a scenario file (count, list its trials); its JSON Schema" },
 	{ "server", server_main, "job server: HTTP API for clients, dispatch to connected workers" },
 	{ "testbed", testbed_main, "build a testbed, impair links, run commands in nodes" },
 	{ "uml",     uml_main,     "run a command inside a User-Mode Linux kernel" },

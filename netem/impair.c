@@ -216,6 +216,21 @@ static int set_value(struct impair *im, const struct key *k, const char *v)
 	return r;
 }
 
+const char *impair_key(size_t i, enum impair_value *ret_value, const char **ret_what)
+{
+	static const enum impair_value values[] = {
+		[K_TIME] = IMPAIR_TIME, [K_FRACTION] = IMPAIR_FRACTION, [K_RATE] = IMPAIR_RATE,
+		[K_U32] = IMPAIR_U32, [K_U64] = IMPAIR_U64, [K_DIST] = IMPAIR_DIST,
+		[K_GE] = IMPAIR_FRACTIONS, [K_4STATE] = IMPAIR_FRACTIONS,
+	};
+
+	if (i >= sizeof(keys) / sizeof(keys[0]))
+		return NULL;
+	*ret_value = values[keys[i].kind];
+	*ret_what = keys[i].what;
+	return keys[i].name;
+}
+
 int impair_set(struct impair *im, const char *key, const char *value, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {

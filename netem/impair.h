@@ -37,6 +37,21 @@ struct impair {
  * Returns 0 or -EINVAL / -ENOENT (unknown key); err gets one line naming key and value. */
 int impair_set(struct impair *im, const char *key, const char *value, char *err, size_t errlen);
 
+/* What a key's value is, for descriptions of the format (the scenario JSON Schema). */
+enum impair_value {
+	IMPAIR_TIME,      /* parse_time_ns: a bare number is ms */
+	IMPAIR_FRACTION,  /* parse_fraction */
+	IMPAIR_RATE,      /* parse_rate_bps: the unit is required */
+	IMPAIR_U32,
+	IMPAIR_U64,
+	IMPAIR_DIST,      /* impair_dist_name(), any case */
+	IMPAIR_FRACTIONS, /* fractions separated by '/' (loss_gemodel, loss_state) */
+};
+
+/* The i-th key impair_set knows (0-based), its kind of value and a short description; NULL
+ * past the last one. */
+const char *impair_key(size_t i, enum impair_value *ret_value, const char **ret_what);
+
 /* Checks cross-field rules (reorder needs delay, ...). 0 or -EINVAL with err. */
 int impair_validate(const struct impair *im, char *err, size_t errlen);
 

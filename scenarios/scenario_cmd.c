@@ -8,19 +8,24 @@
 
 #include "commands.h"
 #include "scenarios/scenario.h"
+#include "scenarios/schema_json.h"
 #include "scenarios/sweep.h"
 
 static void scenario_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: qoslab scenario check [--trials] FILE.yaml\n\n"
+		"usage: qoslab scenario check [--trials] FILE.yaml\n"
+		"       qoslab scenario schema\n\n"
 		"Loads FILE.yaml and validates all of it before anything runs: keys, types, ranges,\n"
 		"links and timeline against the topology, that the model files and the dataset\n"
 		"exist, the sweep, and every sweep point. Prints the trial count and the factors;\n"
 		"--trials also lists the trials in run order with their seeds.\n"
 		"Exit status 0 when valid, 2 with one line FILE:LINE: KEY: message otherwise,\n"
 		"1 when the output cannot be written.\n"
-		"The format is documented in scenarios/README.md.\n");
+		"The format is documented in scenarios/README.md and qoslab-scenario(5).\n\n"
+		"schema prints the format as a JSON Schema (draft-07), from the table the parser\n"
+		"uses, for editors: e.g. a '# yaml-language-server: $schema=PATH' first line.\n\n"
+		"  --trials       also list the trials in run order with their seeds\n");
 }
 
 static void print_summary(const struct scenario *sc, size_t n_trials)
@@ -109,10 +114,34 @@ static int scenario_check(int argc, char **argv)
 	return 0;
 }
 
+static int scenario_schema(int argc, char **argv)
+{
+	json_t *s = NULL;
+	int r;
+
+	(void)argv;
+	if (argc != 1) {
+		scenario_usage(stderr);
+		return 2;
+	}
+	r = schema_json(&s);
+	if (r == 0 && (json_dumpf(s, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) < 0 ||
+		       printf("\n") < 0 || fflush(stdout) == EOF))
+		r = -EIO;
+	json_decref(s);
+	if (r < 0) {
+		fprintf(stderr, "qoslab scenario schema: %s\n", strerror(-r));
+		return 1;
+	}
+	return 0;
+}
+
 int scenario_main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "check"))
 		return scenario_check(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "schema"))
+		return scenario_schema(argc - 1, argv + 1);
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		scenario_usage(stdout);
 		return 0;

@@ -16,46 +16,7 @@
 #include "emu/testbed.h"
 #include "models/locate.h"
 #include "scenarios/schema.h"
-
-enum ftype {
-	T_INT,      /* int, decimal, in [lo, hi] */
-	T_U64,      /* uint64_t, decimal or 0x hex */
-	T_NUM,      /* double in [lo, hi] */
-	T_SECONDS,  /* double seconds in [lo, hi]: a bare number is seconds, "500ms" has a unit */
-	T_TIME_NS,  /* uint64_t ns via parse_time_ns (a bare number is ms, as in tc) */
-	T_FRACTION, /* double via parse_fraction: 0.4 or 40% */
-	T_BOOL,     /* int 0/1 */
-	T_CHOICE,   /* int: index into choices */
-	T_FAILURE,  /* enum failure_kind */
-	T_NODE,     /* char[SCENARIO_NODE_MAX] */
-	T_DIRS,     /* int SCENARIO_UP|SCENARIO_DOWN */
-	T_TEXT,     /* char * (malloc'ed) */
-	T_BUF,      /* char[size] */
-	T_MODEL,    /* char *, resolved into sc->model_prefix */
-	T_DATASET,  /* char *, resolved into sc->workload.dataset_dir */
-	T_MAP, T_LIST, T_SWEEP,
-};
-
-struct schema_field {
-	const char *key;
-	enum ftype type;
-	size_t off;             /* in struct scenario (mappings) or in the list item */
-	double lo, hi;          /* numbers: range; T_BUF: size in hi */
-	const char *const *choices;
-	const char *factor;     /* default factor name when swept; NULL: cannot be swept */
-	const struct schema_section *sub;
-};
-
-struct schema_section {
-	const char *name;
-	const struct schema_field *fields;
-	size_t n_fields;
-	size_t impair_off;      /* offset of struct impair in the item; 0: no impairment keys */
-	const char *shorthand;
-	/* lists: the array and count in struct scenario, the item size */
-	size_t list_off, count_off, item_size;
-	void (*item_init)(void *item);
-};
+#include "scenarios/schema_table.h"
 
 static const char *const protocols[] = { "tcp", "udp", NULL };
 static const char *const reassemblies[] = { "holes", "concat", NULL };
@@ -108,8 +69,10 @@ static const struct schema_field link_fields[] = {
 	{ "node", T_NODE, LK(node), 0, 0, NULL, "node", NULL },
 	{ "direction", T_DIRS, LK(dirs), 0, 0, NULL, "direction", NULL },
 };
+static const char *const link_required[] = { "node", NULL };
 static const struct schema_section link_section = {
 	.name = "links", .fields = link_fields, .n_fields = N(link_fields), .impair_off = LK(im),
+	.required = link_required,
 	.list_off = SC(links), .count_off = SC(n_links), .item_size = sizeof(struct scenario_link),
 	.item_init = link_init };
 
@@ -154,8 +117,10 @@ static const struct schema_field event_fields[] = {
 	{ "direction", T_DIRS, EV(dirs), 0, 0, NULL, "direction", NULL },
 	{ "failure", T_FAILURE, EV(failure), 0, 0, NULL, "failure", NULL },
 };
+static const char *const event_required[] = { "at", "action", "node", NULL };
 static const struct schema_section event_section = {
 	.name = "timeline", .fields = event_fields, .n_fields = N(event_fields), .impair_off = EV(im),
+	.required = event_required,
 	.list_off = SC(events), .count_off = SC(n_events), .item_size = sizeof(struct scenario_event),
 	.item_init = event_init };
 
