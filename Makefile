@@ -118,7 +118,8 @@ INSTALL_EXAMPLES := $(wildcard scenarios/*.yaml)
 
 install: prog
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGLIBDIR)/opencv-stub \
-	  $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DATADIR)
+	  $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DATADIR) $(DESTDIR)$(MANDIR)/man1 \
+	  $(DESTDIR)$(MANDIR)/man5
 	install -m 0755 $(BUILD)/qoslab $(DESTDIR)$(BINDIR)/qoslab
 	$(if $(OPENCV_STUBS),install -m 0644 $(OPENCV_STUBS) $(DESTDIR)$(PKGLIBDIR)/opencv-stub/)
 	$(if $(INSTALL_HELPERS),cp -R --preserve=mode $(INSTALL_HELPERS) $(DESTDIR)$(PKGLIBDIR)/)
@@ -127,10 +128,13 @@ install: prog
 	install -m 0644 pipeline/README.md $(DESTDIR)$(DOCDIR)/pipeline.md
 	install -m 0644 $(INSTALL_EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
 	install -m 0644 $(BUILD)/qoslab-scenario.schema.json $(DESTDIR)$(DATADIR)/
+	install -m 0644 doc/qoslab.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 doc/qoslab-scenario.5 $(DESTDIR)$(MANDIR)/man5/
 
 # Removes what install put there (also helpers no longer built), then our own directories.
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/qoslab
+	rm -f $(DESTDIR)$(BINDIR)/qoslab $(DESTDIR)$(MANDIR)/man1/qoslab.1 \
+	  $(DESTDIR)$(MANDIR)/man5/qoslab-scenario.5
 	rm -rf $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DATADIR)
 
 # The test command README.md names. Kernel-dependent tests boot UML themselves
