@@ -109,6 +109,7 @@ PKGLIBDIR  := $(PREFIX)/lib/qoslab
 DATADIR    := $(PREFIX)/share/qoslab
 DOCDIR     := $(PREFIX)/share/doc/qoslab
 MANDIR     := $(PREFIX)/share/man
+BASHCOMPDIR := $(PREFIX)/share/bash-completion/completions
 # Helper artefacts other parts of the tree build under BUILD/ (UML preload libraries, a
 # kernel of our own, ...): installed into PKGLIBDIR when they exist, found at run time with
 # locate_helper(). Extend the patterns when a new kind of helper appears.
@@ -119,7 +120,7 @@ INSTALL_EXAMPLES := $(wildcard scenarios/*.yaml)
 install: prog
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGLIBDIR)/opencv-stub \
 	  $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DATADIR) $(DESTDIR)$(MANDIR)/man1 \
-	  $(DESTDIR)$(MANDIR)/man5
+	  $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0755 $(BUILD)/qoslab $(DESTDIR)$(BINDIR)/qoslab
 	$(if $(OPENCV_STUBS),install -m 0644 $(OPENCV_STUBS) $(DESTDIR)$(PKGLIBDIR)/opencv-stub/)
 	$(if $(INSTALL_HELPERS),cp -R --preserve=mode $(INSTALL_HELPERS) $(DESTDIR)$(PKGLIBDIR)/)
@@ -130,11 +131,12 @@ install: prog
 	install -m 0644 $(BUILD)/qoslab-scenario.schema.json $(DESTDIR)$(DATADIR)/
 	install -m 0644 doc/qoslab.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 doc/qoslab-scenario.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 completion/qoslab.bash $(DESTDIR)$(BASHCOMPDIR)/qoslab
 
 # Removes what install put there (also helpers no longer built), then our own directories.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/qoslab $(DESTDIR)$(MANDIR)/man1/qoslab.1 \
-	  $(DESTDIR)$(MANDIR)/man5/qoslab-scenario.5
+	  $(DESTDIR)$(MANDIR)/man5/qoslab-scenario.5 $(DESTDIR)$(BASHCOMPDIR)/qoslab
 	rm -rf $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DATADIR)
 
 # The test command README.md names. Kernel-dependent tests boot UML themselves

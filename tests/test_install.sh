@@ -20,6 +20,7 @@ check install_stubs "[ \$(ls '$p/lib/qoslab/opencv-stub' | grep -c '^libopencv_'
 check install_examples "[ \$(ls '$p/share/doc/qoslab/examples/'*.yaml | wc -l) -eq \$(ls scenarios/*.yaml | wc -l) ]"
 check install_schema "jq -e .properties '$p/share/qoslab/qoslab-scenario.schema.json' >/dev/null"
 check install_man "[ -s '$p/share/man/man1/qoslab.1' ] && [ -s '$p/share/man/man5/qoslab-scenario.5' ]"
+check install_completion "bash -n '$p/share/bash-completion/completions/qoslab'"
 check install_docs "[ -s '$p/share/doc/qoslab/README.md' ] && [ -s '$p/share/doc/qoslab/scenarios.md' ]"
 # the binary was moved away from build/: it must find the stand-ins in ../lib/qoslab
 out=$("$p/bin/qoslab" version)
