@@ -69,7 +69,7 @@ $(BUILD)/version.o: override CFLAGS += -I$(BUILD)
 
 $(BUILD)/opencv-stub/%: models/stub/opencv.c
 	@mkdir -p $(dir $@)
-	$(CC) -shared -fPIC -o $@ -Wl,-soname,$* $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -shared -fPIC $(LDFLAGS) -o $@ -Wl,-soname,$* $<
 
 $(XSTATE_PRELOAD): emu/preload/xstate.c emu/xstate.c emu/xstate.h
 	@mkdir -p $(dir $@)
@@ -82,7 +82,7 @@ kernel:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/libqoslab.a: $(LIB_OBJ)
 	@rm -f $@
@@ -139,6 +139,25 @@ uninstall:
 	  $(DESTDIR)$(MANDIR)/man5/qoslab-scenario.5 $(DESTDIR)$(BASHCOMPDIR)/qoslab
 	rm -rf $(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DATADIR)
 
+# The Debian package, built in a copy of the tree (dpkg-buildpackage writes beside the source
+# directory and leaves debian/ artefacts) so that nothing lands outside BUILD/deb/: the .deb,
+# its .buildinfo and .changes, and lintian's report.
+deb:
+	@rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb
+	@set -e; tmp=$$(mktemp -d /tmp/qoslab-deb.XXXXXX); trap 'rm -rf "$$tmp"' EXIT; \
+	  mkdir "$$tmp/qoslab-$(RELEASE)"; \
+	  git ls-files -co --exclude-standard -z | grep -zv '^build' | \
+	    xargs -0 tar cf - | tar xf - -C "$$tmp/qoslab-$(RELEASE)"; \
+	  start=$$(date +%s); \
+	  (cd "$$tmp/qoslab-$(RELEASE)" && QOSLAB_COMMIT=$(QOSLAB_COMMIT) DEB_BUILD_OPTIONS=parallel=2 \
+	    dpkg-buildpackage -us -uc -b) >$(BUILD)/deb/build.log 2>&1 || \
+	    { tail -30 $(BUILD)/deb/build.log; exit 1; }; \
+	  echo "package built in $$(( $$(date +%s) - start )) s"; \
+	  mv "$$tmp"/*.deb "$$tmp"/*.buildinfo "$$tmp"/*.changes $(BUILD)/deb/; \
+	  ls -l $(BUILD)/deb/*.deb; \
+	  lintian $(BUILD)/deb/qoslab_*.changes >$(BUILD)/deb/lintian.txt 2>&1 || true; \
+	  echo "lintian: $$(grep -c '^E:' $(BUILD)/deb/lintian.txt) errors, $$(grep -c '^W:' $(BUILD)/deb/lintian.txt) warnings ($(BUILD)/deb/lintian.txt)"
+
 # The test command README.md names. Kernel-dependent tests boot UML themselves
 # through `qoslab --kernel auto`, so this works on hosts with or without netem.
 check: all
@@ -155,7 +174,7 @@ DEB_PKGS := build-essential pkg-config clang libclang-rt-14-dev \
             libnl-3-dev libnl-route-3-dev libpcap-dev libturbojpeg0-dev darknet \
             libyaml-dev libmicrohttpd-dev libgsl-dev libjansson-dev libcurl4-openssl-dev nettle-dev \
             gnuplot-nox user-mode-linux kmod iproute2 iputils-ping tshark curl jq \
-            chromium tidy python3-jsonschema python3-yaml \
+            chromium tidy python3-jsonschema python3-yaml debhelper lintian \
             flex bison bc patch xz-utils
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
