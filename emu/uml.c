@@ -235,6 +235,66 @@ int uml_xstate_preload(const char *qoslab_path, char *path, size_t len, size_t *
 	return access(path, R_OK) == 0 ? 1 : -ENOENT;
 }
 
+/*
+ * The guest's consoles reach the user through pipes that we copy to our stdout and stderr,
+ * not as our own descriptors: handed a terminal, linux.uml sets it raw (no CR before LF: each
+ * line starts where the last one ended) and, being in a background process group, is
+ * stopped by SIGTTOU doing so. Through pipes the terminal keeps its settings.
+ */
+struct relay {
+	int from[2], to[2];     /* read ends of the guest's stdout/stderr pipes; 1, 2 */
+};
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -errno;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Copies what is ready, waiting up to timeout_ms: 1 when something was copied or a pipe
+ * ended, 0 when nothing came in time, -1 when both pipes have ended. */
+static int relay_step(struct relay *rl, int timeout_ms)
+{
+	struct pollfd p[2];
+	char buf[65536];
+	int n = 0, moved = 0;
+
+	for (int i = 0; i < 2; i++)
+		if (rl->from[i] >= 0)
+			p[n++] = (struct pollfd){ .fd = rl->from[i], .events = POLLIN };
+	if (!n)
+		return -1;
+	if (poll(p, (nfds_t)n, timeout_ms) <= 0)
+		return 0;
+	for (int k = 0; k < n; k++) {
+		int i = p[k].fd == rl->from[0] ? 0 : 1;
+		ssize_t got;
+
+		if (!p[k].revents)
+			continue;
+		got = read(rl->from[i], buf, sizeof(buf));
+		if (got < 0 && errno == EINTR)
+			continue;
+		moved = 1;
+		if (got > 0) {
+			write_all(rl->to[i], buf, (size_t)got); /* a closed stdout loses output only */
+		} else {
+			close(rl->from[i]);
+			rl->from[i] = -1;
+		}
+	}
+	return moved;
+}
+
 static volatile sig_atomic_t uml_stop_signal;
 
 static void on_stop(int sig)
@@ -269,7 +329,9 @@ static int write_id_map(pid_t pid, const char *file, unsigned int id)
  * alive: read end of a pipe whose write end only we hold: the child sees EOF there if we
  * died before its PDEATHSIG was armed. go: the child waits for a byte on it (id maps).
  */
-static pid_t spawn_kernel(char *const kargv[], char *const kenv[], int alive, int go[2])
+/* console[0], console[1]: what the kernel gets as its stdout and stderr */
+static pid_t spawn_kernel(char *const kargv[], char *const kenv[], int alive, int go[2],
+			  const int console[2])
 {
 	static const int tries[] = { CLONE_NEWPID, CLONE_NEWUSER | CLONE_NEWPID, 0 };
 	pid_t pid = -1;
@@ -297,6 +359,8 @@ static pid_t spawn_kernel(char *const kargv[], char *const kenv[], int alive, in
 		if (devnull < 0)
 			_exit(127);
 		dup2(devnull, 0);
+		dup2(console[0], 1);
+		dup2(console[1], 2);
 		for (c = 3; c < 1024; c++)
 			close(c);
 		execve(kargv[0], kargv, kenv);
@@ -362,6 +426,8 @@ int uml_run(char *const argv[], unsigned int mem_mb, int *ret_status)
 	char umidarg[64], umldirarg[PATH_MAX + 16], init[PATH_MAX], preload[PATH_MAX + 32];
 	char **args = NULL, **env = NULL, **kenv = NULL, why[256];
 	int r, status = 0, alive[2] = { -1, -1 }, go[2] = { -1, -1 }, with_preload = 0;
+	int pipes[2][2] = { { -1, -1 }, { -1, -1 } };
+	struct relay rl = { { -1, -1 }, { 1, 2 } };
 	struct sigaction sa = { .sa_handler = on_stop }, old_int, old_term;
 	struct uml_kernel kernel;
 	ssize_t n;
@@ -427,7 +493,8 @@ int uml_run(char *const argv[], unsigned int mem_mb, int *ret_status)
 	snprintf(jobarg, sizeof(jobarg), UML_JOB_ENV "=%s", job);
 	snprintf(umidarg, sizeof(umidarg), "umid=qoslab-uml-%d", (int)getpid());
 	snprintf(umldirarg, sizeof(umldirarg), "uml_dir=%s", job);
-	if (pipe2(alive, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0) {
+	if (pipe2(alive, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0 ||
+	    pipe2(pipes[0], O_CLOEXEC) < 0 || pipe2(pipes[1], O_CLOEXEC) < 0) {
 		r = -errno;
 		goto out;
 	}
@@ -439,14 +506,21 @@ int uml_run(char *const argv[], unsigned int mem_mb, int *ret_status)
 				  "con0=null,fd:1", "con1=null,fd:2", "ssl=null", umidarg, umldirarg,
 				  jobarg, NULL };
 
-		pid = spawn_kernel(kargv, kenv, alive[0], go);
+		int console[2] = { pipes[0][1], pipes[1][1] };
+
+		pid = spawn_kernel(kargv, kenv, alive[0], go, console);
 	}
 	if (pid < 0) {
 		r = -errno;
 		goto restore;
 	}
+	for (int i = 0; i < 2; i++) {
+		close(pipes[i][1]);
+		pipes[i][1] = -1;
+		rl.from[i] = pipes[i][0];
+		pipes[i][0] = -1;
+	}
 	for (int forwarded = 0;;) {
-		struct timespec tick = { 0, 50 * 1000 * 1000 };
 		pid_t w = waitpid(pid, &status, WNOHANG);
 
 		if (w == pid)
@@ -456,8 +530,16 @@ int uml_run(char *const argv[], unsigned int mem_mb, int *ret_status)
 			write_strings(path, (char *[]){ uml_stop_signal == SIGINT ? "INT" : "TERM", NULL });
 			forwarded = 1;
 		}
-		nanosleep(&tick, NULL);
+		if (relay_step(&rl, 50) < 0) {
+			struct timespec tick = { 0, 50 * 1000 * 1000 };
+
+			nanosleep(&tick, NULL);
+		}
 	}
+	/* the rest of the output; a helper process of the kernel that outlives it may hold a
+	 * pipe open, so stop after a quiet second */
+	while (relay_step(&rl, 1000) > 0)
+		;
 	{
 		FILE *f;
 		int code = -1;
@@ -487,6 +569,11 @@ out:
 			close(alive[i]);
 		if (go[i] >= 0)
 			close(go[i]);
+		if (rl.from[i] >= 0)
+			close(rl.from[i]);
+		for (int j = 0; j < 2; j++)
+			if (pipes[i][j] >= 0)
+				close(pipes[i][j]);
 	}
 	free(args);
 	free(env);

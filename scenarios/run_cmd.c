@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -24,6 +25,18 @@
 #include "scenarios/trial.h"
 
 #define TTY_ENV "QOSLAB_TTY" /* whether the user's terminal is a tty, carried into UML */
+#define COLUMNS_ENV "QOSLAB_COLUMNS" /* its width: UML's console has none */
+
+/* The terminal's width on stderr (or what the host said before UML); 0 when unknown. */
+static int term_columns(void)
+{
+	const char *v = getenv(COLUMNS_ENV);
+	struct winsize ws;
+
+	if (v)
+		return atoi(v);
+	return ioctl(2, TIOCGWINSZ, &ws) == 0 ? ws.ws_col : 0;
+}
 
 static void run_usage(FILE *f)
 {
@@ -65,10 +78,31 @@ static void fmt_duration(double s, char *buf, size_t len)
 	snprintf(buf, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
 }
 
+/* One line per finished trial, cut to the terminal's width so that it never wraps. */
+static void progress_line(const struct scenario *sc, const struct scenario_trial *tr, size_t done,
+			  size_t todo, const char *summary, const char *el, const char *eta, int columns)
+{
+	char line[2048];
+	size_t n;
+
+	n = (size_t)snprintf(line, sizeof(line), "trial %zu/%zu point %zu rep %d:", done, todo,
+			     tr->point, tr->rep);
+	for (size_t f = 0; f < sc->n_factors && n < sizeof(line); f++)
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " %s=%s", sc->factors[f].name,
+				      tr->values[f]);
+	if (n < sizeof(line))
+		snprintf(line + n, sizeof(line) - n, " %s  (elapsed %s, ETA %s)", summary, el, eta);
+	/* the last column stays free: a full line wraps on some terminals */
+	if (columns > 4 && strlen(line) > (size_t)columns - 1)
+		strcpy(line + columns - 4, "...");
+	fprintf(stderr, "%s\n", line);
+}
+
 /* Runs the trials not yet in res; 0, or the first trial error (others still run). */
 static int run_trials(const struct scenario *sc, const struct scenario_trial *trials, size_t n,
 		      struct results *res, const char *out, const char *self, int tty)
 {
+	int columns = term_columns();
 	double start = clock_now_s();
 	size_t done = 0, todo = 0, ran = 0;
 	int status = 0;
@@ -100,14 +134,13 @@ static int run_trials(const struct scenario *sc, const struct scenario_trial *tr
 		done++;
 		fmt_duration(clock_now_s() - start, el, sizeof(el));
 		fmt_duration((clock_now_s() - start) / ran * (double)(todo - done), eta, sizeof(eta));
-		if (tty || r < 0) {
+		if (r < 0) {
 			fprintf(stderr, "trial %zu/%zu point %zu rep %d:", done, todo, tr->point, tr->rep);
 			for (size_t f = 0; f < sc->n_factors; f++)
 				fprintf(stderr, " %s=%s", sc->factors[f].name, tr->values[f]);
-			if (r < 0)
-				fprintf(stderr, " FAILED: %s\n", err);
-			else
-				fprintf(stderr, " %s  (elapsed %s, ETA %s)\n", m.summary, el, eta);
+			fprintf(stderr, " FAILED: %s\n", err);
+		} else if (tty) {
+			progress_line(sc, tr, done, todo, m.summary, el, eta, columns);
 		}
 		if (r < 0 && r != -EINTR && !status)
 			status = r;
@@ -173,6 +206,12 @@ int run_main(int argc, char **argv)
 	}
 	if (!uml_inside()) {
 		setenv(TTY_ENV, isatty(2) ? "1" : "0", 1);
+		if (isatty(2) && term_columns() > 0) {
+			char cols[16];
+
+			snprintf(cols, sizeof(cols), "%d", term_columns());
+			setenv(COLUMNS_ENV, cols, 1);
+		}
 		/* what the guest writes must land where the user asked, also for relative paths */
 		mkdir("results", 0755);
 		if (mkdir(out, 0755) < 0 && errno != EEXIST) {
