@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* qoslab version (also qoslab --version): release, commit, libraries, where its files are. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,7 @@ static void version_usage(FILE *f)
 "usage: qoslab version [--json]   (also: qoslab --version)\n\n"
 "Prints qoslab's release and the commit it was built from, the version of each library it\n"
 "was built against and the one it runs with, and where it finds its own files (OpenCV\n"
-"stand-ins, models, dataset, UML kernel). Every run's manifest.json holds the same facts.\n\n"
+"stand-ins, models, dataset, UML kernel, xstate preload). Every run's manifest.json holds the same facts.\n\n"
 "  --json         one JSON object: release, commit, libraries\n");
 }
 
@@ -32,7 +33,9 @@ static void print_place(const char *what, int r, const char *path, const char *t
 
 static void print_files(void)
 {
-	char *p = NULL, *tried = NULL;
+	char *p = NULL, *tried = NULL, why[256] = "", preload[PATH_MAX + 32], self[PATH_MAX];
+	struct uml_kernel k;
+	ssize_t n;
 	int r;
 
 	printf("files:\n");
@@ -49,7 +52,19 @@ static void print_files(void)
 	print_place("dataset", r, p, tried);
 	free(p);
 	free(tried);
-	print_place("uml kernel", access(UML_KERNEL, X_OK), UML_KERNEL, UML_KERNEL);
+	r = uml_kernel_find(&k, why, sizeof(why));
+	if (r == 0)
+		printf("  %-14s %s%s\n", "uml kernel", k.path, k.own ? " (qoslab's build)" : "");
+	else
+		printf("  %-14s not found (%s)\n", "uml kernel", why);
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	self[n > 0 ? n : 0] = '\0';
+	r = uml_xstate_preload(self, preload, sizeof(preload), NULL);
+	if (r == 1)
+		printf("  %-14s %s\n", "xstate preload", preload);
+	else
+		printf("  %-14s %s\n", "xstate preload", r == 0 ? "not needed on this CPU" :
+		       "needed on this CPU but not found");
 }
 
 int version_main(int argc, char **argv)

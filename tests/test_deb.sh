@@ -46,10 +46,11 @@ check installed_stubs "$Q version | grep -qx '  opencv stubs   /usr/lib/qoslab/o
 check installed_man "[ \"\$(man -w qoslab-scenario 2>/dev/null)\" = /usr/share/man/man5/qoslab-scenario.5.gz ]"
 check installed_example_valid "$Q scenario check /usr/share/doc/qoslab/examples/default.yaml >/dev/null"
 
-# the installed binary builds the testbed and measures all three; whether loss lands inside
-# its statistical tolerance (it missed once in ~10 runs on a busy host) is check's own test
+# the installed binary (with the installed xstate preload, where this CPU needs it) builds the
+# testbed and measures every figure; whether each lands inside its statistical tolerance on a
+# busy host is check's own test (exit 1, or 3 when the host was overloaded)
 $Q check >"$tmp/check.log" 2>&1; st=$?
-check installed_check "[ $st -le 1 ] && [ \$(grep -cE '^  (delay|loss|rate) +configured .* measured +[0-9.]+ ' '$tmp/check.log') -eq 3 ] || { cat '$tmp/check.log'; false; }"
+check installed_check "[ $st -eq 0 ] || [ $st -eq 1 ] || [ $st -eq 3 ] && grep -q '^fidelity' '$tmp/check.log' && [ \$(grep -cE '^  (delay|loss|rate) +configured .* measured +[0-9.]+ ' '$tmp/check.log') -eq 3 ] || { cat '$tmp/check.log'; false; }"
 
 # one trial of two images, from the installed binary, stand-ins and (the documented places)
 # models and dataset

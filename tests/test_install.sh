@@ -25,6 +25,10 @@ check install_docs "[ -s '$p/share/doc/qoslab/README.md' ] && [ -s '$p/share/doc
 # the binary was moved away from build/: it must find the stand-ins in ../lib/qoslab
 out=$("$p/bin/qoslab" version)
 check installed_finds_stubs "grep -qx '  opencv stubs   $p/lib/qoslab/opencv-stub' <<<\"\$out\""
+# helper artefacts of INSTALL_HELPERS: the UML xstate preload, found in ../lib/qoslab when
+# this CPU needs it (QOSLAB_XSTATE_MIN_BYTES makes every CPU need it)
+check install_xstate_preload "[ -f '$p/lib/qoslab/libqoslab-xstate.so' ]"
+check installed_finds_preload "QOSLAB_XSTATE_MIN_BYTES=1 '$p/bin/qoslab' version | grep -qx '  xstate preload $p/bin/../lib/qoslab/libqoslab-xstate.so'"
 # a shipped example validates from the installed tree (models from the documented places)
 "$p/bin/qoslab" scenario check "$p/share/doc/qoslab/examples/default.yaml" >/dev/null 2>&1; st=$?
 check installed_example_checks "[ $st -eq 0 ]"
