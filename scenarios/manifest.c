@@ -21,6 +21,7 @@
 #include "version.h"
 #include "models/locate.h"
 #include "scenarios/manifest.h"
+#include "version.h"
 
 #define OUTPUT_MAX (64 * 1024) /* bytes kept of a program's output */
 
@@ -383,6 +384,8 @@ int manifest_new(const struct scenario *sc, const char *self, json_t **ret, int 
 		if (slash)
 			*slash = '\0';
 	}
+	/* the same facts as `qoslab version --json`: release, commit, library versions */
+	json_object_set_new(m, "qoslab", version_json());
 	json_object_set_new(m, "kernel", json_string(kernel));
 	/* the same facts as `qoslab version --json`: release, commit, library versions */
 	json_object_set_new(m, "qoslab", version_json());
