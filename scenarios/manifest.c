@@ -387,8 +387,6 @@ int manifest_new(const struct scenario *sc, const char *self, json_t **ret, int 
 	/* the same facts as `qoslab version --json`: release, commit, library versions */
 	json_object_set_new(m, "qoslab", version_json());
 	json_object_set_new(m, "kernel", json_string(kernel));
-	/* the same facts as `qoslab version --json`: release, commit, library versions */
-	json_object_set_new(m, "qoslab", version_json());
 	json_object_set_new(m, "uml", json_boolean(uml_inside()));
 	/* whether a repeat of this run with the same seeds loses the same packets */
 	json_object_set_new(m, "netem_seed_reproducible", json_boolean(kernel_netem_seed_honoured() == 1));
