@@ -21,7 +21,6 @@
 #include "version.h"
 #include "models/locate.h"
 #include "scenarios/manifest.h"
-#include "version.h"
 
 #define OUTPUT_MAX (64 * 1024) /* bytes kept of a program's output */
 
