@@ -17,6 +17,7 @@
 
 #include "emu/cgroup.h"
 #include "emu/netns.h"
+#include "emu/owner.h"
 #include "emu/testbed.h"
 #include "netem/netem.h"
 
@@ -102,8 +103,7 @@ static int validate(const struct testbed_config *cfg, struct in_addr *ret_base,
 
 static int write_owner(struct testbed *tb)
 {
-	char path[256], buf[64];
-	int fd, r = 0;
+	char path[256];
 
 	if (mkdir(TESTBED_STATE_DIR, 0755) < 0 && errno != EEXIST)
 		return -errno;
@@ -112,14 +112,7 @@ static int write_owner(struct testbed *tb)
 		return -errno;
 	tb->state_dir_made = 1;
 	snprintf(path, sizeof(path), TESTBED_STATE_DIR "/%s/owner", tb->run);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	int len = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
-	if (write(fd, buf, (size_t)len) != len)
-		r = -EIO;
-	close(fd);
-	return r;
+	return owner_write(path);
 }
 
 /* No IPv6 in a fresh namespace: its DAD, MLD and router solicitations would add packets
@@ -549,21 +542,12 @@ int testbed_in_node(struct testbed *tb, int k, int (*fn)(void *arg), void *arg)
 
 /* ---- qoslab clean ---- */
 
-static int owner_alive(const char *run)
+static int run_owner_alive(const char *run)
 {
-	char path[256], buf[32];
-	FILE *f;
-	int pid = 0;
+	char path[256];
 
 	snprintf(path, sizeof(path), TESTBED_STATE_DIR "/%s/owner", run);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = 0;
-	fclose(f);
-	pid = atoi(buf);
-	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+	return owner_alive(path);
 }
 
 struct clean_ctx {
@@ -584,7 +568,7 @@ static void clean_cgroup_run(const char *run, void *arg)
 {
 	struct clean_ctx *c = arg;
 
-	if (!c->all && owner_alive(run))
+	if (!c->all && run_owner_alive(run))
 		return;
 	if (cgroup_remove_run(run) == 0)
 		c->removed++;
@@ -605,7 +589,7 @@ int testbed_clean(int all, unsigned int *ret_removed)
 			if (strncmp(de->d_name, TESTBED_PREFIX, strlen(TESTBED_PREFIX)))
 				continue;
 			run_of(de->d_name, run, sizeof(run));
-			if (!all && owner_alive(run))
+			if (!all && run_owner_alive(run))
 				continue;
 			if (netns_delete(de->d_name) == 0)
 				c.removed++;
@@ -617,7 +601,7 @@ int testbed_clean(int all, unsigned int *ret_removed)
 		while ((de = readdir(d))) {
 			if (strncmp(de->d_name, TESTBED_PREFIX, strlen(TESTBED_PREFIX)))
 				continue;
-			if (!all && owner_alive(de->d_name))
+			if (!all && run_owner_alive(de->d_name))
 				continue;
 			snprintf(path, sizeof(path), TESTBED_STATE_DIR "/%s/owner", de->d_name);
 			unlink(path);

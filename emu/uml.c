@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "emu/owner.h"
 #include "emu/uml.h"
 #include "emu/xstate.h"
 
@@ -464,8 +465,7 @@ int uml_run(char *const argv[], unsigned int mem_mb, int *ret_status)
 		goto out;
 	}
 	snprintf(path, sizeof(path), "%s/owner", job);
-	snprintf(why, sizeof(why), "%d", (int)getpid());
-	if ((r = write_strings(path, (char *[]){ why, NULL })) < 0)
+	if ((r = owner_write(path)) < 0)
 		goto out;
 	snprintf(path, sizeof(path), "%s/argv", job);
 	if ((r = write_strings(path, args)) < 0)
@@ -586,19 +586,10 @@ out:
 
 static int job_owner_alive(const char *job)
 {
-	char path[PATH_MAX], buf[32] = "";
-	FILE *f;
-	int pid;
+	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/owner", job);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = 0;
-	fclose(f);
-	pid = atoi(buf);
-	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+	return owner_alive(path);
 }
 
 /* SIGKILLs every process whose command line has uml_dir=job: what a kernel started without
