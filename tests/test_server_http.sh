@@ -99,6 +99,15 @@ early413() {
 }
 check content_length_413_at_once early413
 
+# Without a Content-Length (chunked), an endless body is cut off after twice the limit
+# (32 MiB by default) instead of being read to its end.
+chunked() {
+	head -c 200000000 /dev/zero | timeout 30 curl -s -o /dev/null -w '%{size_upload}' \
+		-H 'Transfer-Encoding: chunked' --data-binary @- "http://$http/v1/jobs" >"$tmp/up"
+	[ "$(cat "$tmp/up")" -lt 100000000 ] 2>/dev/null
+}
+check chunked_oversize_cut_off chunked
+
 # Worker port: an oversized frame header and plain garbage each close only their connection.
 worker_port=${listen##*:}
 closed() { # bytes (printf format) -> 0 when the server closes the connection
