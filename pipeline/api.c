@@ -33,6 +33,7 @@ struct req {
 	uint8_t *body;
 	size_t len, cap;
 	int too_large;
+	size_t discarded; /* body bytes dropped after the limit */
 	struct server_job *job;
 	int submit_err;  /* server_submit's error when it refused the job */
 };
@@ -267,7 +268,10 @@ static enum MHD_Result body_append(struct req *q, const char *data, size_t n, si
 {
 	if (q->too_large || q->len + n > max) {
 		q->too_large = 1;
-		return MHD_YES;
+		/* without a Content-Length (chunked) the excess is read to answer 413 at its
+		 * end; a stream that goes on past twice the limit is cut off instead */
+		q->discarded += n;
+		return q->discarded > max ? MHD_NO : MHD_YES;
 	}
 	if (q->len + n > q->cap) {
 		size_t cap = q->cap ? q->cap : 64 * 1024;

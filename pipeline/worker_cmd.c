@@ -15,6 +15,7 @@
 
 #include "commands.h"
 #include "models/locate.h"
+#include "pipeline/proto.h"
 #include "pipeline/worker.h"
 
 struct worker_opts {
@@ -113,7 +114,17 @@ static int parse_opts(int argc, char **argv, struct worker_opts *o)
 		switch (c) {
 		case 's': o->server = optarg; break;
 		case 'm': o->model = optarg; break;
-		case 'n': o->name = optarg; break;
+		case 'n':
+			/* the server refuses any other name as a bad frame: say so now, not by
+			 * reconnecting until --connect-timeout */
+			if (!*optarg || strlen(optarg) > PROTO_STR_MAX ||
+			    !proto_text_valid(optarg, strlen(optarg))) {
+				fprintf(stderr, "qoslab worker: --name: 1 to %d bytes of UTF-8 text "
+					"without control characters\n", PROTO_STR_MAX);
+				return -EINVAL;
+			}
+			o->name = optarg;
+			break;
 		case 'L': o->letterbox = 1; break;
 		case 'Q': o->quiet = 1; break;
 		case 't':

@@ -85,6 +85,8 @@ check hung_up_job_cancelled gone
 
 # A name that is not UTF-8: the registration is a bad frame; that connection only is closed.
 timeout 10 python3 "$tmp/fake.py" "$listen" "b'w\xff\xfe'" "b''" "b'person'" >"$tmp/badname.out" 2>&1
+"$Q" worker --server "$listen" --name "$(printf 'w\xff')" 2>"$tmp/badname.err"
+check worker_bad_name_usage_error [ $? -eq 2 ]
 check bad_name_connection_closed grep -q 'closed by the server' "$tmp/badname.out"
 check stats_still_json bash -c "curl -s http://$http/v1/stats | jq -e '.counters.bad_frames == 1' >/dev/null"
 
