@@ -142,6 +142,8 @@ uninstall:
 # The Debian package, built in a copy of the tree (dpkg-buildpackage writes beside the source
 # directory and leaves debian/ artefacts) so that nothing lands outside BUILD/deb/: the .deb,
 # its .buildinfo and .changes, and lintian's report.
+# The package is Debian's build with Debian's flags: none of ours (check-asan's clang and
+# sanitizers would reach debian/rules through MAKEFLAGS; dwz cannot read clang's DWARF 5).
 deb:
 	@rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb
 	@set -e; tmp=$$(mktemp -d /tmp/qoslab-deb.XXXXXX); trap 'rm -rf "$$tmp"' EXIT; \
@@ -149,7 +151,8 @@ deb:
 	  git ls-files -co --exclude-standard -z | grep -zv '^build' | \
 	    xargs -0 tar cf - | tar xf - -C "$$tmp/qoslab-$(RELEASE)"; \
 	  start=$$(date +%s); \
-	  (cd "$$tmp/qoslab-$(RELEASE)" && QOSLAB_COMMIT=$(QOSLAB_COMMIT) DEB_BUILD_OPTIONS=parallel=2 \
+	  (cd "$$tmp/qoslab-$(RELEASE)" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u CC -u CFLAGS \
+	    -u LDFLAGS QOSLAB_COMMIT=$(QOSLAB_COMMIT) DEB_BUILD_OPTIONS=parallel=2 \
 	    dpkg-buildpackage -us -uc -b) >$(BUILD)/deb/build.log 2>&1 || \
 	    { tail -30 $(BUILD)/deb/build.log; exit 1; }; \
 	  echo "package built in $$(( $$(date +%s) - start )) s"; \
