@@ -2,7 +2,7 @@
 # qoslab: one binary (build/qoslab) with subcommands; tests are separate binaries.
 CC      ?= cc
 BUILD   ?= build
-PKGS    := libnl-route-3.0 libnl-3.0 libpcap libturbojpeg yaml-0.1 libmicrohttpd gsl jansson libcurl
+PKGS    := libnl-route-3.0 libnl-3.0 libpcap libturbojpeg yaml-0.1 libmicrohttpd gsl jansson libcurl sqlite3
 DARKNET := /usr/lib/darknet
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I. -I$(DARKNET)/include \
@@ -91,6 +91,7 @@ check-asan:
 DEB_PKGS := build-essential pkg-config clang libclang-rt-14-dev \
             libnl-3-dev libnl-route-3-dev libpcap-dev libturbojpeg0-dev darknet \
             libyaml-dev libmicrohttpd-dev libgsl-dev libjansson-dev libcurl4-openssl-dev \
+            libsqlite3-dev \
             gnuplot-nox user-mode-linux kmod iproute2 iputils-ping tshark curl jq \
             chromium tidy \
             flex bison bc patch xz-utils

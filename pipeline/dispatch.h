@@ -59,6 +59,14 @@ void dispatch_free(struct dispatch *d);
 
 /* 0, or -EBUSY when the queue is full and no worker is idle. */
 int dispatch_submit(struct dispatch *d, struct dispatch_job *j, int64_t now_ms);
+/* Like dispatch_submit without the queue bound: a job accepted before (by a previous
+ * server, recovered from the job store) is never refused. */
+void dispatch_restore(struct dispatch *d, struct dispatch_job *j, int64_t now_ms);
+/* Finishes a queued or running job as CANCELLED (it is then reaped like a timeout; its
+ * worker stays busy until it answers). 0, -ENOENT (no unfinished job with that id). */
+int dispatch_cancel(struct dispatch *d, uint64_t job_id);
+/* The job a worker is running, or NULL (idle, unknown, or its job was answered already). */
+struct dispatch_job *dispatch_worker_job(const struct dispatch *d, uint32_t worker);
 /* 0, -EEXIST, -ENOMEM. */
 int dispatch_worker_add(struct dispatch *d, uint32_t worker, int64_t now_ms);
 /* Any frame from the worker counts as a sign of life. */
