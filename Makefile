@@ -18,7 +18,9 @@ endif
 
 MODULES := emu netem pipeline models scenarios plots
 LIB_SRC := cli.c $(foreach d,$(MODULES),$(wildcard $(d)/*.c))
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/web_files.o
+# The job board's pages, compiled into the binary (pipeline/web.h)
+WEB_SRC := $(sort $(wildcard pipeline/web/*.html pipeline/web/*.css pipeline/web/*.js pipeline/web/*.svg))
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 # programs tests run (inside UML too); not tests themselves
@@ -58,6 +60,13 @@ kernel:
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/gen/web_files.c: pipeline/web/embed.sh $(WEB_SRC)
+	@mkdir -p $(dir $@)
+	sh pipeline/web/embed.sh $(WEB_SRC) >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/web_files.o: $(BUILD)/gen/web_files.c
+	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/libqoslab.a: $(LIB_OBJ)
 	@rm -f $@

@@ -14,6 +14,7 @@
 
 #include "clock.h"
 #include "pipeline/udp.h"
+#include "pipeline/web.h"
 
 struct api {
 	struct server *srv;
@@ -562,6 +563,27 @@ static enum MHD_Result cancel_job(struct api *a, struct MHD_Connection *conn, in
 	return respond_json(conn, r == 0 ? MHD_HTTP_OK : MHD_HTTP_CONFLICT, o);
 }
 
+/* The board's pages. The policy allows nothing but this server's own files and no inline
+ * script: whatever text reached a page could not run even if it were ever taken as markup. */
+static enum MHD_Result web_page(struct MHD_Connection *conn, const struct web_file *f,
+				const char *type)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(f->len, (void *)f->data,
+								    MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret;
+
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'self'; "
+				"object-src 'none'; base-uri 'none'; form-action 'self'");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 /* /v1/jobs/ID and /v1/jobs/ID/image */
 static enum MHD_Result job_resource(struct api *a, struct MHD_Connection *conn,
 				    const char *rest, const char *method)
@@ -642,6 +664,13 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 	}
 	if (!strcmp(url, "/v1/stats") && get)
 		return respond_json(conn, MHD_HTTP_OK, server_stats_json(a->srv));
+	if (get) {
+		const struct web_file *f;
+		const char *type;
+
+		if (web_lookup(url, &f, &type) == 0)
+			return web_page(conn, f, type);
+	}
 	return respond_error(conn, MHD_HTTP_NOT_FOUND, "error",
 			     "no such resource %s %s (POST or GET /v1/jobs, GET or DELETE /v1/jobs/ID, "
 			     "GET /v1/health, GET /v1/stats)",

@@ -6,7 +6,8 @@
 # client's polls find every job answered exactly once: finished jobs are not run again
 # (completed after restart == jobs recovered), unfinished ones are, and the client writes
 # 50 ok records for 50 distinct jobs. Also the API: list newest first, status filter,
-# paging, DELETE of a queued job, 404s. Real processes on loopback.
+# paging, DELETE of a queued job, 404s; the board's pages are served. Real processes on
+# loopback.
 set -u
 cd "$(dirname "$0")/.."
 Q=${BUILD:-build}/qoslab
@@ -52,6 +53,14 @@ start_server 127.0.0.1:0 127.0.0.1:0 "$tmp/server1.log" || { echo "FAIL - server
 http=$(jq -r .http "$tmp/ready")
 listen=$(jq -r .listen "$tmp/ready")
 check wal_mode test -e "$tmp/jobs.db-wal"
+
+# The board's pages come from the binary, with a policy that allows only the server's files.
+page=$(curl -s -D "$tmp/page.hdr" "http://$http/")
+check board_page grep -q '<title>qoslab job board</title>' <<<"$page"
+check board_csp grep -qi "^Content-Security-Policy: default-src 'self'" "$tmp/page.hdr"
+check board_script [ "$(curl -s -o /dev/null -w '%{http_code} %{content_type}' "http://$http/static/board.js")" = "200 text/javascript; charset=utf-8" ]
+check job_page grep -q 'job.js' <(curl -s "http://$http/jobs/7")
+check static_404 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$http/static/../api.c")" = 404 ]
 
 # API shape with one queued job that is then cancelled (no worker yet: it stays queued).
 img=$(ls "$DATASET"/images/*.jpg | head -1)
