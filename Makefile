@@ -96,13 +96,15 @@ check-asan:
 	  LDFLAGS="-fsanitize=address,undefined" check
 
 # Debian packages the build, the tests and the product need (root; apt). flex, bison, bc,
-# patch and xz-utils build qoslab's UML kernel (make kernel).
+# patch and xz-utils build qoslab's UML kernel (make kernel). nodejs and npm run the browser
+# tests (tests/browser/: puppeteer-core from npm, driving Debian's chromium); Debian's npm
+# is installed only where no npm exists (NodeSource's nodejs bundles one and conflicts).
 DEB_PKGS := build-essential pkg-config clang libclang-rt-14-dev \
             libnl-3-dev libnl-route-3-dev libpcap-dev libturbojpeg0-dev darknet \
             libyaml-dev libmicrohttpd-dev libgsl-dev libjansson-dev libcurl4-openssl-dev \
             libsqlite3-dev \
             gnuplot-nox user-mode-linux kmod iproute2 iputils-ping tshark curl jq \
-            chromium tidy \
+            chromium tidy nodejs \
             flex bison bc patch xz-utils
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -112,6 +114,9 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+	@command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm
+	@# exactly the locked versions; puppeteer-core never fetches a browser (Debian's is used)
+	cd tests/browser && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
 
 # libFuzzer targets: tests/fuzz_*.c, each built against the library compiled with
 # coverage and sanitizers, run for FUZZ_SECONDS each.
