@@ -17,7 +17,8 @@
 
 enum scenario_transport { SCENARIO_TCP = 0, SCENARIO_UDP };
 enum scenario_mode { SCENARIO_CLOSED = 0, SCENARIO_OPEN };
-enum scenario_action { SCENARIO_IMPAIR = 0, SCENARIO_FAIL, SCENARIO_RECOVER };
+enum scenario_action { SCENARIO_IMPAIR = 0, SCENARIO_FAIL, SCENARIO_RECOVER,
+		       SCENARIO_ADD_WORKER, SCENARIO_REMOVE_WORKER };
 
 /* Link directions as bits: up is node -> switch, down is switch -> node (emu/testbed.h). */
 #define SCENARIO_UP 1
@@ -42,6 +43,8 @@ struct scenario_event {
 	struct impair im;         /* impair: the whole new impairment (keys not given are 0) */
 	int n_impair_keys;        /* impairment keys the event gave (only impair may) */
 	enum failure_kind failure; /* fail: the kind; recover: the kind undone (checked) */
+	double provisioning_s;    /* add_worker: from the event to the worker's start */
+	int drain;                /* remove_worker: 1 finish the job (SIGTERM), 0 SIGKILL */
 	int line;
 };
 

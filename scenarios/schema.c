@@ -59,11 +59,12 @@ struct schema_section {
 static const char *const protocols[] = { "tcp", "udp", NULL };
 static const char *const reassemblies[] = { "holes", "concat", NULL };
 static const char *const modes[] = { "closed", "open", NULL };
-static const char *const actions[] = { "impair", "fail", "recover", NULL };
+static const char *const actions[] = { "impair", "fail", "recover", "add_worker",
+				       "remove_worker", NULL };
 
 const char *scenario_action_name(enum scenario_action a)
 {
-	return (unsigned)a < 3 ? actions[a] : "?";
+	return (unsigned)a < 5 ? actions[a] : "?";
 }
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -84,6 +85,7 @@ static void event_init(void *item)
 
 	e->dirs = SCENARIO_UP | SCENARIO_DOWN;
 	e->failure = FAILURE_KILL;
+	e->drain = 1;
 }
 
 static const struct schema_field cpu_fields[] = {
@@ -152,6 +154,8 @@ static const struct schema_field event_fields[] = {
 	{ "node", T_NODE, EV(node), 0, 0, NULL, "node", NULL },
 	{ "direction", T_DIRS, EV(dirs), 0, 0, NULL, "direction", NULL },
 	{ "failure", T_FAILURE, EV(failure), 0, 0, NULL, "failure", NULL },
+	{ "provisioning", T_SECONDS, EV(provisioning_s), 0, 1e5, NULL, "provisioning_s", NULL },
+	{ "drain", T_BOOL, EV(drain), 0, 1, NULL, "drain", NULL },
 };
 static const struct schema_section event_section = {
 	.name = "timeline", .fields = event_fields, .n_fields = N(event_fields), .impair_off = EV(im),

@@ -100,11 +100,24 @@ static int wait_ready(struct testbed *tb, int workers, volatile sig_atomic_t *st
 
 /* ---- processes ---- */
 
+static int spawn_worker(struct testbed *tb, const struct scenario *t, const char *bin, int k)
+{
+	char listen[64], name[32];
+	pid_t pid;
+
+	snprintf(listen, sizeof(listen), "%s:%d", testbed_node_addr(tb, 1), WORKER_PORT);
+	snprintf(name, sizeof(name), "%s", testbed_node_name(tb, k));
+	char *worker[] = { (char *)bin, "worker", "--server", listen, "--model",
+			   t->model_prefix, "--name", name, NULL };
+
+	return testbed_spawn(tb, k, worker, &pid);
+}
+
 static int spawn_service(struct testbed *tb, const struct scenario *t, const char *bin,
 			 char *err, size_t errlen)
 {
 	const char *srv = testbed_node_addr(tb, 1);
-	char http[64], listen[64], udp[64], name[32], job_timeout[32];
+	char http[64], listen[64], udp[64], job_timeout[32];
 	pid_t pid;
 	int r, n = 0;
 
@@ -126,16 +139,11 @@ static int spawn_service(struct testbed *tb, const struct scenario *t, const cha
 		snprintf(err, errlen, "starting the server: %s", strerror(-r));
 		return r;
 	}
-	for (int w = 2; w < testbed_node_count(tb); w++) {
-		snprintf(name, sizeof(name), "%s", testbed_node_name(tb, w));
-		char *worker[] = { (char *)bin, "worker", "--server", listen, "--model",
-				   t->model_prefix, "--name", name, NULL };
-
-		if ((r = testbed_spawn(tb, w, worker, &pid)) < 0) {
-			snprintf(err, errlen, "starting %s: %s", name, strerror(-r));
+	for (int w = 2; w < testbed_node_count(tb); w++)
+		if ((r = spawn_worker(tb, t, bin, w)) < 0) {
+			snprintf(err, errlen, "starting %s: %s", testbed_node_name(tb, w), strerror(-r));
 			return r;
 		}
-	}
 	return 0;
 }
 
@@ -257,13 +265,64 @@ static int recover_node(struct testbed *tb, struct failed *f, int k)
 	return r;
 }
 
+/* Workers joining: the node exists from the event on, its worker starts after the
+ * provisioning delay (an instance booting). */
+struct joins {
+	int *node;
+	double *start_at;          /* trial seconds; < 0: started or cancelled */
+	size_t n;
+};
+
+static int add_worker(struct testbed *tb, struct joins *j, double now, double provisioning_s)
+{
+	int k, r = testbed_add_worker(tb, &k);
+
+	if (r < 0)
+		return r;
+	j->node[j->n] = k;
+	j->start_at[j->n++] = now + provisioning_s;
+	return 0;
+}
+
+static int remove_worker(struct testbed *tb, struct joins *j, const char *name, int drain)
+{
+	int k = testbed_node_index(tb, name);
+
+	if (k < 2)
+		return -ENOENT;
+	for (size_t i = 0; i < j->n; i++)
+		if (j->node[i] == k)
+			j->start_at[i] = -1; /* still provisioning: it never starts */
+	/* drain: the worker answers the job it runs, then says BYE */
+	return drain ? testbed_signal_node(tb, k, SIGTERM) : testbed_kill_node(tb, k);
+}
+
+static int start_joined(struct testbed *tb, const struct scenario *t, const char *bin,
+			struct joins *j, double now)
+{
+	for (size_t i = 0; i < j->n; i++) {
+		int r;
+
+		if (j->start_at[i] < 0 || now < j->start_at[i])
+			continue;
+		j->start_at[i] = -1;
+		if ((r = spawn_worker(tb, t, bin, j->node[i])) < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int play_event(struct testbed *tb, const struct scenario *t, const struct scenario_event *e,
-		      struct failed *f)
+		      struct failed *f, struct joins *j, double now)
 {
 	int first, last, r = 0;
 
 	if (e->action == SCENARIO_IMPAIR)
 		return apply_impair(tb, t, e->node, e->dirs, &e->im);
+	if (e->action == SCENARIO_ADD_WORKER)
+		return add_worker(tb, j, now, e->provisioning_s);
+	if (e->action == SCENARIO_REMOVE_WORKER)
+		return remove_worker(tb, j, e->node, e->drain);
 	if ((r = scenario_node_range(t, e->node, &first, &last)) < 0)
 		return r;
 	for (int k = first; k <= last && !r; k++)
@@ -308,10 +367,12 @@ static int random_failures(struct testbed *tb, const struct scenario *t, struct 
 }
 
 /* Until the client exits: events at their times, random failures every interval. */
-static int play(struct testbed *tb, const struct scenario *t, pid_t client, volatile sig_atomic_t *stop,
-		int *ret_status, char *err, size_t errlen)
+static int play(struct testbed *tb, const struct scenario *t, const char *bin, pid_t client,
+		volatile sig_atomic_t *stop, int *ret_status, char *err, size_t errlen)
 {
 	struct failed *f = calloc((size_t)testbed_node_count(tb), sizeof(*f));
+	struct joins j = { .node = calloc(t->n_events + 1, sizeof(int)),
+			   .start_at = calloc(t->n_events + 1, sizeof(double)) };
 	uint64_t rng = scenario_seed_for(t->trial_seed, "failures") | 1;
 	double t0 = clock_now_s(), next_random = t->random_failures.interval_s;
 	/* bounded: every job's every attempt times out, plus slack */
@@ -320,8 +381,10 @@ static int play(struct testbed *tb, const struct scenario *t, pid_t client, vola
 	size_t ev = 0;
 	int r = 0, st;
 
-	if (!f)
-		return -ENOMEM;
+	if (!f || !j.node || !j.start_at) {
+		r = -ENOMEM;
+		goto out;
+	}
 	for (;;) {
 		double now = clock_now_s() - t0;
 		pid_t w = waitpid(client, &st, WNOHANG);
@@ -338,12 +401,16 @@ static int play(struct testbed *tb, const struct scenario *t, pid_t client, vola
 			break;
 		}
 		while (ev < t->n_events && t->events[ev].at_s <= now) {
-			if ((r = play_event(tb, t, &t->events[ev], f)) < 0) {
+			if ((r = play_event(tb, t, &t->events[ev], f, &j, now)) < 0) {
 				snprintf(err, errlen, "timeline event at %g s (line %d): %s",
 					 t->events[ev].at_s, t->events[ev].line, strerror(-r));
 				goto out;
 			}
 			ev++;
+		}
+		if ((r = start_joined(tb, t, bin, &j, now)) < 0) {
+			snprintf(err, errlen, "starting a joined worker: %s", strerror(-r));
+			goto out;
 		}
 		if (t->random_failures.rate > 0 && now >= next_random) {
 			if ((r = random_failures(tb, t, f, &rng, now)) < 0) {
@@ -355,9 +422,12 @@ static int play(struct testbed *tb, const struct scenario *t, pid_t client, vola
 		sleep_ms(20);
 	}
 out:
-	for (int k = 0; k < testbed_node_count(tb); k++)
+	/* f covers the initial nodes: only those fail and recover */
+	for (int k = 0; f && k < 2 + t->topology.workers; k++)
 		recover_node(tb, f, k);
 	free(f);
+	free(j.node);
+	free(j.start_at);
 	return r;
 }
 
@@ -529,6 +599,10 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, volati
 		.cpu_server = t->topology.cpu_server,
 		.cpu_worker = t->topology.cpu_worker,
 	};
+
+	for (size_t i = 0; i < t->n_events; i++)
+		cfg.max_workers += t->events[i].action == SCENARIO_ADD_WORKER;
+	cfg.max_workers += cfg.workers;
 	char logs[1024], path[1024], labels[1024];
 	struct testbed *tb = NULL;
 	struct sampler *smp = NULL;
@@ -573,7 +647,7 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, volati
 		goto out;
 	snprintf(path, sizeof(path), "%s/samples.csv", dir);
 	sampler_new(tb, path, 1000, &smp);
-	r = play(tb, t, client, stop, &status, err, errlen);
+	r = play(tb, t, bin, client, stop, &status, err, errlen);
 	link_metrics(tb, &links);
 	sampler_free(smp);
 	smp = NULL;
