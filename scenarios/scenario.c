@@ -705,6 +705,14 @@ static int validate(struct schema_ctx *c)
 	if (sc->workload.mode == SCENARIO_OPEN && sc->workload.rate_per_s <= 0)
 		return schema_fail(c, schema_line_of(c, "workload.mode"), "workload.rate",
 				   "mode open needs a rate (jobs/s)");
+	if (sc->autoscaler.max && (sc->autoscaler.max < sc->autoscaler.min ||
+				   sc->autoscaler.max < sc->topology.workers ||
+				   sc->autoscaler.min > sc->topology.workers))
+		return schema_fail(c, schema_line_of(c, "autoscaler"), "autoscaler",
+				   "needs min <= topology.workers (%d, the start) <= max", sc->topology.workers);
+	if (sc->autoscaler.max && sc->autoscaler.scale_in_queue >= sc->autoscaler.scale_out_queue)
+		return schema_fail(c, schema_line_of(c, "autoscaler"), "autoscaler",
+				   "scale_in_queue must be below scale_out_queue");
 	r = validate_links(c);
 	if (r == 0)
 		r = validate_timeline(c);

@@ -105,6 +105,7 @@ struct scenario {
 		int retries;
 		int shuffle;          /* job order: a permutation drawn from the trial seed */
 		double duration_s;    /* 0: until every job is done */
+		int async;            /* the client submits (202) then polls, as a web page would */
 	} workload;
 
 	struct scenario_event *events; /* sorted by at_s, file order among equal times */
@@ -118,6 +119,17 @@ struct scenario {
 		enum failure_kind kind;
 		char node[SCENARIO_NODE_MAX]; /* candidates: "workers" or one "worker-K" */
 	} random_failures;
+
+	/* Seed 001's controller: watches the queue through the API, adds and drains workers. */
+	struct scenario_autoscaler {
+		int max;              /* 0: off */
+		int min;              /* never below (and the topology's workers at start) */
+		int scale_out_queue;  /* add workers while this many jobs or more wait */
+		int scale_in_queue;   /* drain idle workers while this many or fewer wait */
+		double cooldown_s;    /* between two scaling decisions */
+		double provisioning_s; /* a new worker starts this long after the decision */
+		double interval_s;    /* how often it looks */
+	} autoscaler;
 
 	struct scenario_factor *factors;
 	size_t n_factors;

@@ -178,6 +178,8 @@ static int spawn_client(struct testbed *tb, const struct scenario *t, const char
 	}
 	if (t->workload.shuffle)
 		client[n++] = "--shuffle";
+	if (t->workload.async)
+		client[n++] = "--async";
 	if (t->preprocess.grayscale)
 		client[n++] = "--grayscale";
 	if (t->preprocess.quality > 0) {
@@ -312,6 +314,81 @@ static int start_joined(struct testbed *tb, const struct scenario *t, const char
 	return 0;
 }
 
+/* ---- the time series and seed 001's autoscaler ---- */
+
+/* Every interval: the server's view (GET /v1/stats from the client's node) as one row of
+ * timeseries.csv; with an autoscaler, also a scaling decision. */
+struct scaler {
+	FILE *ts;
+	char url[96];
+	double next_look, last_decision;
+	int active;               /* workers started or provisioning, not removed */
+	int *order;               /* worker nodes, oldest first: scale-in drains the newest */
+	size_t n_order;
+	int peak;
+	double worker_s;          /* integral of active workers over time (cost) */
+	double last_t;
+};
+
+static long stat_field(const char *body, const char *key)
+{
+	const char *p = strstr(body, key);
+
+	return p ? atol(p + strlen(key)) : -1;
+}
+
+static int scaler_step(struct testbed *tb, const struct scenario *t, struct scaler *s,
+		       struct joins *j, double now)
+{
+	const struct scenario_autoscaler *as = &t->autoscaler;
+	struct health h = { .url = s->url };
+	long queue, running, connected, idle;
+	int r;
+
+	s->worker_s += s->active * (now - s->last_t);
+	s->last_t = now;
+	if (now < s->next_look)
+		return 0;
+	s->next_look = now + (as->interval_s > 0 ? as->interval_s : 1);
+	/* the first members of the answer are these counters (jansson keeps the order) */
+	if (testbed_in_node(tb, 0, health_get, &h) < 0)
+		return 0; /* the server is busy or restarting: look again next time */
+	queue = stat_field(h.body, "\"queue_depth\":");
+	running = stat_field(h.body, "\"running\":");
+	connected = stat_field(h.body, "\"connected\":");
+	idle = stat_field(h.body, "\"idle\":");
+	if (queue < 0 || running < 0 || connected < 0 || idle < 0)
+		return 0;
+	if (s->ts)
+		fprintf(s->ts, "%.3f,%ld,%ld,%ld,%ld,%d\n", now, queue, running, connected, idle, s->active);
+	if (!as->max || now - s->last_decision < as->cooldown_s)
+		return 0;
+	if (queue >= as->scale_out_queue && s->active < as->max) {
+		/* seed 001: as many instances as messages waiting and in work, at most max */
+		long want = running + queue < as->max ? running + queue : as->max;
+
+		for (long n = want - s->active; n > 0; n--) {
+			if ((r = add_worker(tb, j, now, as->provisioning_s)) < 0)
+				return r == -ENOSPC ? 0 : r;
+			s->order[s->n_order++] = j->node[j->n - 1];
+			s->active++;
+		}
+		s->last_decision = now;
+	} else if (queue <= as->scale_in_queue && idle > 0 && s->active > as->min) {
+		for (long n = idle < s->active - as->min ? idle : s->active - as->min; n > 0; n--) {
+			int k = s->order[--s->n_order];
+
+			if ((r = remove_worker(tb, j, testbed_node_name(tb, k), 1)) < 0)
+				return r;
+			s->active--;
+		}
+		s->last_decision = now;
+	}
+	if (s->active > s->peak)
+		s->peak = s->active;
+	return 0;
+}
+
 static int play_event(struct testbed *tb, const struct scenario *t, const struct scenario_event *e,
 		      struct failed *f, struct joins *j, double now)
 {
@@ -368,11 +445,11 @@ static int random_failures(struct testbed *tb, const struct scenario *t, struct 
 
 /* Until the client exits: events at their times, random failures every interval. */
 static int play(struct testbed *tb, const struct scenario *t, const char *bin, pid_t client,
-		volatile sig_atomic_t *stop, int *ret_status, char *err, size_t errlen)
+		struct scaler *s, volatile sig_atomic_t *stop, int *ret_status, char *err, size_t errlen)
 {
 	struct failed *f = calloc((size_t)testbed_node_count(tb), sizeof(*f));
-	struct joins j = { .node = calloc(t->n_events + 1, sizeof(int)),
-			   .start_at = calloc(t->n_events + 1, sizeof(double)) };
+	size_t cap = t->n_events + 4 * (size_t)t->autoscaler.max + 1;
+	struct joins j = { .node = calloc(cap, sizeof(int)), .start_at = calloc(cap, sizeof(double)) };
 	uint64_t rng = scenario_seed_for(t->trial_seed, "failures") | 1;
 	double t0 = clock_now_s(), next_random = t->random_failures.interval_s;
 	/* bounded: every job's every attempt times out, plus slack */
@@ -407,6 +484,10 @@ static int play(struct testbed *tb, const struct scenario *t, const char *bin, p
 				goto out;
 			}
 			ev++;
+		}
+		if ((r = scaler_step(tb, t, s, &j, now)) < 0) {
+			snprintf(err, errlen, "autoscaler: %s", strerror(-r));
+			goto out;
 		}
 		if ((r = start_joined(tb, t, bin, &j, now)) < 0) {
 			snprintf(err, errlen, "starting a joined worker: %s", strerror(-r));
@@ -602,13 +683,15 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, volati
 
 	for (size_t i = 0; i < t->n_events; i++)
 		cfg.max_workers += t->events[i].action == SCENARIO_ADD_WORKER;
-	cfg.max_workers += cfg.workers;
+	/* every scale-out is a fresh node, as a fresh instance would be */
+	cfg.max_workers += cfg.workers + 4 * (unsigned int)t->autoscaler.max;
 	char logs[1024], path[1024], labels[1024];
 	struct testbed *tb = NULL;
 	struct sampler *smp = NULL;
 	struct trial_metrics links = { .n = 0 };
 	struct lateness *late = NULL;
 	struct lateness_stats ls = { 0 };
+	struct scaler sc = { 0 };
 	pid_t client;
 	int r, status = 0;
 
@@ -647,7 +730,20 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, volati
 		goto out;
 	snprintf(path, sizeof(path), "%s/samples.csv", dir);
 	sampler_new(tb, path, 1000, &smp);
-	r = play(tb, t, bin, client, stop, &status, err, errlen);
+	snprintf(path, sizeof(path), "%s/timeseries.csv", dir);
+	sc.ts = fopen(path, "we");
+	if (sc.ts)
+		fprintf(sc.ts, "t_s,queue_depth,in_flight,workers_connected,workers_idle,workers_target\n");
+	snprintf(sc.url, sizeof(sc.url), "http://%s:%d/v1/stats", testbed_node_addr(tb, 1), HTTP_PORT);
+	sc.active = sc.peak = t->topology.workers;
+	sc.order = calloc((size_t)t->topology.workers + 4 * (size_t)t->autoscaler.max + 1, sizeof(int));
+	if (!sc.order) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (int w = 0; w < t->topology.workers; w++)
+		sc.order[sc.n_order++] = 2 + w;
+	r = play(tb, t, bin, client, &sc, stop, &status, err, errlen);
 	link_metrics(tb, &links);
 	sampler_free(smp);
 	smp = NULL;
@@ -671,6 +767,8 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, volati
 	lateness_free(late, &ls);
 	late = NULL;
 	put(ret, "timer_lateness_p99_ms", ls.p99_ms);
+	put(ret, "workers_peak", sc.peak);
+	put(ret, "worker_s", sc.worker_s);
 	put(ret, "host_overloaded", lateness_overloaded(&ls));
 	if (lateness_overloaded(&ls)) {
 		size_t n = strlen(ret->summary);
@@ -679,6 +777,9 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, volati
 			 "; host overloaded, lateness %.1f ms", ls.p99_ms);
 	}
 out:
+	if (sc.ts)
+		fclose(sc.ts);
+	free(sc.order);
 	lateness_free(late, NULL);
 	sampler_free(smp);
 	testbed_free(tb);
