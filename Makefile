@@ -2,7 +2,7 @@
 # qoslab: one binary (build/qoslab) with subcommands; tests are separate binaries.
 CC      ?= cc
 BUILD   ?= build
-PKGS    := libnl-route-3.0 libnl-3.0 libpcap libturbojpeg yaml-0.1 libmicrohttpd gsl jansson libcurl nettle
+PKGS    := libnl-route-3.0 libnl-3.0 libpcap libturbojpeg yaml-0.1 libmicrohttpd gsl jansson libcurl nettle sqlite3
 DARKNET := /usr/lib/darknet
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I. -I$(DARKNET)/include \
@@ -18,7 +18,9 @@ endif
 
 MODULES := emu netem pipeline models scenarios plots
 LIB_SRC := cli.c regfile.c version.c version_cmd.c $(foreach d,$(MODULES),$(wildcard $(d)/*.c))
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/web_files.o
+# The job board's pages, compiled into the binary (pipeline/web.h)
+WEB_SRC := $(sort $(wildcard pipeline/web/*.html pipeline/web/*.css pipeline/web/*.js pipeline/web/*.svg))
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 # programs tests run (inside UML too); not tests themselves
@@ -83,6 +85,13 @@ kernel:
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/gen/web_files.c: pipeline/web/embed.sh $(WEB_SRC)
+	@mkdir -p $(dir $@)
+	sh pipeline/web/embed.sh $(WEB_SRC) >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/web_files.o: $(BUILD)/gen/web_files.c
+	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/libqoslab.a: $(LIB_OBJ)
 	@rm -f $@
@@ -172,12 +181,15 @@ check-asan:
 	  LDFLAGS="-fsanitize=address,undefined" check
 
 # Debian packages the build, the tests and the product need (root; apt). flex, bison, bc,
-# patch and xz-utils build qoslab's UML kernel (make kernel).
+# patch and xz-utils build qoslab's UML kernel (make kernel). nodejs and npm run the browser
+# tests (tests/browser/: puppeteer-core from npm, driving Debian's chromium); Debian's npm
+# is installed only where no npm exists (NodeSource's nodejs bundles one and conflicts).
 DEB_PKGS := build-essential pkg-config clang libclang-rt-14-dev \
             libnl-3-dev libnl-route-3-dev libpcap-dev libturbojpeg0-dev darknet \
             libyaml-dev libmicrohttpd-dev libgsl-dev libjansson-dev libcurl4-openssl-dev nettle-dev \
+            libsqlite3-dev \
             gnuplot-nox user-mode-linux kmod iproute2 iputils-ping tshark curl jq \
-            chromium tidy python3-jsonschema python3-yaml debhelper lintian \
+            chromium tidy nodejs python3-jsonschema python3-yaml debhelper lintian \
             flex bison bc patch xz-utils
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -187,6 +199,9 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+	@command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm
+	@# exactly the locked versions; puppeteer-core never fetches a browser (Debian's is used)
+	cd tests/browser && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
 
 # libFuzzer targets: tests/fuzz_*.c, each built against the library compiled with
 # coverage and sanitizers, run for FUZZ_SECONDS each.

@@ -40,13 +40,15 @@ struct testbed {
 	char log_dir[256];
 	int switch_fd;
 	struct nl_sock *switch_sk;
-	int n;
+	int n, cap;             /* nodes built, nodes[] allocated */
 	struct node *nodes;
 	int state_dir_made;
+	struct in_addr base;
+	double cpu_worker;
 };
 
 const char *testbed_run_name(const struct testbed *tb) { return tb->run; }
-int testbed_node_count(const struct testbed *tb) { return tb->n; }
+int testbed_node_count(const struct testbed *tb) { return __atomic_load_n(&tb->n, __ATOMIC_ACQUIRE); }
 const char *testbed_node_name(const struct testbed *tb, int k) { return tb->nodes[k].name; }
 const char *testbed_node_addr(const struct testbed *tb, int k) { return tb->nodes[k].addr; }
 int testbed_node_ns(const struct testbed *tb, int k) { return tb->nodes[k].ns_fd; }
@@ -195,12 +197,16 @@ int testbed_new(const struct testbed_config *cfg, struct testbed **ret, char *er
 		return -ENOMEM;
 	tb->switch_fd = -1;
 	tb->n = (int)cfg->workers + 2;
-	tb->nodes = calloc((size_t)tb->n, sizeof(*tb->nodes));
+	/* Allocated once: nodes never move, so other threads may read them while one joins. */
+	tb->cap = 2 + (int)(cfg->max_workers > cfg->workers ? cfg->max_workers : cfg->workers);
+	tb->base = base;
+	tb->cpu_worker = cfg->cpu_worker;
+	tb->nodes = calloc((size_t)tb->cap, sizeof(*tb->nodes));
 	if (!tb->nodes) {
 		free(tb);
 		return -ENOMEM;
 	}
-	for (int k = 0; k < tb->n; k++) {
+	for (int k = 0; k < tb->cap; k++) {
 		tb->nodes[k].ns_fd = -1;
 		if (k < 2)
 			snprintf(tb->nodes[k].name, sizeof(tb->nodes[k].name), k ? "server" : "client");
@@ -257,24 +263,48 @@ static void free_cmds(struct node *nd)
 	nd->ncmds = 0;
 }
 
+static void node_unbuild(struct testbed *tb, struct node *nd)
+{
+	char name[96];
+
+	cgroup_free(nd->cg);
+	nd->cg = NULL;
+	link_sock_free(nd->sk);
+	nd->sk = NULL;
+	if (nd->ns_fd >= 0) {
+		close(nd->ns_fd);
+		nd->ns_fd = -1;
+		ns_name(tb, nd->name, name, sizeof(name));
+		netns_delete(name);
+	}
+	free_cmds(nd);
+}
+
+int testbed_add_worker(struct testbed *tb, int *ret_node)
+{
+	int k = tb->n, r;
+
+	if (k >= tb->cap)
+		return -ENOSPC;
+	r = node_build(tb, k, tb->base, tb->cpu_worker);
+	if (r < 0) {
+		/* its port dies with its namespace (the veth pair goes with either end) */
+		node_unbuild(tb, &tb->nodes[k]);
+		return r;
+	}
+	__atomic_store_n(&tb->n, k + 1, __ATOMIC_RELEASE);
+	*ret_node = k;
+	return 0;
+}
+
 void testbed_free(struct testbed *tb)
 {
 	char name[96];
 
 	if (!tb)
 		return;
-	for (int k = 0; k < tb->n; k++) {
-		struct node *nd = &tb->nodes[k];
-
-		cgroup_free(nd->cg);
-		link_sock_free(nd->sk);
-		if (nd->ns_fd >= 0) {
-			close(nd->ns_fd);
-			ns_name(tb, nd->name, name, sizeof(name));
-			netns_delete(name);
-		}
-		free_cmds(nd);
-	}
+	for (int k = 0; k < tb->n; k++)
+		node_unbuild(tb, &tb->nodes[k]);
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		; /* reap what the cgroups killed */
 	link_sock_free(tb->switch_sk);
@@ -504,6 +534,19 @@ int testbed_kill_node(struct testbed *tb, int k)
 }
 
 /* Starts again every command the node was given (recovery from a kill). */
+int testbed_signal_node(struct testbed *tb, int k, int sig)
+{
+	pid_t *pids = NULL;
+	size_t n = 0;
+	int r = cgroup_pids(tb->nodes[k].cg, &pids, &n);
+
+	for (size_t i = 0; r == 0 && i < n; i++)
+		if (kill(pids[i], sig) < 0 && errno != ESRCH)
+			r = -errno;
+	free(pids);
+	return r;
+}
+
 int testbed_restart_node(struct testbed *tb, int k)
 {
 	struct node *nd = &tb->nodes[k];

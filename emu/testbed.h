@@ -19,6 +19,7 @@ enum link_dir { DIR_UP = 0, DIR_DOWN = 1 }; /* up: node -> switch; down: switch 
 
 struct testbed_config {
 	unsigned int workers;      /* >= 1 */
+	unsigned int max_workers;  /* room for testbed_add_worker; 0 or < workers: workers */
 	const char *subnet;        /* IPv4 /16, e.g. "10.77.0.0/16"; NULL: that one */
 	double cpu_client, cpu_server, cpu_worker; /* CPUs per node; 0: unlimited */
 	const char *log_dir;       /* node logs; NULL: nodes write to our stdout/stderr */
@@ -39,6 +40,12 @@ int testbed_node_index(const struct testbed *tb, const char *name);
 const char *testbed_node_name(const struct testbed *tb, int node);
 const char *testbed_node_addr(const struct testbed *tb, int node); /* "10.77.0.3" */
 int testbed_node_ns(const struct testbed *tb, int node);          /* namespace fd */
+
+/* A fresh worker node in a live testbed (an instance joining): namespace, veth port on the
+ * bridge, address and cgroup like the others, named worker-K after the last one. Nothing
+ * runs in it yet (testbed_spawn). -ENOSPC beyond max_workers. Other threads may call the
+ * node accessors meanwhile: the new node is counted only once it is built. */
+int testbed_add_worker(struct testbed *tb, int *ret_node);
 
 /* netem on one direction of a node's link, changed in place; a zero impairment removes it. */
 int testbed_impair(struct testbed *tb, int node, enum link_dir dir, const struct impair *im);
@@ -71,6 +78,8 @@ int testbed_spawn(struct testbed *tb, int node, char *const argv[], pid_t *ret_p
 /* SIGKILLs every process of the node (and waits); testbed_restart_node starts again
  * every command testbed_spawn gave it. */
 int testbed_kill_node(struct testbed *tb, int node);
+/* Sends sig to every process of the node (SIGTERM: a worker finishes its job and leaves). */
+int testbed_signal_node(struct testbed *tb, int node, int sig);
 int testbed_restart_node(struct testbed *tb, int node);
 int testbed_freeze_node(struct testbed *tb, int node, int frozen);
 int testbed_node_usage(struct testbed *tb, int node, uint64_t *ret_cpu_ns, uint64_t *ret_rss);

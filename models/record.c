@@ -65,7 +65,7 @@ static json_t *record_json(const struct record *r)
 		return NULL;
 	/* t_* at 16 significant digits: microseconds of a CLOCK_REALTIME epoch time */
 	return json_pack("{s:I, s:s, s:s, s:s?, s:f, s:f, s:I, s:s?, s:i, s:i, s:i, s:I,"
-			 " s:f, s:f, s:f, s:o}",
+			 " s:f, s:f, s:f, s:s?, s:o}",
 			 "job", (json_int_t)r->job, "image", r->image,
 			 "status", record_status_name(r->status),
 			 "error", r->error[0] ? r->error : NULL,
@@ -78,6 +78,7 @@ static json_t *record_json(const struct record *r)
 			 "t_decode_ms", round6(r->res.t_decode_ms),
 			 "t_pre_ms", round6(r->res.t_pre_ms),
 			 "t_infer_ms", round6(r->res.t_infer_ms),
+			 "mode", r->mode[0] ? r->mode : NULL,
 			 "detections", dets);
 }
 
@@ -166,7 +167,8 @@ static int record_parse(json_t *o, struct record *r)
 	    !r->image[0] || json_str_copy(o, "status", status, sizeof(status)) < 0 ||
 	    record_status_parse(status, &r->status) < 0 ||
 	    json_str_copy(o, "error", r->error, sizeof(r->error)) < 0 ||
-	    json_str_copy(o, "worker", r->worker, sizeof(r->worker)) < 0)
+	    json_str_copy(o, "worker", r->worker, sizeof(r->worker)) < 0 ||
+	    json_str_copy(o, "mode", r->mode, sizeof(r->mode)) < 0)
 		return -EINVAL;
 	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
 		if (json_num(o, nums[i], &v[i]) < 0 || !isfinite(v[i]))

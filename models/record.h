@@ -10,7 +10,8 @@ enum record_status { RECORD_OK, RECORD_TIMEOUT, RECORD_ERROR };
 /*
  * Fields: job, image, status (ok|timeout|error), error (null when none), t_submit, t_done
  * (seconds, float, CLOCK_REALTIME), bytes, worker (null when none), attempts, width, height,
- * bytes_pre (JPEG size after preprocessing), t_decode_ms, t_pre_ms, t_infer_ms,
+ * bytes_pre (JPEG size after preprocessing), t_decode_ms, t_pre_ms, t_infer_ms, mode
+ * (sync: one POST answered with the result; async: 202, then polled; null when unknown),
  * detections[{class, name, conf, box:[cx,cy,w,h]}]. conf, box and the *_ms timings are
  * written with 6 decimals. Readers need only image and status; other fields default to 0/"".
  */
@@ -23,6 +24,7 @@ struct record {
 	size_t bytes;
 	char worker[64];
 	int attempts;
+	char mode[8];        /* "sync", "async" or "" */
 	struct detect_result res; /* dets owned by the record */
 };
 

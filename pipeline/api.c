@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "pipeline/proto.h"
 #include "pipeline/udp.h"
+#include "pipeline/web.h"
 
 struct api {
 	struct server *srv;
@@ -36,11 +37,17 @@ struct req {
 	size_t discarded; /* body bytes dropped after the limit */
 	struct server_job *job;
 	int submit_err;  /* server_submit's error when it refused the job */
+	json_t *answer;  /* the job's answer, as recorded in the store */
+	unsigned int code;
 };
+
+/* The submitter's name for an image (shown on the board), bounded like worker names. */
+#define JOB_NAME_MAX 255
 
 /* ---- responses ---- */
 
-static enum MHD_Result respond_json(struct MHD_Connection *conn, unsigned int code, json_t *o)
+static enum MHD_Result respond_json_hdr(struct MHD_Connection *conn, unsigned int code,
+					json_t *o, const char *hdr, const char *value)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result r;
@@ -70,9 +77,16 @@ static enum MHD_Result respond_json(struct MHD_Connection *conn, unsigned int co
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	if (code == MHD_HTTP_SERVICE_UNAVAILABLE)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+	if (hdr)
+		MHD_add_response_header(resp, hdr, value);
 	r = MHD_queue_response(conn, code, resp);
 	MHD_destroy_response(resp);
 	return r;
+}
+
+static enum MHD_Result respond_json(struct MHD_Connection *conn, unsigned int code, json_t *o)
+{
+	return respond_json_hdr(conn, code, o, NULL, NULL);
 }
 
 static enum MHD_Result respond_error(struct MHD_Connection *conn, unsigned int code,
@@ -107,9 +121,25 @@ static json_t *detections_json(const struct proto_result *r)
 	return a;
 }
 
-static enum MHD_Result respond_job(struct api *a, struct req *q)
+static json_t *error_json(const char *status, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static json_t *error_json(const char *status, const char *fmt, ...)
 {
-	const struct server_job *j = q->job;
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return json_pack("{s:s, s:s}", "status", status, "error", msg);
+}
+
+/* A finished job's answer and its HTTP code; user_cancel: cancelled by DELETE, not by a
+ * shutdown. The same object answers a synchronous POST and is kept in the store. */
+static json_t *answer_json(const struct api *a, const struct server_job *j, int user_cancel,
+			   unsigned int *ret_code)
+{
 	const struct proto_result *r = &j->result;
 	double worker_ms = (r->t_decode_us + r->t_pre_us + r->t_infer_us) / 1000.0;
 	double total_ms = (double)(j->done_ms - j->recv_ms);
@@ -119,19 +149,20 @@ static enum MHD_Result respond_job(struct api *a, struct req *q)
 	case DISPATCH_DONE:
 		break;
 	case DISPATCH_TIMEOUT:
-		return respond_error(q->conn, MHD_HTTP_GATEWAY_TIMEOUT, "timeout",
-				     "no result within the job timeout (%.1f s, %d attempts)",
-				     a->cfg.job_timeout_ms / 1000.0, j->attempts);
+		*ret_code = MHD_HTTP_GATEWAY_TIMEOUT;
+		return error_json("timeout", "no result within the job timeout (%.1f s, %d attempts)",
+				  a->cfg.job_timeout_ms / 1000.0, j->attempts);
 	case DISPATCH_FAILED:
-		return respond_error(q->conn, MHD_HTTP_BAD_GATEWAY, "error",
-				     "job failed: its worker was lost %d times", j->attempts);
+		*ret_code = MHD_HTTP_BAD_GATEWAY;
+		return error_json("error", "job failed: its worker was lost %d times", j->attempts);
 	case DISPATCH_REJECTED:
-		return respond_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
-				     "server busy: job queue full (%u waiting); retry later",
-				     a->cfg.queue_max);
+		*ret_code = MHD_HTTP_SERVICE_UNAVAILABLE;
+		return error_json("busy", "server busy: job queue full (%u waiting); retry later",
+				  a->cfg.queue_max);
 	default:
-		return respond_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "error",
-				     "server shutting down");
+		*ret_code = user_cancel ? MHD_HTTP_CONFLICT : MHD_HTTP_SERVICE_UNAVAILABLE;
+		return error_json(user_cancel ? "cancelled" : "error", user_cancel ?
+				  "job cancelled (DELETE)" : "server shutting down");
 	}
 	o = json_pack("{s:I, s:s, s:s*, s:s, s:i, s:i, s:i, s:I, s:I, s:o, "
 		      "s:{s:f, s:f, s:f, s:f, s:f, s:f, s:f}}",
@@ -154,7 +185,65 @@ static enum MHD_Result respond_job(struct api *a, struct req *q)
 			"chunks_rx_server", (int)j->udp_chunks_rx, "chunks_rx_worker", (int)r->chunks_rx,
 			"bytes_rx_worker", (json_int_t)r->bytes_rx));
 	/* The worker answered but could not use the image (undecodable, too large). */
-	return respond_json(q->conn, r->status < 0 ? MHD_HTTP_UNPROCESSABLE_CONTENT : MHD_HTTP_OK, o);
+	*ret_code = r->status < 0 ? MHD_HTTP_UNPROCESSABLE_CONTENT : MHD_HTTP_OK;
+	return o;
+}
+
+static const char *store_status(const struct server_job *j)
+{
+	switch (j->outcome) {
+	case DISPATCH_DONE: return j->result.status < 0 ? "error" : "done";
+	case DISPATCH_TIMEOUT: return "timeout";
+	case DISPATCH_CANCELLED: return "cancelled";
+	default: return "failed";
+	}
+}
+
+static int64_t wall_ms(void)
+{
+	return (int64_t)(clock_wall_s() * 1000);
+}
+
+/* Records a finished job's answer in the store (server thread) and returns it. An
+ * asynchronous job cancelled by a shutdown stays unfinished there: the next server on the
+ * same database runs it. */
+static json_t *record_answer(struct api *a, const struct server_job *j, unsigned int *ret_code)
+{
+	int user_cancel = 0, r;
+	char *text = NULL;
+	json_t *o;
+
+	if (j->outcome == DISPATCH_CANCELLED) {
+		/* A DELETE finished the job in the store before cancelling it here. */
+		json_t *row = NULL;
+
+		if (jobstore_get_json(a->cfg.store, (int64_t)j->dj.id, &row) == 0)
+			user_cancel = !strcmp(json_string_value(json_object_get(row, "status")),
+					      "cancelled");
+		json_decref(row);
+	}
+	o = answer_json(a, j, user_cancel, ret_code);
+	if (o)
+		json_object_set_new(o, "job", json_integer((json_int_t)j->dj.id));
+	if (j->outcome == DISPATCH_CANCELLED && (j->async || user_cancel))
+		return o;
+	text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(9)) : NULL;
+	r = jobstore_finish(a->cfg.store, (int64_t)j->dj.id, store_status(j),
+			    j->worker[0] ? j->worker : NULL,
+			    j->outcome == DISPATCH_DONE ? (int)j->result.n : 0, text, wall_ms());
+	if (r < 0 && r != -EALREADY && a->cfg.log)
+		a->cfg.log(a->cfg.log_arg, "job %llu: recording its answer: %s (%s)",
+			   (unsigned long long)j->dj.id, strerror(-r), jobstore_error(a->cfg.store));
+	free(text);
+	return o;
+}
+
+void api_job_event(void *store, const struct server_job *j, const char *worker)
+{
+	if (worker)
+		jobstore_started(store, (int64_t)j->dj.id, worker, wall_ms());
+	else
+		jobstore_requeued(store, (int64_t)j->dj.id);
 }
 
 /* ---- job parameters ---- */
@@ -162,11 +251,13 @@ static enum MHD_Result respond_job(struct api *a, struct req *q)
 struct params {
 	struct server_job *j;
 	unsigned seen;   /* bit per known key: a repeated key is refused */
+	int wait;              /* 0: answer 202 at once (asynchronous job) */
+	const char *name;      /* MHD's copy, valid during the request */
 	char bad[160];
 };
 
 static const char *const param_keys[] = { "grayscale", "quality", "resize", "udp", "size",
-					   "chunk", "reassembly", NULL };
+					   "chunk", "reassembly", "wait", "name", NULL };
 
 /* Decimal digits only: -EINVAL when v is not a number, -ERANGE when above max. */
 static int parse_uint(const char *v, unsigned long long max, unsigned long long *ret)
@@ -233,6 +324,17 @@ static enum MHD_Result param_cb(void *cls, enum MHD_ValueKind kind, const char *
 		j->udp_chunk = (uint16_t)x;
 		if (r == 0 && x < UDP_CHUNK_MIN)
 			r = -ERANGE;
+	} else if (!strcmp(key, "wait")) {
+		r = parse_uint(value, 1, &x);
+		p->wait = (int)x;
+	} else if (!strcmp(key, "name")) {
+		/* shown on the board and stored as JSON: text, and short */
+		if (!value || strlen(value) > JOB_NAME_MAX || !proto_text_valid(value, strlen(value))) {
+			snprintf(p->bad, sizeof(p->bad), "query parameter name: at most %d bytes of "
+				 "UTF-8 text", JOB_NAME_MAX);
+			return MHD_NO;
+		}
+		p->name = value;
 	} else if (!strcmp(key, "reassembly")) {
 		if (value && !strcmp(value, "holes"))
 			j->reassembly = PROTO_HOLES;
@@ -242,7 +344,7 @@ static enum MHD_Result param_cb(void *cls, enum MHD_ValueKind kind, const char *
 			r = -EINVAL;
 	} else {
 		snprintf(p->bad, sizeof(p->bad), "unknown query parameter '%s' (known: grayscale, "
-			 "quality, resize, udp, size, chunk, reassembly)", key);
+			 "quality, resize, wait, name, udp, size, chunk, reassembly)", key);
 		return MHD_NO;
 	}
 	if (r < 0) {
@@ -259,9 +361,26 @@ static void job_done(struct server_job *j)
 {
 	struct req *q = j->owner;
 
+	q->answer = record_answer(q->api, j, &q->code);
 	/* Server thread: MHD calls the handler again (in its thread) after the resume. */
 	q->state = REQ_ANSWERED;
 	MHD_resume_connection(q->conn);
+}
+
+/* An asynchronous job's answer goes to the store only. */
+static void async_done(struct server_job *j)
+{
+	unsigned int code;
+
+	json_decref(record_answer(j->owner, j, &code));
+	server_job_free(j);
+}
+
+static int prefers_async(struct MHD_Connection *conn)
+{
+	const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Prefer");
+
+	return v && strstr(v, "respond-async");
 }
 
 static enum MHD_Result body_append(struct req *q, const char *data, size_t n, size_t max)
@@ -290,11 +409,15 @@ static enum MHD_Result body_append(struct req *q, const char *data, size_t n, si
 	return MHD_YES;
 }
 
+static enum MHD_Result answer_job(struct api *a, struct req *q);
+
 static enum MHD_Result post_job(struct api *a, struct req *q)
 {
-	struct params p = { 0 };
+	struct params p = { .wait = 1 };
 	struct server_job *j;
-	int r;
+	int64_t id;
+	char loc[64];
+	int r, async;
 
 	if (q->too_large)
 		return respond_error(q->conn, MHD_HTTP_CONTENT_TOO_LARGE, "error",
@@ -308,6 +431,9 @@ static enum MHD_Result post_job(struct api *a, struct req *q)
 		snprintf(p.bad, sizeof(p.bad), "udp=TRANSFER needs size=BYTES and chunk=BYTES");
 	if (!p.bad[0] && !j->udp && !q->len)
 		snprintf(p.bad, sizeof(p.bad), "empty body: POST the JPEG bytes (Content-Type: image/jpeg)");
+	async = !p.wait || prefers_async(q->conn);
+	if (!p.bad[0] && async && j->udp)
+		snprintf(p.bad, sizeof(p.bad), "UDP transfers are synchronous only (no wait=0)");
 	if (p.bad[0]) {
 		server_job_free(j);
 		return respond_error(q->conn, MHD_HTTP_BAD_REQUEST, "error", "%s", p.bad);
@@ -316,6 +442,35 @@ static enum MHD_Result post_job(struct api *a, struct req *q)
 		j->image = q->body;
 		j->image_len = q->len;
 		q->body = NULL;
+	}
+	/* In the store before anyone is told it was accepted: a 202 is never lost. */
+	r = jobstore_add(a->cfg.store, &(struct jobstore_new){
+			.mode = async ? "async" : "sync", .name = p.name, .grayscale = j->grayscale,
+			.quality = j->quality, .resize_pct = j->resize_pct, .image = j->image,
+			.image_len = j->image_len }, wall_ms(), &id);
+	if (r < 0) {
+		server_job_free(j);
+		return respond_error(q->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "error",
+				     "job store: %s", jobstore_error(a->cfg.store));
+	}
+	j->dj.id = (uint64_t)id;
+	if (async) {
+		j->async = 1;
+		j->done = async_done;
+		j->owner = a;
+		/* From here the server owns j (it may be answered and freed at once). */
+		r = server_submit(a->srv, j);
+		if (r < 0) {
+			jobstore_forget(a->cfg.store, id);
+			server_job_free(j);
+			q->submit_err = r;
+			q->state = REQ_ANSWERED;
+			return answer_job(a, q);
+		}
+		snprintf(loc, sizeof(loc), "/v1/jobs/%lld", (long long)id);
+		return respond_json_hdr(q->conn, MHD_HTTP_ACCEPTED, json_pack("{s:I, s:s, s:s, s:s}",
+					"job", (json_int_t)id, "status", "queued", "mode", "async",
+					"location", loc), MHD_HTTP_HEADER_LOCATION, loc);
 	}
 	j->done = job_done;
 	j->owner = q;
@@ -336,6 +491,7 @@ static enum MHD_Result post_job(struct api *a, struct req *q)
 	MHD_suspend_connection(q->conn);
 	r = server_submit(a->srv, j);
 	if (r < 0) {
+		jobstore_forget(a->cfg.store, id);
 		q->submit_err = r;
 		q->state = REQ_ANSWERED;
 		MHD_resume_connection(q->conn);
@@ -347,7 +503,8 @@ static enum MHD_Result answer_job(struct api *a, struct req *q)
 {
 	enum MHD_Result r;
 
-	__atomic_sub_fetch(&a->suspended, 1, __ATOMIC_SEQ_CST);
+	if (q->job)
+		__atomic_sub_fetch(&a->suspended, 1, __ATOMIC_SEQ_CST);
 	if (q->submit_err == -EBUSY)
 		r = respond_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
 				  "server busy: job queue full (%u waiting, --queue); retry later",
@@ -358,20 +515,151 @@ static enum MHD_Result answer_job(struct api *a, struct req *q)
 	else if (q->submit_err)
 		r = respond_error(q->conn, MHD_HTTP_SERVICE_UNAVAILABLE, "error",
 				  "server shutting down");
-	else
-		r = respond_job(a, q);
+	else {
+		r = respond_json(q->conn, q->code, q->answer);
+		q->answer = NULL;
+	}
 	server_job_free(q->job);
 	q->job = NULL;
 	return r;
+}
+
+/* ---- the job store's views ---- */
+
+static enum MHD_Result store_error(struct api *a, struct MHD_Connection *conn, int r)
+{
+	if (r == -ENOENT)
+		return respond_error(conn, MHD_HTTP_NOT_FOUND, "error", "no such job");
+	return respond_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "error", "job store: %s (%s)",
+			     strerror(-r), jobstore_error(a->cfg.store));
+}
+
+/* GET /v1/jobs?status=S&limit=N&before=ID: newest first, a page at a time. */
+static enum MHD_Result list_jobs(struct api *a, struct MHD_Connection *conn)
+{
+	const char *status = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "status");
+	const char *limit_s = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit");
+	const char *before_s = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "before");
+	unsigned long long limit = 50, before = 0;
+	json_t *o = NULL;
+	int r;
+
+	if (status && !*status)
+		status = NULL;
+	if (status && !jobstore_status_valid(status))
+		return respond_error(conn, MHD_HTTP_BAD_REQUEST, "error", "status=%.40s: expected "
+				     "queued, running, done, error, timeout, failed or cancelled",
+				     status);
+	if ((limit_s && (parse_uint(limit_s, 500, &limit) < 0 || !limit)) ||
+	    (before_s && parse_uint(before_s, INT64_MAX, &before) < 0))
+		return respond_error(conn, MHD_HTTP_BAD_REQUEST, "error",
+				     "limit=1..500 and before=JOB_ID expected");
+	r = jobstore_list_json(a->cfg.store, status, (int64_t)before, (int)limit, &o);
+	if (r < 0)
+		return store_error(a, conn, r);
+	return respond_json(conn, MHD_HTTP_OK, o);
+}
+
+static enum MHD_Result job_image(struct api *a, struct MHD_Connection *conn, int64_t id)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	uint8_t *img = NULL;
+	size_t len = 0;
+	int r = jobstore_image(a->cfg.store, id, &img, &len);
+
+	if (r < 0)
+		return store_error(a, conn, r);
+	resp = MHD_create_response_from_buffer(len, img, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(img);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "image/jpeg");
+	ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* DELETE /v1/jobs/ID: the store decides (a job finishes once), then the server forgets it. */
+static enum MHD_Result cancel_job(struct api *a, struct MHD_Connection *conn, int64_t id)
+{
+	json_t *o = NULL;
+	int r = jobstore_finish(a->cfg.store, id, "cancelled", NULL, 0,
+				"{\"status\":\"cancelled\",\"error\":\"job cancelled (DELETE)\"}",
+				wall_ms());
+
+	if (r < 0 && r != -EALREADY)
+		return store_error(a, conn, r);
+	if (r == 0)
+		server_cancel(a->srv, (uint64_t)id); /* -ENOENT: answered meanwhile, too late */
+	if (jobstore_get_json(a->cfg.store, id, &o) < 0)
+		return store_error(a, conn, -ENOENT);
+	return respond_json(conn, r == 0 ? MHD_HTTP_OK : MHD_HTTP_CONFLICT, o);
+}
+
+/* The board's pages. The policy allows nothing but this server's own files and no inline
+ * script: whatever text reached a page could not run even if it were ever taken as markup. */
+static enum MHD_Result web_page(struct MHD_Connection *conn, const struct web_file *f,
+				const char *type)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(f->len, (void *)f->data,
+								    MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret;
+
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(resp, "Content-Security-Policy", "default-src 'self'; "
+				"object-src 'none'; base-uri 'none'; form-action 'self'");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* /v1/jobs/ID and /v1/jobs/ID/image */
+static enum MHD_Result job_resource(struct api *a, struct MHD_Connection *conn,
+				    const char *rest, const char *method)
+{
+	unsigned long long id;
+	char num[24];
+	size_t n = strcspn(rest, "/");
+	int image = !strcmp(rest + n, "/image"), get;
+
+	get = !strcmp(method, MHD_HTTP_METHOD_GET) || !strcmp(method, MHD_HTTP_METHOD_HEAD);
+	if (n >= sizeof(num) || (rest[n] && !image))
+		return respond_error(conn, MHD_HTTP_NOT_FOUND, "error", "no such resource");
+	memcpy(num, rest, n);
+	num[n] = 0;
+	if (parse_uint(num, INT64_MAX, &id) < 0 || !id)
+		return respond_error(conn, MHD_HTTP_NOT_FOUND, "error", "no such job");
+	if (image && get)
+		return job_image(a, conn, (int64_t)id);
+	if (!image && get) {
+		json_t *o = NULL;
+		int r = jobstore_get_json(a->cfg.store, (int64_t)id, &o);
+
+		return r < 0 ? store_error(a, conn, r) : respond_json(conn, MHD_HTTP_OK, o);
+	}
+	if (!image && !strcmp(method, MHD_HTTP_METHOD_DELETE))
+		return cancel_job(a, conn, (int64_t)id);
+	return respond_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "error",
+			     "GET or DELETE /v1/jobs/ID, GET /v1/jobs/ID/image");
 }
 
 /* Every request other than POST /v1/jobs. */
 static enum MHD_Result answer_other(struct api *a, struct MHD_Connection *conn, const char *url,
 				    const char *method, int get)
 {
+	if (!strcmp(url, "/v1/jobs") && get)
+		return list_jobs(a, conn);
+	if (!strncmp(url, "/v1/jobs/", 9))
+		return job_resource(a, conn, url + 9, method);
 	if (!strcmp(url, "/v1/jobs"))
 		return respond_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "error",
-				     "use POST /v1/jobs with a JPEG body");
+				     "use POST /v1/jobs with a JPEG body, or GET /v1/jobs");
 	if (!strcmp(url, "/v1/health") && get) {
 		json_t *st = server_stats_json(a->srv);
 		json_t *w = st ? json_object_get(json_object_get(st, "workers"), "connected") : NULL;
@@ -386,9 +674,16 @@ static enum MHD_Result answer_other(struct api *a, struct MHD_Connection *conn, 
 	if (!strcmp(url, "/v1/health") || !strcmp(url, "/v1/stats"))
 		return respond_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "error",
 				     "use GET %s", url);
+	if (get) {
+		const struct web_file *f;
+		const char *type;
+
+		if (web_lookup(url, &f, &type) == 0)
+			return web_page(conn, f, type);
+	}
 	return respond_error(conn, MHD_HTTP_NOT_FOUND, "error",
-			     "no such resource %.32s %.200s (POST /v1/jobs, GET /v1/health, GET /v1/stats)",
-			     method, url);
+			     "no such resource %.32s %.200s (POST or GET /v1/jobs, GET or DELETE "
+			     "/v1/jobs/ID, GET /v1/health, GET /v1/stats)", method, url);
 }
 
 /* A declared body above the limit is refused before any of it is read. */
@@ -462,6 +757,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 		return;
 	free(q->body);
 	server_job_free(q->job);
+	json_decref(q->answer);
 	free(q);
 	*req_cls = NULL;
 }
@@ -524,6 +820,39 @@ void api_free(struct api *a)
 		nanosleep(&(struct timespec){ 0, 5000000 }, NULL);
 	MHD_stop_daemon(a->mhd);
 	free(a);
+}
+
+struct recover_ctx {
+	struct api *a;
+	int64_t now;
+};
+
+static int recover_one(void *arg, struct jobstore_pending *p)
+{
+	struct recover_ctx *c = arg;
+	struct server_job *j = calloc(1, sizeof(*j));
+	int r;
+
+	if (!j) {
+		free(p->image);
+		return -ENOMEM;
+	}
+	*j = (struct server_job){
+		.dj.id = (uint64_t)p->id, .image = p->image, .image_len = p->image_len,
+		.grayscale = p->grayscale, .quality = p->quality, .resize_pct = p->resize_pct,
+		.restored = 1, .async = 1, .done = async_done, .owner = c->a,
+	};
+	r = server_submit(c->a->srv, j);
+	if (r < 0)
+		server_job_free(j);
+	return r;
+}
+
+int api_recover(struct api *a, size_t *ret_n)
+{
+	struct recover_ctx c = { .a = a, .now = wall_ms() };
+
+	return jobstore_recover(a->cfg.store, c.now, recover_one, &c, ret_n);
 }
 
 void api_addr(const struct api *a, struct sock_addr *ret)

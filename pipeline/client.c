@@ -102,7 +102,9 @@ out:
 
 /* ---- jobs ---- */
 
-enum cjob_state { CJOB_NEW, CJOB_RUNNING, CJOB_RETRY_WAIT, CJOB_DONE };
+/* Asynchronous jobs go RUNNING (the POST) -> POLL_WAIT <-> POLLING (a GET) -> DONE. */
+enum cjob_state { CJOB_NEW, CJOB_RUNNING, CJOB_RETRY_WAIT, CJOB_POLL_WAIT, CJOB_POLLING,
+		  CJOB_DONE };
 
 struct cjob {
 	long idx;
@@ -113,6 +115,8 @@ struct cjob {
 	int attempts;
 	double t_submit;           /* wall clock, first attempt */
 	int64_t retry_at_ms;
+	int64_t server_id;         /* async: the server's job id, once accepted */
+	int64_t poll_at_ms;
 	CURL *h;
 	struct curl_slist *hdrs;
 	char *resp;
@@ -127,6 +131,7 @@ struct run {
 	struct cjob *jobs;
 	long next;                 /* next job to start */
 	long outstanding;          /* running or waiting for a retry */
+	long polling;              /* async: accepted, waiting for the result */
 	long finished;
 	int udp_fd;
 	uint64_t drop_state;       /* --udp-drop, seeded */
@@ -220,12 +225,14 @@ static void job_finish(struct run *run, struct cjob *j, enum record_status st,
 {
 	struct record r = { .job = j->idx, .status = st, .t_submit = j->t_submit,
 			    .t_done = clock_wall_s(), .bytes = j->len, .attempts = j->attempts };
+	int accepted = j->server_id != 0;
 	json_t *dets = answer ? json_object_get(answer, "detections") : NULL;
 	struct detection *d = NULL;
 	int w;
 	size_t n = dets ? json_array_size(dets) : 0;
 
 	snprintf(r.image, sizeof(r.image), "%s", base_name(j->path));
+	snprintf(r.mode, sizeof(r.mode), "%s", run->cfg->async ? "async" : "sync");
 	if (error)
 		snprintf(r.error, sizeof(r.error), "%s", error);
 	if (answer) {
@@ -272,7 +279,10 @@ static void job_finish(struct run *run, struct cjob *j, enum record_status st,
 	free(j->data);
 	j->data = NULL;
 	j->state = CJOB_DONE;
-	run->outstanding--;
+	if (accepted)
+		run->polling--;
+	else
+		run->outstanding--;
 	run->finished++;
 }
 
@@ -303,6 +313,12 @@ static int job_start(struct run *run, struct cjob *j)
 		ql += (size_t)snprintf(q + ql, sizeof(q) - ql, "&quality=%d", cfg->quality);
 	if (cfg->resize_pct)
 		ql += (size_t)snprintf(q + ql, sizeof(q) - ql, "&resize=%d", cfg->resize_pct);
+	if (cfg->async) {
+		char *name = curl_easy_escape(NULL, base_name(j->path), 0);
+
+		ql += (size_t)snprintf(q + ql, sizeof(q) - ql, "&wait=0&name=%s", name ? name : "");
+		curl_free(name);
+	}
 	if (cfg->udp) {
 		uint64_t transfer = udp_transfer_new();
 
@@ -345,6 +361,69 @@ static int job_start(struct run *run, struct cjob *j)
 	return 0;
 }
 
+/* GET /v1/jobs/ID of an accepted asynchronous job. */
+static int job_poll(struct run *run, struct cjob *j)
+{
+	char url[4096];
+
+	snprintf(url, sizeof(url), "%s/v1/jobs/%lld", run->cfg->url, (long long)j->server_id);
+	j->h = curl_easy_init();
+	if (!j->h)
+		return -ENOMEM;
+	curl_easy_setopt(j->h, CURLOPT_URL, url);
+	curl_easy_setopt(j->h, CURLOPT_TIMEOUT_MS, (long)(run->cfg->timeout_s * 1000));
+	curl_easy_setopt(j->h, CURLOPT_CONNECTTIMEOUT_MS, (long)(run->cfg->timeout_s * 1000));
+	curl_easy_setopt(j->h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(j->h, CURLOPT_WRITEDATA, j);
+	curl_easy_setopt(j->h, CURLOPT_PRIVATE, j);
+	curl_easy_setopt(j->h, CURLOPT_ERRORBUFFER, j->errbuf);
+	curl_easy_setopt(j->h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(j->h, CURLOPT_TCP_NODELAY, 1L);
+	j->errbuf[0] = 0;
+	j->state = CJOB_POLLING;
+	return curl_multi_add_handle(run->multi, j->h) == CURLM_OK ? 0 : -ENOMEM;
+}
+
+static void poll_later(struct run *run, struct cjob *j)
+{
+	job_release(run, j);
+	j->state = CJOB_POLL_WAIT;
+	j->poll_at_ms = clock_now_ms() + run->cfg->poll_ms;
+}
+
+/* A poll came back: the result, or ask again later. A poll that fails (the server
+ * restarting, say) is asked again: the job was accepted and the server keeps it. */
+static void poll_done(struct run *run, struct cjob *j, CURLcode cc)
+{
+	json_t *o = NULL, *res;
+	const char *status, *err;
+	enum record_status st = RECORD_ERROR;
+	char msg[256] = "";
+	long code = 0;
+
+	curl_easy_getinfo(j->h, CURLINFO_RESPONSE_CODE, &code);
+	if (cc == CURLE_OK && code == 200 && j->resp)
+		o = json_loadb(j->resp, j->resp_len, 0, NULL);
+	status = json_string_value(json_object_get(o, "status"));
+	if (!status || !strcmp(status, "queued") || !strcmp(status, "running")) {
+		json_decref(o);
+		poll_later(run, j);
+		return;
+	}
+	res = json_object_get(o, "result");
+	err = json_string_value(json_object_get(res, "error"));
+	j->attempts = (int)json_integer_value(json_object_get(o, "attempts"));
+	if (!strcmp(status, "done"))
+		st = RECORD_OK;
+	else if (!strcmp(status, "timeout"))
+		st = RECORD_TIMEOUT;
+	if (st != RECORD_OK)
+		snprintf(msg, sizeof(msg), "job %s: %s", status, err ? err : "no result");
+	job_finish(run, j, st, msg[0] ? msg : NULL,
+		   !strcmp(status, "done") || !strcmp(status, "error") ? res : NULL);
+	json_decref(o);
+}
+
 /* Decides on one finished transfer: record, or retry later. */
 static void job_done(struct run *run, struct cjob *j, CURLcode cc)
 {
@@ -355,7 +434,24 @@ static void job_done(struct run *run, struct cjob *j, CURLcode cc)
 	long code = 0;
 	int retry = 0;
 
+	if (j->state == CJOB_POLLING) {
+		poll_done(run, j, cc);
+		return;
+	}
 	curl_easy_getinfo(j->h, CURLINFO_RESPONSE_CODE, &code);
+	if (cfg->async && cc == CURLE_OK && code == 202) {
+		answer = j->resp ? json_loadb(j->resp, j->resp_len, 0, NULL) : NULL;
+		j->server_id = (int64_t)json_integer_value(json_object_get(answer, "job"));
+		json_decref(answer);
+		if (j->server_id > 0) {
+			/* Accepted: no longer counts against the submission limit. */
+			run->outstanding--;
+			run->polling++;
+			poll_later(run, j);
+			return;
+		}
+		answer = NULL;
+	}
 	if (cc == CURLE_OPERATION_TIMEDOUT) {
 		st = RECORD_TIMEOUT;
 		snprintf(msg, sizeof(msg), "no answer within %g s", cfg->timeout_s);
@@ -450,6 +546,11 @@ static int64_t start_due(struct run *run, int64_t now, double *next_arrival_ms, 
 	for (long i = 0; i < run->next; i++) {
 		struct cjob *j = &run->jobs[i];
 
+		if (j->state == CJOB_POLL_WAIT && now >= j->poll_at_ms) {
+			if (job_poll(run, j) < 0)
+				job_finish(run, j, RECORD_ERROR, "cannot start transfer", NULL);
+			continue;
+		}
 		if (j->state != CJOB_RETRY_WAIT || now < j->retry_at_ms)
 			continue;
 		j->state = CJOB_RUNNING;
@@ -474,7 +575,8 @@ static void abort_all(struct run *run, const char *why)
 	for (long i = 0; i < run->next; i++) {
 		struct cjob *j = &run->jobs[i];
 
-		if (j->state == CJOB_RUNNING || j->state == CJOB_RETRY_WAIT)
+		if (j->state == CJOB_RUNNING || j->state == CJOB_RETRY_WAIT ||
+		    j->state == CJOB_POLL_WAIT || j->state == CJOB_POLLING)
 			job_finish(run, j, RECORD_ERROR, why, NULL);
 	}
 }
@@ -539,7 +641,7 @@ int client_run(const struct client_config *cfg, struct client_summary *ret)
 			break;
 		}
 		wait = start_due(&run, now, &next_arrival_ms, rng);
-		if (run.next >= cfg->count && !run.outstanding)
+		if (run.next >= cfg->count && !run.outstanding && !run.polling)
 			break;
 		curl_multi_perform(run.multi, &running);
 		while ((m = curl_multi_info_read(run.multi, &running))) {

@@ -28,6 +28,8 @@ struct client_config {
 	int concat;                 /* reassembly=concat instead of holes */
 	int udp_pace_us;            /* pause between datagrams */
 	uint32_t udp_drop_ppm;      /* test aid without netem: datagrams skipped by the sender */
+	int async;                  /* POST ?wait=0 (202), then poll GET /v1/jobs/ID */
+	int poll_ms;                /* async: between two polls of one job */
 	int sig_fd;                 /* signalfd that stops the run early, or -1 */
 	FILE *out;                  /* one record per job (record_write) */
 };

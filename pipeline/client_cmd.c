@@ -27,7 +27,7 @@ static void usage(FILE *f)
 		"usage: qoslab client --server URL --dataset DIR --out FILE.jsonl [--count N]\n"
 		"                     [--concurrency K | --rate R] [--timeout S] [--retries N]\n"
 		"                     [--duration S] [--seed S] [--shuffle] [--grayscale] [--quality Q]\n"
-		"                     [--resize PCT] [--udp ADDR:PORT [--chunk BYTES]\n"
+		"                     [--resize PCT] [--async [--poll-ms MS]] [--udp ADDR:PORT [--chunk BYTES]\n"
 		"                     [--reassembly holes|concat] [--udp-pace-us US] [--udp-drop P]]\n"
 		"\n"
 		"Submits the dataset's images (DIR/images/*.jpg, or DIR/*.jpg) to a qoslab server and\n"
@@ -47,6 +47,9 @@ static void usage(FILE *f)
 		"  --seed S              seed of the arrivals and the shuffle (default 1)\n"
 		"  --shuffle             send the images in a seeded random order\n"
 		"  --grayscale, --quality Q, --resize PCT   preprocessing on the worker\n"
+		"  --async               submit with wait=0 (202 + job id), then poll GET /v1/jobs/ID;\n"
+		"                        the limits above apply to submissions; records say mode async\n"
+		"  --poll-ms MS          async: between two polls of one job (default 200)\n"
 		"  --udp ADDR:PORT       send each image as UDP datagrams to the server's --udp port\n"
 		"  --chunk BYTES         image bytes per datagram, %d..%d (default 1024)\n"
 		"  --reassembly MODE     holes (missing chunks zero-filled, default) or concat\n"
@@ -93,6 +96,8 @@ static int parse_opts(int argc, char **argv, struct client_opts *o)
 		{ "reassembly", required_argument, NULL, 'A' },
 		{ "udp-pace-us", required_argument, NULL, 'P' },
 		{ "udp-drop", required_argument, NULL, 'L' },
+		{ "async", no_argument, NULL, 'a' },
+		{ "poll-ms", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -108,6 +113,8 @@ static int parse_opts(int argc, char **argv, struct client_opts *o)
 		case 'u': o->udp = optarg; break;
 		case 'g': c->grayscale = 1; break;
 		case 'X': c->shuffle = 1; break;
+		case 'a': c->async = 1; break;
+		case 'p': r = num("--poll-ms", optarg, 1, 600000, &v); c->poll_ms = (int)v; break;
 		case 'n': r = num("--count", optarg, 1, 1e8, &v); c->count = (long)v; break;
 		case 'k':
 			r = num("--concurrency", optarg, 1, 4096, &v);
@@ -154,6 +161,11 @@ static int parse_opts(int argc, char **argv, struct client_opts *o)
 		fprintf(stderr, "qoslab client: --server, --dataset and --out are required (see --help)\n");
 		return -EINVAL;
 	}
+	if (c->async && o->udp) {
+		fprintf(stderr, "qoslab client: --async and --udp exclude each other (UDP jobs are "
+			"synchronous)\n");
+		return -EINVAL;
+	}
 	if (o->have_concurrency && c->rate > 0) {
 		fprintf(stderr, "qoslab client: --concurrency and --rate exclude each other\n");
 		return -EINVAL;
@@ -165,7 +177,7 @@ int client_main(int argc, char **argv)
 {
 	struct client_opts o = { .cfg = { .concurrency = 1, .timeout_s = 30, .retries = 2,
 					  .seed = 1, .chunk_bytes = 1024, .max_outstanding = 1024,
-					  .sig_fd = -1 } };
+					  .poll_ms = 200, .sig_fd = -1 } };
 	struct client_summary sum = { 0 };
 	char **paths = NULL, *url = NULL;
 	size_t n_paths = 0;

@@ -90,6 +90,15 @@ int dispatch_submit(struct dispatch *d, struct dispatch_job *j, int64_t now_ms)
 	return 0;
 }
 
+void dispatch_restore(struct dispatch *d, struct dispatch_job *j, int64_t now_ms)
+{
+	uint32_t max = d->cfg.queue_max;
+
+	d->cfg.queue_max = UINT32_MAX;
+	dispatch_submit(d, j, now_ms);
+	d->cfg.queue_max = max;
+}
+
 int dispatch_worker_add(struct dispatch *d, uint32_t worker, int64_t now_ms)
 {
 	if (worker_find(d, worker))
@@ -243,6 +252,36 @@ int dispatch_result(struct dispatch *d, uint32_t worker, uint64_t job_id, uint32
 	return 0;
 }
 
+int dispatch_cancel(struct dispatch *d, uint64_t job_id)
+{
+	struct job_list *lists[] = { &d->queue, &d->running };
+
+	for (size_t l = 0; l < 2; l++) {
+		struct dispatch_job *j;
+
+		TAILQ_FOREACH(j, lists[l], link) {
+			if (j->id != job_id)
+				continue;
+			if (j->state == DISPATCH_RUNNING) {
+				struct dworker *w = worker_find(d, j->worker);
+
+				if (w)
+					unassign(w);
+			}
+			finish(d, j, DISPATCH_CANCELLED);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+struct dispatch_job *dispatch_worker_job(const struct dispatch *d, uint32_t worker)
+{
+	const struct dworker *w = worker_find(d, worker);
+
+	return w ? w->job : NULL;
+}
+
 void dispatch_tick(struct dispatch *d, int64_t now_ms)
 {
 	struct job_list *lists[] = { &d->running, &d->queue };
@@ -297,7 +336,7 @@ struct dispatch_job *dispatch_reap(struct dispatch *d)
 	return j;
 }
 
-int dispatch_cancel(struct dispatch *d, struct dispatch_job *j)
+int dispatch_cancel_queued(struct dispatch *d, struct dispatch_job *j)
 {
 	if (j->state != DISPATCH_QUEUED)
 		return -EBUSY;

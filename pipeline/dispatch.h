@@ -59,6 +59,14 @@ void dispatch_free(struct dispatch *d);
 
 /* 0, or -EBUSY when the queue is full and no worker is idle. */
 int dispatch_submit(struct dispatch *d, struct dispatch_job *j, int64_t now_ms);
+/* Like dispatch_submit without the queue bound: a job accepted before (by a previous
+ * server, recovered from the job store) is never refused. */
+void dispatch_restore(struct dispatch *d, struct dispatch_job *j, int64_t now_ms);
+/* Finishes a queued or running job as CANCELLED (it is then reaped like a timeout; its
+ * worker stays busy until it answers). 0, -ENOENT (no unfinished job with that id). */
+int dispatch_cancel(struct dispatch *d, uint64_t job_id);
+/* The job a worker is running, or NULL (idle, unknown, or its job was answered already). */
+struct dispatch_job *dispatch_worker_job(const struct dispatch *d, uint32_t worker);
 /* 0, -EEXIST, -ENOMEM. */
 int dispatch_worker_add(struct dispatch *d, uint32_t worker, int64_t now_ms);
 /* Any frame from the worker counts as a sign of life. */
@@ -82,7 +90,7 @@ int dispatch_overdue(struct dispatch *d, int64_t now_ms, uint32_t *ret_worker,
 struct dispatch_job *dispatch_reap(struct dispatch *d);
 /* Finishes a job still waiting in the queue as CANCELLED (to be reaped); -EBUSY when it
  * runs on a worker already (or finished): its worker is not interrupted. */
-int dispatch_cancel(struct dispatch *d, struct dispatch_job *j);
+int dispatch_cancel_queued(struct dispatch *d, struct dispatch_job *j);
 /* Finishes every queued and running job as CANCELLED (shutdown). */
 void dispatch_cancel_all(struct dispatch *d);
 void dispatch_get_stats(const struct dispatch *d, struct dispatch_stats *ret);

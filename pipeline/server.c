@@ -24,6 +24,8 @@
 #define TRANSFER_BYTES_MAX (512u * 1024 * 1024)
 #define TRANSFER_TTL_MS 10000
 #define UDP_RCVBUF_BYTES (8 * 1024 * 1024)
+/* Workers that left, kept for the board (which shows who was lost, and why) */
+#define LEFT_MAX 32
 
 struct conn {
 	struct conn *next;
@@ -35,12 +37,22 @@ struct conn {
 	char name[PROTO_STR_MAX + 1];
 	char model[PROTO_STR_MAX + 1];
 	char addr[64];
+	char why[64];              /* why it is being closed, for the board */
 	struct sock_addr udp_dest;
 	int have_udp;
 	struct proto_reader *rd;
 	struct proto_buf out;
 	int64_t connect_ms;
 	uint64_t jobs_done;
+};
+
+struct left_worker {
+	uint32_t id;
+	char name[PROTO_STR_MAX + 1];
+	char addr[64];
+	char why[64];
+	uint64_t jobs_done;
+	int64_t joined_ms, left_ms;
 };
 
 /* One image arriving by UDP on the client -> server hop. */
@@ -70,6 +82,8 @@ struct server {
 	int64_t start_ms;
 	uint64_t bad_frames, udp_datagrams, udp_bad, udp_refused, transfers_expired;
 	uint64_t results_ok, results_error, udp_rejected_busy;
+	struct left_worker left[LEFT_MAX]; /* ring, newest at (n_left - 1) % LEFT_MAX */
+	uint64_t n_left;
 };
 
 #define LOG(s, ...) do { if ((s)->cfg.log) (s)->cfg.log((s)->cfg.log_arg, __VA_ARGS__); } while (0)
@@ -243,7 +257,7 @@ static void client_gone(struct server *s, struct server_job *j)
 	for (struct server_job *u = s->udp_pending; u; u = u->next)
 		if (u == j)
 			return; /* still collecting datagrams: its deadline answers it soon */
-	if (dispatch_cancel(s->d, &j->dj) == 0)
+	if (dispatch_cancel_queued(s->d, &j->dj) == 0)
 		LOG(s, "job %llu: the client hung up; cancelled before dispatch",
 		    (unsigned long long)j->dj.id);
 }
@@ -284,7 +298,7 @@ static void run_callbacks(struct server *s)
 int server_submit(struct server *s, struct server_job *j)
 {
 	struct dispatch_stats st;
-	int r = 0;
+	int r = 0, assigned = 0;
 
 	pthread_mutex_lock(&s->lock);
 	if (__atomic_load_n(&s->stopping, __ATOMIC_SEQ_CST)) {
@@ -295,7 +309,9 @@ int server_submit(struct server *s, struct server_job *j)
 		r = -EINVAL;
 		goto out;
 	}
-	j->dj.id = s->next_job_id;
+	assigned = !j->dj.id;
+	if (assigned)
+		j->dj.id = s->next_job_id;
 	j->recv_ms = clock_now_ms();
 	if (j->udp) {
 		/* Jobs still waiting for datagrams count against the queue bound as well. */
@@ -309,16 +325,43 @@ int server_submit(struct server *s, struct server_job *j)
 		j->next = s->udp_pending;
 		s->udp_pending = j;
 		s->n_udp_pending++;
+	} else if (j->restored) {
+		dispatch_restore(s->d, &j->dj, j->recv_ms);
 	} else {
 		r = dispatch_submit(s->d, &j->dj, j->recv_ms);
-		if (r < 0)
-			goto out;
 	}
-	s->next_job_id++;
 	/* EPOLLRDHUP alone: data the client sends (a pipelined request) is MHD's business */
-	if (j->watch_client && ep_add(s->ep, j->client_fd, EPOLLRDHUP, JOB_TAG(j)) < 0)
+	if (!r && j->watch_client && ep_add(s->ep, j->client_fd, EPOLLRDHUP, JOB_TAG(j)) < 0)
 		j->watch_client = 0;
 out:
+	/* An id is used up only by a job that was taken. */
+	if (assigned && r < 0)
+		j->dj.id = 0;
+	else if (assigned)
+		s->next_job_id++;
+	pthread_mutex_unlock(&s->lock);
+	if (!r)
+		wake(s);
+	return r;
+}
+
+int server_cancel(struct server *s, uint64_t job_id)
+{
+	int r = -ENOENT;
+
+	pthread_mutex_lock(&s->lock);
+	for (struct server_job **pp = &s->udp_pending; *pp; pp = &(*pp)->next)
+		if ((*pp)->dj.id == job_id) {
+			struct server_job *j = *pp;
+
+			*pp = j->next;
+			s->n_udp_pending--;
+			answer(s, j, DISPATCH_CANCELLED);
+			r = 0;
+			break;
+		}
+	if (r < 0)
+		r = dispatch_cancel(s->d, job_id);
 	pthread_mutex_unlock(&s->lock);
 	if (!r)
 		wake(s);
@@ -463,6 +506,7 @@ static void on_frame(struct server *s, struct conn *c, const struct proto_frame 
 	case PROTO_BYE:
 		if ((r = proto_get_bye(f, why, sizeof(why))) == 0) {
 			LOG(s, "worker %u '%s' said bye: %s", c->id, c->name, why);
+			snprintf(c->why, sizeof(c->why), "bye: %s", why);
 			c->dead = 1;
 		}
 		break;
@@ -524,9 +568,19 @@ static void reap_conns(struct server *s, int64_t now)
 		*pp = c->next;
 		epoll_ctl(s->ep, EPOLL_CTL_DEL, c->fd, NULL);
 		if (c->registered) {
+			struct dispatch_job *dj = dispatch_worker_job(s->d, c->id);
+			struct left_worker *l = &s->left[s->n_left++ % LEFT_MAX];
+
 			dispatch_worker_remove(s->d, c->id, now);
+			if (dj && dj->state == DISPATCH_QUEUED && s->cfg.job_event)
+				s->cfg.job_event(s->cfg.job_event_arg, job_of(dj), NULL);
 			LOG(s, "worker %u '%s' left after %llu jobs", c->id, c->name,
 			    (unsigned long long)c->jobs_done);
+			*l = (struct left_worker){ .id = c->id, .jobs_done = c->jobs_done,
+						   .joined_ms = c->connect_ms, .left_ms = now };
+			snprintf(l->name, sizeof(l->name), "%s", c->name);
+			snprintf(l->addr, sizeof(l->addr), "%s", c->addr);
+			snprintf(l->why, sizeof(l->why), "%s", c->why[0] ? c->why : "disconnected");
 		}
 		conn_free(c);
 	}
@@ -722,9 +776,11 @@ static void housekeeping(struct server *s, int64_t now)
 		LOG(s, "worker %u '%s': %s; presumed dead, re-dispatching its job", wid,
 		    c ? c->name : "?", why == DISPATCH_HEARTBEAT_MISSED ? "heartbeats missed" :
 		    "result deadline passed");
-		if (c)
-			conn_bye(s, c, why == DISPATCH_HEARTBEAT_MISSED ? "heartbeats missed" :
-				 "result deadline passed");
+		if (c) {
+			snprintf(c->why, sizeof(c->why), "%s", why == DISPATCH_HEARTBEAT_MISSED ?
+				 "heartbeats missed" : "result deadline passed");
+			conn_bye(s, c, c->why);
+		}
 		else
 			dispatch_worker_remove(s->d, wid, now);
 		reap_conns(s, now);
@@ -736,6 +792,8 @@ static void housekeeping(struct server *s, int64_t now)
 		if (!c)
 			break; /* cannot happen: dispatch and conns agree on workers */
 		send_job(s, c, job_of(dj));
+		if (s->cfg.job_event)
+			s->cfg.job_event(s->cfg.job_event_arg, job_of(dj), c->name);
 	}
 	reap_conns(s, now);
 	while ((dj = dispatch_reap(s->d)))
@@ -838,7 +896,7 @@ int server_run(struct server *s, int sig_fd)
 json_t *server_stats_json(struct server *s)
 {
 	struct dispatch_stats st;
-	json_t *o, *workers;
+	json_t *o, *workers, *left;
 	uint32_t busy;
 
 	pthread_mutex_lock(&s->lock);
@@ -851,17 +909,28 @@ json_t *server_stats_json(struct server *s)
 		if (!c->registered)
 			continue;
 		idle = dispatch_worker_idle(s->d, c->id);
-		json_array_append_new(workers, json_pack("{s:I, s:s, s:s, s:s, s:s, s:I}",
+		json_array_append_new(workers, json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:f}",
 			"id", (json_int_t)c->id, "name", c->name, "addr", c->addr, "model", c->model,
-			"state", idle > 0 ? "idle" : "busy", "jobs_done", (json_int_t)c->jobs_done));
+			"state", idle > 0 ? "idle" : "busy", "jobs_done", (json_int_t)c->jobs_done,
+			"joined_s_ago", (clock_now_ms() - c->connect_ms) / 1000.0));
 	}
-	o = json_pack("{s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:o, s:{s:I, s:I, s:I, s:I, s:I, "
+	left = json_array();
+	for (uint64_t k = s->n_left > LEFT_MAX ? s->n_left - LEFT_MAX : 0; left && k < s->n_left; k++) {
+		const struct left_worker *l = &s->left[k % LEFT_MAX];
+
+		json_array_append_new(left, json_pack("{s:I, s:s, s:s, s:s, s:I, s:f}",
+			"id", (json_int_t)l->id, "name", l->name, "addr", l->addr, "why", l->why,
+			"jobs_done", (json_int_t)l->jobs_done,
+			"left_s_ago", (clock_now_ms() - l->left_ms) / 1000.0));
+	}
+	o = json_pack("{s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, "
 		      "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:f}",
 		"queue_depth", (json_int_t)st.queued, "queue_max", (json_int_t)st.queue_max,
 		"udp_pending", (json_int_t)s->n_udp_pending, "running", (json_int_t)st.running,
 		"workers", "connected", (json_int_t)st.workers, "idle", (json_int_t)st.idle,
 		"busy", (json_int_t)busy,
 		"worker_list", workers ? workers : json_array(),
+		"workers_left", left ? left : json_array(),
 		"counters",
 		"submitted", (json_int_t)st.submitted, "completed", (json_int_t)st.done,
 		"results_ok", (json_int_t)s->results_ok, "results_error", (json_int_t)s->results_error,

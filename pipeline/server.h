@@ -10,6 +10,8 @@
 #include "pipeline/proto.h"
 #include "pipeline/sock.h"
 
+struct server_job;
+
 struct server_config {
 	struct sock_addr listen;       /* workers connect here */
 	struct sock_addr udp;          /* lossy image transfer; used when have_udp */
@@ -18,6 +20,10 @@ struct server_config {
 	uint32_t heartbeat_ms;         /* told to workers at registration */
 	uint32_t max_frame_bytes;
 	uint32_t udp_wait_ms;          /* reassembly deadline, see pipeline/README.md */
+	/* A job was handed to a worker (worker: its name) or went back to the queue (worker
+	 * NULL: its worker was lost). Server thread, lock held: must not call the server. */
+	void (*job_event)(void *arg, const struct server_job *j, const char *worker);
+	void *job_event_arg;
 	/* Event log (worker joined/lost, bad frames); NULL: silent. */
 	void (*log)(void *arg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 	void *log_arg;
@@ -27,7 +33,8 @@ struct server_config {
  * done/owner; the server fills the answer part and calls done exactly once, from the
  * server thread and without its lock held; after that it never touches the job again. */
 struct server_job {
-	struct dispatch_job dj;       /* dj.id is assigned by server_submit */
+	struct dispatch_job dj;       /* dj.id: the caller's (a job store's id), else 0 and
+				       * server_submit assigns one */
 	/* request */
 	uint8_t *image;               /* owned by the job (free()d by server_job_free) */
 	size_t image_len;
@@ -41,6 +48,8 @@ struct server_job {
 	 * called) is watched: when the client hangs up while the job still waits in the
 	 * queue, the job is cancelled (answered CANCELLED) instead of occupying a worker. */
 	int watch_client, client_fd;
+	int restored;                 /* accepted by an earlier server: not refused as busy */
+	int async;                    /* nobody waits on the connection (api.c's business) */
 	/* answer */
 	enum dispatch_outcome outcome; /* DONE: result holds the worker's answer */
 	struct proto_result result;
@@ -73,6 +82,9 @@ int server_udp_addr(const struct server *s, struct sock_addr *ret);
  * error return the job is untouched and still the caller's.
  */
 int server_submit(struct server *s, struct server_job *j);
+/* Cancels a queued or running job (any thread); it is answered CANCELLED through done().
+ * 0, -ENOENT (no unfinished job with that id). */
+int server_cancel(struct server *s, uint64_t job_id);
 /* Queue, workers and counters as JSON (any thread); NULL on ENOMEM. */
 json_t *server_stats_json(struct server *s);
 /* Runs the event loop until server_stop or until sig_fd (a signalfd, -1 for none) is

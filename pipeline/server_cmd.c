@@ -19,7 +19,7 @@
 #include "pipeline/server.h"
 
 struct server_opts {
-	const char *http, *listen, *udp, *ready_file;
+	const char *http, *listen, *udp, *ready_file, *db;
 	struct server_config cfg;
 	struct api_config api;
 	int quiet;
@@ -31,10 +31,13 @@ static void usage(FILE *f)
 		"usage: qoslab server --http ADDR:PORT --listen ADDR:PORT [--udp ADDR:PORT]\n"
 		"                     [--queue N] [--job-timeout S] [--result-timeout S]\n"
 		"                     [--heartbeat-ms MS] [--heartbeat-timeout S] [--max-attempts N]\n"
-		"                     [--max-body-mb MB] [--udp-wait-ms MS] [--ready-file FILE] [--quiet]\n"
+		"                     [--max-body-mb MB] [--udp-wait-ms MS] [--db FILE]\n"
+		"                     [--ready-file FILE] [--quiet]\n"
 		"\n"
-		"Serves POST /v1/jobs (JPEG body), GET /v1/health and GET /v1/stats on --http, and\n"
-		"dispatches each job to a worker connected on --listen (see pipeline/README.md).\n"
+		"Serves the job API (POST /v1/jobs with a JPEG body, synchronous or with wait=0\n"
+		"asynchronous; GET /v1/jobs[/ID]; DELETE /v1/jobs/ID), GET /v1/health and\n"
+		"GET /v1/stats on --http, and dispatches each job to a worker connected on --listen\n"
+		"(see pipeline/README.md).\n"
 		"Port 0 picks a free port; --ready-file tells which.\n"
 		"\n"
 		"  --http ADDR:PORT        HTTP API address\n"
@@ -49,6 +52,9 @@ static void usage(FILE *f)
 		"  --max-attempts N        dispatches of one job before it fails with 502 (default 5)\n"
 		"  --max-body-mb MB        larger uploads get 413 (default 32)\n"
 		"  --udp-wait-ms MS        UDP reassembly deadline after the last datagram (default 200)\n"
+		"  --db FILE               keep jobs and results in this SQLite database; a restart on\n"
+		"                          it runs the asynchronous jobs left unanswered (default: in\n"
+		"                          memory, lost at exit)\n"
 		"  --ready-file FILE       write the bound addresses as JSON once ready\n"
 		"  --quiet                 no event log on standard error\n");
 }
@@ -98,6 +104,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
 		{ "max-body-mb", required_argument, NULL, 'm' },
 		{ "udp-wait-ms", required_argument, NULL, 'w' },
 		{ "ready-file", required_argument, NULL, 'R' },
+		{ "db", required_argument, NULL, 'D' },
 		{ "quiet", no_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -114,6 +121,7 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
 		case 'l': o->listen = optarg; break;
 		case 'u': o->udp = optarg; break;
 		case 'R': o->ready_file = optarg; break;
+		case 'D': o->db = optarg; break;
 		case 'Q': o->quiet = 1; break;
 		case 'q':
 			if (cli_long(optarg, 0, 1000000, &v) < 0)
@@ -224,6 +232,9 @@ int server_main(int argc, char **argv)
 	struct sock_addr http, bound_http, bound_listen, bound_udp;
 	struct server *srv = NULL;
 	struct api *api = NULL;
+	struct jobstore *store = NULL;
+	char err[256];
+	size_t recovered = 0;
 	char h[64], l[64], u[64] = "-";
 	sigset_t set;
 	int sig_fd = -1, r, ret = 1;
@@ -250,6 +261,14 @@ int server_main(int argc, char **argv)
 		fprintf(stderr, "qoslab server: signalfd: %s\n", strerror(errno));
 		return 1;
 	}
+	r = jobstore_new(o.db ? o.db : ":memory:", err, sizeof(err), &store);
+	if (r < 0) {
+		fprintf(stderr, "qoslab server: --db %s: %s\n", o.db ? o.db : ":memory:", err);
+		goto out;
+	}
+	o.api.store = store;
+	o.cfg.job_event = api_job_event;
+	o.cfg.job_event_arg = store;
 	r = server_new(&o.cfg, &srv);
 	if (r < 0) {
 		fprintf(stderr, "qoslab server: cannot listen on --listen %s%s%s: %s\n", o.listen,
@@ -260,6 +279,14 @@ int server_main(int argc, char **argv)
 	if (r < 0) {
 		fprintf(stderr, "qoslab server: cannot serve HTTP on --http %s: %s\n", o.http,
 			strerror(-r));
+		goto out;
+	}
+	r = api_recover(api, &recovered);
+	if (r < 0) {
+		fprintf(stderr, "qoslab server: --db %s: recovering jobs: %s (%s)\n", o.db,
+			strerror(-r), jobstore_error(store));
+		server_stop(srv);
+		server_run(srv, -1);
 		goto out;
 	}
 	api_addr(api, &bound_http);
@@ -277,8 +304,8 @@ int server_main(int argc, char **argv)
 		goto out;
 	}
 	if (!o.quiet)
-		log_stderr(NULL, "http %s, workers %s, udp %s, queue %u", h, l, u,
-			   o.cfg.dispatch.queue_max);
+		log_stderr(NULL, "http %s, workers %s, udp %s, queue %u, db %s (%zu jobs recovered)",
+			   h, l, u, o.cfg.dispatch.queue_max, o.db ? o.db : "in memory", recovered);
 	r = server_run(srv, sig_fd);
 	if (r < 0) {
 		fprintf(stderr, "qoslab server: event loop: %s\n", strerror(-r));
@@ -289,6 +316,7 @@ out:
 	/* The API goes first: it waits until every suspended request got its answer. */
 	api_free(api);
 	server_free(srv);
+	jobstore_free(store);
 	if (sig_fd >= 0)
 		close(sig_fd);
 	return ret;

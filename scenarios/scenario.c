@@ -415,6 +415,36 @@ static int validate_links(struct schema_ctx *c)
 	return r;
 }
 
+/* add_worker names the pool ("workers"): its node is worker-(N+1) for the first, and so on
+ * in time order. remove_worker names one worker that exists by then: one of the topology's,
+ * or one an earlier add_worker made. */
+static int validate_join_leave(struct schema_ctx *c, size_t i, const char *path)
+{
+	struct scenario_event *e = &c->sc->events[i];
+	int line = line_of(c, "timeline[%zu].node", i), adds = 0, k;
+	char *end = NULL;
+
+	if (e->n_impair_keys || line_of(c, "timeline[%zu].direction", i) ||
+	    line_of(c, "timeline[%zu].failure", i))
+		return schema_fail(c, e->line, path, "impairment keys, direction and failure do not "
+				   "belong to %s events", scenario_action_name(e->action));
+	if (e->action == SCENARIO_ADD_WORKER) {
+		if (strcmp(e->node, SCENARIO_ALL_WORKERS))
+			return schema_fail(c, line, path, "add_worker takes node: workers (the new "
+					   "node is named worker-N after the last one)");
+		return 0;
+	}
+	for (size_t j = 0; j < c->sc->n_events; j++)
+		adds += c->sc->events[j].action == SCENARIO_ADD_WORKER &&
+			c->sc->events[j].at_s <= e->at_s;
+	k = strncmp(e->node, "worker-", 7) ? 0 : (int)strtol(e->node + 7, &end, 10);
+	if (k < 1 || *end || k > c->sc->topology.workers + adds)
+		return schema_fail(c, line, path, "remove_worker takes one worker-K that exists at "
+				   "%g s (%d from topology.workers, %d added by then)", e->at_s,
+				   c->sc->topology.workers, adds);
+	return 0;
+}
+
 /* One event's own rules, before the timeline's order is looked at. */
 static int validate_event(struct schema_ctx *c, size_t i)
 {
@@ -429,6 +459,12 @@ static int validate_event(struct schema_ctx *c, size_t i)
 		if (!line_of(c, "timeline[%zu].%s", i, required[k]))
 			return schema_fail(c, e->line, path, "missing %s (every event has at, "
 					   "action and node)", required[k]);
+	if (e->action != SCENARIO_ADD_WORKER && line_of(c, "timeline[%zu].provisioning", i))
+		return schema_fail(c, e->line, path, "provisioning belongs to add_worker events");
+	if (e->action != SCENARIO_REMOVE_WORKER && line_of(c, "timeline[%zu].drain", i))
+		return schema_fail(c, e->line, path, "drain belongs to remove_worker events");
+	if (e->action == SCENARIO_ADD_WORKER || e->action == SCENARIO_REMOVE_WORKER)
+		return validate_join_leave(c, i, path);
 	if (node_check(c, e->node, path, line_of(c, "timeline[%zu].node", i), &first, &last) < 0)
 		return -EINVAL;
 	if (e->action == SCENARIO_IMPAIR) {
@@ -471,7 +507,8 @@ static int replay_failures(struct schema_ctx *c, const struct event_key *order, 
 		struct scenario_event *e = &sc->events[i];
 		int first, last, given = line_of(c, "timeline[%zu].failure", i) != 0;
 
-		if (e->action == SCENARIO_IMPAIR)
+		if (e->action == SCENARIO_IMPAIR || e->action == SCENARIO_ADD_WORKER ||
+		    e->action == SCENARIO_REMOVE_WORKER)
 			continue;
 		scenario_node_range(sc, e->node, &first, &last);
 		snprintf(path, sizeof(path), "timeline[%zu]", i);
@@ -672,6 +709,14 @@ static int validate(struct schema_ctx *c)
 	if (sc->workload.mode == SCENARIO_OPEN && sc->workload.rate_per_s <= 0)
 		return schema_fail(c, schema_line_of(c, "workload.mode"), "workload.rate",
 				   "mode open needs a rate (jobs/s)");
+	if (sc->autoscaler.max && (sc->autoscaler.max < sc->autoscaler.min ||
+				   sc->autoscaler.max < sc->topology.workers ||
+				   sc->autoscaler.min > sc->topology.workers))
+		return schema_fail(c, schema_line_of(c, "autoscaler"), "autoscaler",
+				   "needs min <= topology.workers (%d, the start) <= max", sc->topology.workers);
+	if (sc->autoscaler.max && sc->autoscaler.scale_in_queue >= sc->autoscaler.scale_out_queue)
+		return schema_fail(c, schema_line_of(c, "autoscaler"), "autoscaler",
+				   "scale_in_queue must be below scale_out_queue");
 	r = validate_links(c);
 	if (r == 0)
 		r = validate_timeline(c);

@@ -22,7 +22,8 @@
 
 enum scenario_transport { SCENARIO_TCP = 0, SCENARIO_UDP };
 enum scenario_mode { SCENARIO_CLOSED = 0, SCENARIO_OPEN };
-enum scenario_action { SCENARIO_IMPAIR = 0, SCENARIO_FAIL, SCENARIO_RECOVER };
+enum scenario_action { SCENARIO_IMPAIR = 0, SCENARIO_FAIL, SCENARIO_RECOVER,
+		       SCENARIO_ADD_WORKER, SCENARIO_REMOVE_WORKER };
 
 /* Link directions as bits: up is node -> switch, down is switch -> node (emu/testbed.h). */
 #define SCENARIO_UP 1
@@ -47,6 +48,8 @@ struct scenario_event {
 	struct impair im;         /* impair: the whole new impairment (keys not given are 0) */
 	int n_impair_keys;        /* impairment keys the event gave (only impair may) */
 	enum failure_kind failure; /* fail: the kind; recover: the kind undone (checked) */
+	double provisioning_s;    /* add_worker: from the event to the worker's start */
+	int drain;                /* remove_worker: 1 finish the job (SIGTERM), 0 SIGKILL */
 	int line;
 };
 
@@ -107,6 +110,7 @@ struct scenario {
 		int retries;
 		int shuffle;          /* job order: a permutation drawn from the trial seed */
 		double duration_s;    /* 0: until every job is done */
+		int async;            /* the client submits (202) then polls, as a web page would */
 	} workload;
 
 	struct scenario_event *events; /* sorted by at_s, file order among equal times */
@@ -120,6 +124,17 @@ struct scenario {
 		enum failure_kind kind;
 		char node[SCENARIO_NODE_MAX]; /* candidates: "workers" or one "worker-K" */
 	} random_failures;
+
+	/* Seed 001's controller: watches the queue through the API, adds and drains workers. */
+	struct scenario_autoscaler {
+		int max;              /* 0: off */
+		int min;              /* never below (and the topology's workers at start) */
+		int scale_out_queue;  /* add workers while this many jobs or more wait */
+		int scale_in_queue;   /* drain idle workers while this many or fewer wait */
+		double cooldown_s;    /* between two scaling decisions */
+		double provisioning_s; /* a new worker starts this long after the decision */
+		double interval_s;    /* how often it looks */
+	} autoscaler;
 
 	struct scenario_factor *factors;
 	size_t n_factors;

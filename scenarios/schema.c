@@ -21,11 +21,12 @@
 static const char *const protocols[] = { "tcp", "udp", NULL };
 static const char *const reassemblies[] = { "holes", "concat", NULL };
 static const char *const modes[] = { "closed", "open", NULL };
-static const char *const actions[] = { "impair", "fail", "recover", NULL };
+static const char *const actions[] = { "impair", "fail", "recover", "add_worker",
+				       "remove_worker", NULL };
 
 const char *scenario_action_name(enum scenario_action a)
 {
-	return (unsigned)a < 3 ? actions[a] : "?";
+	return (unsigned)a < 5 ? actions[a] : "?";
 }
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -46,6 +47,7 @@ static void event_init(void *item)
 
 	e->dirs = SCENARIO_UP | SCENARIO_DOWN;
 	e->failure = FAILURE_KILL;
+	e->drain = 1;
 }
 
 static const struct schema_field cpu_fields[] = {
@@ -106,6 +108,7 @@ static const struct schema_field workload_fields[] = {
 	{ "retries", T_INT, SC(workload.retries), 0, 1000, NULL, "retries", NULL },
 	{ "shuffle", T_BOOL, SC(workload.shuffle), 0, 1, NULL, "shuffle", NULL },
 	{ "duration", T_SECONDS, SC(workload.duration_s), 0, 1e8, NULL, "duration_s", NULL },
+	{ "async", T_BOOL, SC(workload.async), 0, 1, NULL, "async", NULL },
 };
 static const struct schema_section workload_section = {
 	.name = "workload", .fields = workload_fields, .n_fields = N(workload_fields) };
@@ -116,6 +119,8 @@ static const struct schema_field event_fields[] = {
 	{ "node", T_NODE, EV(node), 0, 0, NULL, "node", NULL },
 	{ "direction", T_DIRS, EV(dirs), 0, 0, NULL, "direction", NULL },
 	{ "failure", T_FAILURE, EV(failure), 0, 0, NULL, "failure", NULL },
+	{ "provisioning", T_SECONDS, EV(provisioning_s), 0, 1e5, NULL, "provisioning_s", NULL },
+	{ "drain", T_BOOL, EV(drain), 0, 1, NULL, "drain", NULL },
 };
 static const char *const event_required[] = { "at", "action", "node", NULL };
 static const struct schema_section event_section = {
@@ -137,6 +142,22 @@ static const struct schema_field failures_fields[] = {
 static const struct schema_section failures_section = {
 	.name = "random_failures", .fields = failures_fields, .n_fields = N(failures_fields) };
 
+static const struct schema_field autoscaler_fields[] = {
+	{ "min", T_INT, SC(autoscaler.min), 1, TESTBED_MAX_WORKERS, NULL, "autoscale_min", NULL },
+	{ "max", T_INT, SC(autoscaler.max), 0, TESTBED_MAX_WORKERS, NULL, "autoscale_max", NULL },
+	{ "scale_out_queue", T_INT, SC(autoscaler.scale_out_queue), 1, 1000000, NULL,
+	  "scale_out_queue", NULL },
+	{ "scale_in_queue", T_INT, SC(autoscaler.scale_in_queue), 0, 1000000, NULL,
+	  "scale_in_queue", NULL },
+	{ "cooldown", T_SECONDS, SC(autoscaler.cooldown_s), 0, 1e6, NULL, "cooldown_s", NULL },
+	{ "provisioning", T_SECONDS, SC(autoscaler.provisioning_s), 0, 1e6, NULL,
+	  "provisioning_s", NULL },
+	{ "interval", T_SECONDS, SC(autoscaler.interval_s), 0.1, 1e4, NULL, "autoscale_interval_s",
+	  NULL },
+};
+static const struct schema_section autoscaler_section = {
+	.name = "autoscaler", .fields = autoscaler_fields, .n_fields = N(autoscaler_fields) };
+
 static const struct schema_field root_fields[] = {
 	{ "name", T_TEXT, SC(name), 0, 0, NULL, NULL, NULL },
 	{ "description", T_TEXT, SC(description), 0, 0, NULL, NULL, NULL },
@@ -151,6 +172,7 @@ static const struct schema_field root_fields[] = {
 	{ "workload", T_MAP, 0, 0, 0, NULL, NULL, &workload_section },
 	{ "timeline", T_LIST, 0, 0, 0, NULL, NULL, &event_section },
 	{ "random_failures", T_MAP, 0, 0, 0, NULL, NULL, &failures_section },
+	{ "autoscaler", T_MAP, 0, 0, 0, NULL, NULL, &autoscaler_section },
 	{ "sweep", T_SWEEP, 0, 0, 0, NULL, NULL, NULL },
 };
 static const struct schema_section root_section = {
@@ -365,6 +387,10 @@ int schema_defaults(struct scenario *sc)
 	sc->random_failures.interval_s = 1;
 	sc->random_failures.recovery_s = 2;
 	sc->random_failures.max_concurrent = 1;
+	sc->autoscaler.min = 1;
+	sc->autoscaler.scale_out_queue = 1;
+	sc->autoscaler.cooldown_s = 5;
+	sc->autoscaler.interval_s = 1;
 	sc->random_failures.kind = FAILURE_KILL;
 	snprintf(sc->random_failures.node, sizeof(sc->random_failures.node), SCENARIO_ALL_WORKERS);
 	return 0;

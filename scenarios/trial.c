@@ -100,11 +100,24 @@ static int wait_ready(struct testbed *tb, int workers, volatile sig_atomic_t *st
 
 /* ---- processes ---- */
 
+static int spawn_worker(struct testbed *tb, const struct scenario *t, const char *bin, int k)
+{
+	char listen[64], name[32];
+	pid_t pid;
+
+	snprintf(listen, sizeof(listen), "%s:%d", testbed_node_addr(tb, 1), WORKER_PORT);
+	snprintf(name, sizeof(name), "%s", testbed_node_name(tb, k));
+	char *worker[] = { (char *)bin, "worker", "--server", listen, "--model",
+			   t->model_prefix, "--name", name, NULL };
+
+	return testbed_spawn(tb, k, worker, &pid);
+}
+
 static int spawn_service(struct testbed *tb, const struct scenario *t, const char *bin,
 			 char *err, size_t errlen)
 {
 	const char *srv = testbed_node_addr(tb, 1);
-	char http[64], listen[64], udp[64], name[32], job_timeout[32];
+	char http[64], listen[64], udp[64], job_timeout[32];
 	pid_t pid;
 	int r, n = 0;
 
@@ -126,16 +139,11 @@ static int spawn_service(struct testbed *tb, const struct scenario *t, const cha
 		snprintf(err, errlen, "starting the server: %s", strerror(-r));
 		return r;
 	}
-	for (int w = 2; w < testbed_node_count(tb); w++) {
-		snprintf(name, sizeof(name), "%s", testbed_node_name(tb, w));
-		char *worker[] = { (char *)bin, "worker", "--server", listen, "--model",
-				   t->model_prefix, "--name", name, NULL };
-
-		if ((r = testbed_spawn(tb, w, worker, &pid)) < 0) {
-			snprintf(err, errlen, "starting %s: %s", name, strerror(-r));
+	for (int w = 2; w < testbed_node_count(tb); w++)
+		if ((r = spawn_worker(tb, t, bin, w)) < 0) {
+			snprintf(err, errlen, "starting %s: %s", testbed_node_name(tb, w), strerror(-r));
 			return r;
 		}
-	}
 	return 0;
 }
 
@@ -170,6 +178,8 @@ static int spawn_client(struct testbed *tb, const struct scenario *t, const char
 	}
 	if (t->workload.shuffle)
 		client[n++] = "--shuffle";
+	if (t->workload.async)
+		client[n++] = "--async";
 	if (t->preprocess.grayscale)
 		client[n++] = "--grayscale";
 	if (t->preprocess.quality > 0) {
@@ -257,13 +267,139 @@ static int recover_node(struct testbed *tb, struct failed *f, int k)
 	return r;
 }
 
+/* Workers joining: the node exists from the event on, its worker starts after the
+ * provisioning delay (an instance booting). */
+struct joins {
+	int *node;
+	double *start_at;          /* trial seconds; < 0: started or cancelled */
+	size_t n;
+};
+
+static int add_worker(struct testbed *tb, struct joins *j, double now, double provisioning_s)
+{
+	int k, r = testbed_add_worker(tb, &k);
+
+	if (r < 0)
+		return r;
+	j->node[j->n] = k;
+	j->start_at[j->n++] = now + provisioning_s;
+	return 0;
+}
+
+static int remove_worker(struct testbed *tb, struct joins *j, const char *name, int drain)
+{
+	int k = testbed_node_index(tb, name);
+
+	if (k < 2)
+		return -ENOENT;
+	for (size_t i = 0; i < j->n; i++)
+		if (j->node[i] == k)
+			j->start_at[i] = -1; /* still provisioning: it never starts */
+	/* drain: the worker answers the job it runs, then says BYE */
+	return drain ? testbed_signal_node(tb, k, SIGTERM) : testbed_kill_node(tb, k);
+}
+
+static int start_joined(struct testbed *tb, const struct scenario *t, const char *bin,
+			struct joins *j, double now)
+{
+	for (size_t i = 0; i < j->n; i++) {
+		int r;
+
+		if (j->start_at[i] < 0 || now < j->start_at[i])
+			continue;
+		j->start_at[i] = -1;
+		if ((r = spawn_worker(tb, t, bin, j->node[i])) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- the time series and seed 001's autoscaler ---- */
+
+/* Every interval: the server's view (GET /v1/stats from the client's node) as one row of
+ * timeseries.csv; with an autoscaler, also a scaling decision. */
+struct scaler {
+	FILE *ts;
+	char url[96];
+	double next_look, last_decision;
+	int active;               /* workers started or provisioning, not removed */
+	int *order;               /* worker nodes, oldest first: scale-in drains the newest */
+	size_t n_order;
+	int peak;
+	double worker_s;          /* integral of active workers over time (cost) */
+	double last_t;
+};
+
+static long stat_field(const char *body, const char *key)
+{
+	const char *p = strstr(body, key);
+
+	return p ? atol(p + strlen(key)) : -1;
+}
+
+static int scaler_step(struct testbed *tb, const struct scenario *t, struct scaler *s,
+		       struct joins *j, double now)
+{
+	const struct scenario_autoscaler *as = &t->autoscaler;
+	struct health h = { .url = s->url };
+	long queue, running, connected, idle;
+	int r;
+
+	s->worker_s += s->active * (now - s->last_t);
+	s->last_t = now;
+	if (now < s->next_look)
+		return 0;
+	s->next_look = now + (as->interval_s > 0 ? as->interval_s : 1);
+	/* the first members of the answer are these counters (jansson keeps the order) */
+	if (testbed_in_node(tb, 0, health_get, &h) < 0)
+		return 0; /* the server is busy or restarting: look again next time */
+	queue = stat_field(h.body, "\"queue_depth\":");
+	running = stat_field(h.body, "\"running\":");
+	connected = stat_field(h.body, "\"connected\":");
+	idle = stat_field(h.body, "\"idle\":");
+	if (queue < 0 || running < 0 || connected < 0 || idle < 0)
+		return 0;
+	if (s->ts)
+		fprintf(s->ts, "%.3f,%ld,%ld,%ld,%ld,%d\n", now, queue, running, connected, idle, s->active);
+	if (!as->max || now - s->last_decision < as->cooldown_s)
+		return 0;
+	if (queue >= as->scale_out_queue && s->active < as->max) {
+		/* seed 001: as many instances as messages waiting and in work, at most max */
+		long want = running + queue < as->max ? running + queue : as->max;
+
+		for (long n = want - s->active; n > 0; n--) {
+			if ((r = add_worker(tb, j, now, as->provisioning_s)) < 0)
+				return r == -ENOSPC ? 0 : r;
+			s->order[s->n_order++] = j->node[j->n - 1];
+			s->active++;
+		}
+		s->last_decision = now;
+	} else if (queue <= as->scale_in_queue && idle > 0 && s->active > as->min) {
+		for (long n = idle < s->active - as->min ? idle : s->active - as->min; n > 0; n--) {
+			int k = s->order[--s->n_order];
+
+			if ((r = remove_worker(tb, j, testbed_node_name(tb, k), 1)) < 0)
+				return r;
+			s->active--;
+		}
+		s->last_decision = now;
+	}
+	if (s->active > s->peak)
+		s->peak = s->active;
+	return 0;
+}
+
 static int play_event(struct testbed *tb, const struct scenario *t, const struct scenario_event *e,
-		      struct failed *f)
+		      struct failed *f, struct joins *j, double now)
 {
 	int first, last, r = 0;
 
 	if (e->action == SCENARIO_IMPAIR)
 		return apply_impair(tb, t, e->node, e->dirs, &e->im);
+	if (e->action == SCENARIO_ADD_WORKER)
+		return add_worker(tb, j, now, e->provisioning_s);
+	if (e->action == SCENARIO_REMOVE_WORKER)
+		return remove_worker(tb, j, e->node, e->drain);
 	if ((r = scenario_node_range(t, e->node, &first, &last)) < 0)
 		return r;
 	for (int k = first; k <= last && !r; k++)
@@ -308,10 +444,12 @@ static int random_failures(struct testbed *tb, const struct scenario *t, struct 
 }
 
 /* Until the client exits: events at their times, random failures every interval. */
-static int play(struct testbed *tb, const struct scenario *t, pid_t client, volatile sig_atomic_t *stop,
-		int *ret_status, char *err, size_t errlen)
+static int play(struct testbed *tb, const struct scenario *t, const char *bin, pid_t client,
+		struct scaler *s, volatile sig_atomic_t *stop, int *ret_status, char *err, size_t errlen)
 {
 	struct failed *f = calloc((size_t)testbed_node_count(tb), sizeof(*f));
+	size_t cap = t->n_events + 4 * (size_t)t->autoscaler.max + 1;
+	struct joins j = { .node = calloc(cap, sizeof(int)), .start_at = calloc(cap, sizeof(double)) };
 	uint64_t rng = scenario_seed_for(t->trial_seed, "failures") | 1;
 	double t0 = clock_now_s(), next_random = t->random_failures.interval_s;
 	/* bounded: every job's every attempt times out, plus slack */
@@ -320,8 +458,10 @@ static int play(struct testbed *tb, const struct scenario *t, pid_t client, vola
 	size_t ev = 0;
 	int r = 0, st;
 
-	if (!f)
-		return -ENOMEM;
+	if (!f || !j.node || !j.start_at) {
+		r = -ENOMEM;
+		goto out;
+	}
 	for (;;) {
 		double now = clock_now_s() - t0;
 		pid_t w = waitpid(client, &st, WNOHANG);
@@ -338,12 +478,20 @@ static int play(struct testbed *tb, const struct scenario *t, pid_t client, vola
 			break;
 		}
 		while (ev < t->n_events && t->events[ev].at_s <= now) {
-			if ((r = play_event(tb, t, &t->events[ev], f)) < 0) {
+			if ((r = play_event(tb, t, &t->events[ev], f, &j, now)) < 0) {
 				snprintf(err, errlen, "timeline event at %g s (line %d): %s",
 					 t->events[ev].at_s, t->events[ev].line, strerror(-r));
 				goto out;
 			}
 			ev++;
+		}
+		if ((r = scaler_step(tb, t, s, &j, now)) < 0) {
+			snprintf(err, errlen, "autoscaler: %s", strerror(-r));
+			goto out;
+		}
+		if ((r = start_joined(tb, t, bin, &j, now)) < 0) {
+			snprintf(err, errlen, "starting a joined worker: %s", strerror(-r));
+			goto out;
 		}
 		if (t->random_failures.rate > 0 && now >= next_random) {
 			if ((r = random_failures(tb, t, f, &rng, now)) < 0) {
@@ -355,9 +503,12 @@ static int play(struct testbed *tb, const struct scenario *t, pid_t client, vola
 		sleep_ms(20);
 	}
 out:
-	for (int k = 0; k < testbed_node_count(tb); k++)
+	/* f covers the initial nodes: only those fail and recover */
+	for (int k = 0; f && k < 2 + t->topology.workers; k++)
 		recover_node(tb, f, k);
 	free(f);
+	free(j.node);
+	free(j.start_at);
 	return r;
 }
 
@@ -533,12 +684,18 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, volati
 		.cpu_server = t->topology.cpu_server,
 		.cpu_worker = t->topology.cpu_worker,
 	};
+
+	for (size_t i = 0; i < t->n_events; i++)
+		cfg.max_workers += t->events[i].action == SCENARIO_ADD_WORKER;
+	/* every scale-out is a fresh node, as a fresh instance would be */
+	cfg.max_workers += cfg.workers + 4 * (unsigned int)t->autoscaler.max;
 	char logs[1024], path[1024], labels[1024];
 	struct testbed *tb = NULL;
 	struct sampler *smp = NULL;
 	struct trial_metrics links = { .n = 0 };
 	struct lateness *late = NULL;
 	struct lateness_stats ls = { 0 };
+	struct scaler sc = { 0 };
 	pid_t client;
 	int r, status = 0;
 
@@ -586,7 +743,20 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, volati
 		snprintf(err, errlen, "%s: %s", path, strerror(-r));
 		goto out;
 	}
-	r = play(tb, t, client, stop, &status, err, errlen);
+	snprintf(path, sizeof(path), "%s/timeseries.csv", dir);
+	sc.ts = fopen(path, "we");
+	if (sc.ts)
+		fprintf(sc.ts, "t_s,queue_depth,in_flight,workers_connected,workers_idle,workers_target\n");
+	snprintf(sc.url, sizeof(sc.url), "http://%s:%d/v1/stats", testbed_node_addr(tb, 1), HTTP_PORT);
+	sc.active = sc.peak = t->topology.workers;
+	sc.order = calloc((size_t)t->topology.workers + 4 * (size_t)t->autoscaler.max + 1, sizeof(int));
+	if (!sc.order) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (int w = 0; w < t->topology.workers; w++)
+		sc.order[sc.n_order++] = 2 + w;
+	r = play(tb, t, bin, client, &sc, stop, &status, err, errlen);
 	link_metrics(tb, &links);
 	{
 		/* samples that could not be written are results lost: the trial failed */
@@ -619,6 +789,8 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, volati
 	lateness_free(late, &ls);
 	late = NULL;
 	put(ret, "timer_lateness_p99_ms", ls.p99_ms);
+	put(ret, "workers_peak", sc.peak);
+	put(ret, "worker_s", sc.worker_s);
 	put(ret, "host_overloaded", lateness_overloaded(&ls));
 	if (lateness_overloaded(&ls)) {
 		size_t n = strlen(ret->summary);
@@ -627,6 +799,9 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, volati
 			 "; host overloaded, lateness %.1f ms", ls.p99_ms);
 	}
 out:
+	if (sc.ts)
+		fclose(sc.ts);
+	free(sc.order);
 	lateness_free(late, NULL);
 	sampler_free(smp);
 	testbed_free(tb);

@@ -49,13 +49,54 @@ static void cancel_only_queued(struct t *t)
 	T_EQ_INT(t, dispatch_submit(d, &b, 0), 0);
 	T_EQ_INT(t, dispatch_worker_add(d, 10, 0), 0);
 	T_ASSERT(t, dispatch_next(d, 1, &w) == &a);
-	T_EQ_INT(t, dispatch_cancel(d, &a), -EBUSY);
-	T_EQ_INT(t, dispatch_cancel(d, &b), 0);
+	T_EQ_INT(t, dispatch_cancel_queued(d, &a), -EBUSY);
+	T_EQ_INT(t, dispatch_cancel_queued(d, &b), 0);
 	T_ASSERT(t, dispatch_reap(d) == &b && b.outcome == DISPATCH_CANCELLED);
-	T_EQ_INT(t, dispatch_cancel(d, &b), -EBUSY);
+	T_EQ_INT(t, dispatch_cancel_queued(d, &b), -EBUSY);
 	dispatch_get_stats(d, &st);
 	T_ASSERT(t, st.queued == 0 && st.running == 1 && st.cancelled == 1);
 	T_ASSERT(t, dispatch_next(d, 2, &w) == NULL);
+	dispatch_free(d);
+}
+
+/* A cancelled running job is answered once (reaped as CANCELLED); its worker's result is
+ * then stale, and the worker becomes idle again by answering. */
+static void cancel_queued_and_running(struct t *t)
+{
+	struct dispatch *d = NULL;
+	struct dispatch_job a = { .id = 1 }, b = { .id = 2 }, *got = NULL;
+	uint32_t w;
+
+	T_ASSERT(t, dispatch_new(&cfg, &d) == 0);
+	T_ASSERT(t, dispatch_worker_add(d, 5, 0) == 0);
+	T_ASSERT(t, dispatch_submit(d, &a, 0) == 0 && dispatch_submit(d, &b, 0) == 0);
+	T_ASSERT(t, dispatch_next(d, 1, &w) == &a && w == 5);
+	T_ASSERT(t, dispatch_worker_job(d, 5) == &a);
+	T_EQ_INT(t, dispatch_cancel(d, 2), 0);
+	T_EQ_INT(t, dispatch_cancel(d, 1), 0);
+	T_EQ_INT(t, dispatch_cancel(d, 1), -ENOENT);
+	T_ASSERT(t, dispatch_worker_job(d, 5) == NULL);
+	T_ASSERT(t, dispatch_reap(d) == &b && dispatch_reap(d) == &a && !dispatch_reap(d));
+	T_ASSERT(t, a.outcome == DISPATCH_CANCELLED && b.outcome == DISPATCH_CANCELLED);
+	T_EQ_INT(t, dispatch_worker_idle(d, 5), 0);
+	T_EQ_INT(t, dispatch_result(d, 5, 1, 1, 2, &got), -ESTALE);
+	T_EQ_INT(t, dispatch_worker_idle(d, 5), 1);
+	dispatch_free(d);
+}
+
+/* Recovered jobs were accepted already: the queue bound does not refuse them. */
+static void restore_ignores_queue_bound(struct t *t)
+{
+	struct dispatch *d = NULL;
+	struct dispatch_job j[3] = { { .id = 1 }, { .id = 2 }, { .id = 3 } };
+	struct dispatch_stats st;
+
+	T_ASSERT(t, dispatch_new(&cfg, &d) == 0);
+	for (int i = 0; i < 3; i++)
+		dispatch_restore(d, &j[i], 0);
+	dispatch_get_stats(d, &st);
+	T_ASSERT(t, st.queued == 3 && st.queue_max == 2 && st.rejected_busy == 0);
+	T_EQ_INT(t, dispatch_submit(d, &(struct dispatch_job){ .id = 4 }, 0), -EBUSY);
 	dispatch_cancel_all(d);
 	while (dispatch_reap(d))
 		;
@@ -194,6 +235,8 @@ int main(int argc, char **argv)
 	static const struct t_case cases[] = {
 		T_CASE(queue_full_is_busy),
 		T_CASE(cancel_only_queued),
+		T_CASE(cancel_queued_and_running),
+		T_CASE(restore_ignores_queue_bound),
 		T_CASE(result_once_and_late_result_dropped),
 		T_CASE(missed_heartbeat_and_late_result_make_worker_overdue),
 		T_CASE(job_timeout_answers_once),
