@@ -41,6 +41,8 @@ KERNEL_KEY := $(shell emu/umlkernel/build.sh --key 2>/dev/null)
 $(BUILD)/emu/uml.o: override CFLAGS += -DQOSLAB_KERNEL_KEY='"$(KERNEL_KEY)"'
 $(BUILD)/emu/uml.o: emu/umlkernel/config emu/umlkernel/netem-prng-seed.patch
 
+# the kernel key rule for uml.o above would otherwise be the default goal
+.DEFAULT_GOAL := all
 .PHONY: all prog check kernel check-asan deps clean fuzz bench install uninstall deb FORCE
 all: prog $(TEST_BIN) $(TEST_TOOLS) $(BENCH_BIN)
 # what `make install` installs
