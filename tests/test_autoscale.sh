@@ -16,6 +16,8 @@ check() { if eval "$2"; then ok "$1"; else fail "$1"; fi; }
 if [ ! -d "$SHARED/models" ] || [ ! -d "$SHARED/datasets/coco-val2017-64" ]; then
 	echo "skip - autoscale: $SHARED/models or $SHARED/datasets missing"; exit 0
 fi
+. tests/kernel.sh
+need_netem_kernel autoscale
 tmp=$(mktemp -d /tmp/qoslab-autoscale.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 

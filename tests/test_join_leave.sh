@@ -16,6 +16,8 @@ check() { if eval "$2"; then ok "$1"; else fail "$1"; fi; }
 if [ ! -d "$SHARED/models" ] || [ ! -d "$SHARED/datasets/coco-val2017-64" ]; then
 	echo "skip - join_leave: $SHARED/models or $SHARED/datasets missing"; exit 0
 fi
+. tests/kernel.sh
+need_netem_kernel join_leave
 tmp=$(mktemp -d /tmp/qoslab-join-leave.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 

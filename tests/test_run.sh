@@ -12,6 +12,8 @@ check() { if eval "$2"; then ok "$1"; else fail "$1"; fi; }
 if [ ! -d "$SHARED/models" ] || [ ! -d "$SHARED/datasets/coco-val2017-64" ]; then
 	echo "skip - run: $SHARED/models or $SHARED/datasets missing"; exit 0
 fi
+. tests/kernel.sh
+need_netem_kernel run
 tmp=$(mktemp -d /tmp/qoslab-run-test.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 cat >"$tmp/tiny.yaml" <<YAML
