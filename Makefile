@@ -40,6 +40,9 @@ XSTATE_PRELOAD := $(BUILD)/libqoslab-xstate.so
 KERNEL_KEY := $(shell emu/umlkernel/build.sh --key 2>/dev/null)
 $(BUILD)/emu/uml.o: override CFLAGS += -DQOSLAB_KERNEL_KEY='"$(KERNEL_KEY)"'
 $(BUILD)/emu/uml.o: emu/umlkernel/config emu/umlkernel/netem-prng-seed.patch
+# netem's delay distribution tables, where iproute2 installs them on this architecture
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+$(BUILD)/netem/netem.o: override CFLAGS += -DTC_LIB_DIR_DEFAULT='"/usr/lib/$(or $(MULTIARCH),x86_64-linux-gnu)/tc"'
 
 # the kernel key rule for uml.o above would otherwise be the default goal
 .DEFAULT_GOAL := all

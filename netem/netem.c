@@ -20,7 +20,11 @@
 #define TCA_NETEM_PRNG_SEED 14 /* uapi since Linux 6.7; older kernels ignore it */
 #endif
 
-#define DIST_DIR "/usr/lib/x86_64-linux-gnu/tc"
+/* iproute2's tables: $TC_LIB_DIR as tc reads it, else the multiarch folder this was built
+ * for (the Makefile passes it; Debian installs the tables there) */
+#ifndef TC_LIB_DIR_DEFAULT
+#define TC_LIB_DIR_DEFAULT "/usr/lib/x86_64-linux-gnu/tc"
+#endif
 #define DIST_MAX 16384 /* the kernel's limit on table entries */
 
 uint32_t netem_prob_u32(double f)
@@ -78,13 +82,15 @@ int nl_to_errno(int e)
 
 int netem_dist_load(enum impair_dist dist, int16_t **ret_table, uint32_t *ret_n)
 {
+	const char *dir = getenv("TC_LIB_DIR");
 	char path[256], line[512];
 	int16_t *t = NULL;
 	uint32_t n = 0;
 	FILE *f;
 	int r = 0;
 
-	snprintf(path, sizeof(path), DIST_DIR "/%s.dist", impair_dist_name(dist));
+	snprintf(path, sizeof(path), "%s/%s.dist", dir && *dir ? dir : TC_LIB_DIR_DEFAULT,
+		 impair_dist_name(dist));
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;

@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "emu/kernel.h"
 #include "emu/testbed.h"
+#include "netem/netem.h"
 #include "netem/probe.h"
 #include "t.h"
 
@@ -57,6 +59,35 @@ static int tc_show(struct testbed *tb, const char *dev, char *buf, size_t len)
 	pclose(p);
 	buf[strcspn(buf, "\n")] = 0;
 	return 0;
+}
+
+/* Delay tables come from $TC_LIB_DIR when set, as tc takes them, else iproute2's folder. */
+static void dist_tables_from_tc_lib_dir(struct t *t)
+{
+	char dir[] = "/tmp/qoslab-tcdir.XXXXXX", path[64];
+	int16_t *tab = NULL;
+	uint32_t n = 0;
+	FILE *f;
+	int r;
+
+	T_ASSERT(t, mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/normal.dist", dir);
+	f = fopen(path, "w");
+	T_ASSERT(t, f);
+	fputs("# a table of our own\n1 2 3\n-4 5\n", f);
+	fclose(f);
+	setenv("TC_LIB_DIR", dir, 1);
+	r = netem_dist_load(DIST_NORMAL, &tab, &n);
+	unsetenv("TC_LIB_DIR");
+	unlink(path);
+	rmdir(dir);
+	T_EQ_INT(t, r, 0);
+	T_EQ_INT(t, n, 5);
+	T_ASSERT(t, tab[0] == 1 && tab[3] == -4 && tab[4] == 5);
+	free(tab);
+	T_EQ_INT(t, netem_dist_load(DIST_NORMAL, &tab, &n), 0);
+	T_ASSERT(t, n > 1000); /* iproute2's own normal.dist */
+	free(tab);
 }
 
 static void readback_matches_tc(struct t *t)
@@ -217,6 +248,7 @@ static void rate_10mbit_tcp(struct t *t)
 }
 
 static const struct t_case cases[] = {
+	T_CASE(dist_tables_from_tc_lib_dir),
 	T_CASE(readback_matches_tc),
 	T_CASE(delay_50ms_one_direction),
 	T_CASE(jitter_10ms_normal),
