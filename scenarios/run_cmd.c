@@ -222,6 +222,9 @@ static int setup_out(const struct scenario *sc, const char *out, int resume, str
 		return 1;
 	}
 	results_set_meta(*ret, "scenario", sc->name);
+	/* whether the report's paired differences compare like with like */
+	results_set_meta(*ret, "draws", sc->paired ? "paired: repetition r draws the same at every point"
+						   : "independent per point (paired: false)");
 	r = write_text(out, "scenario.yaml", sc->text);
 	if (r == 0)
 		r = results_write_json(*ret, out);

@@ -45,6 +45,11 @@ check run_manifest_seed_reproducible "jq -e '(.netem_seed_reproducible | type) =
 check run_manifest_jobs "[ \$(jq '.jobs' '$tmp/out/manifest.json') -eq 2 ]"
 check run_outcomes "[ \$(cat '$tmp/out/trials/'*/outcome.json | jq -s '[.[] | select(.status == \"ok\")] | length') -eq 4 ] && jq -e '.meta.trials_missing == \"0\"' '$tmp/out/results.json' >/dev/null"
 check run_trial_records "[ \$(cat '$tmp/out/trials/'*/records.jsonl | wc -l) -eq 16 ]"
+# paired draws (the default): repetition r submits the same images in the same order at
+# both points; the two repetitions draw different ones (4 of 64 images)
+imgs() { jq -sc 'sort_by(.job) | map(.image)' "$tmp/out/trials/"*-p"$1"-r"$2"/records.jsonl; }
+check run_paired_same_images "[ \"\$(imgs 0 0)\" = \"\$(imgs 1 0)\" ] && [ \"\$(imgs 0 1)\" = \"\$(imgs 1 1)\" ] && [ \"\$(imgs 0 0)\" != \"\$(imgs 0 1)\" ]"
+check run_paired_in_results "jq -e '.paired.points | length == 1' '$tmp/out/results.json' >/dev/null"
 $Q run "$tmp/tiny.yaml" --out "$tmp/out" --resume >"$tmp/stdout2" 2>&1; st=$?
 check run_resume_done_is_noop "[ $st -eq 0 ] && [ \$(jq '[.trials[]] | length' '$tmp/out/results.json') -eq 4 ]"
 $Q run "$tmp/tiny.yaml" --out "$tmp/out" >"$tmp/stdout3" 2>&1; st=$?
