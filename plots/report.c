@@ -18,6 +18,7 @@
 #include "plots/outfile.h"
 #include "plots/plot.h"
 #include "plots/report.h"
+#include "scenarios/outcome.h"
 
 #define SCENARIO_MAX_BYTES (1 << 20)
 
@@ -261,7 +262,16 @@ static void run_put(FILE *f, const struct results *r, const char *dir)
 	const char *k, *v;
 	int first = 1;
 
-	fputs("<h2 id=\"run\">Run</h2>\n<table>\n<tbody>\n", f);
+	fputs("<h2 id=\"run\">Run</h2>\n", f);
+	v = results_meta(r, "trials_missing");
+	if (v && strcmp(v, "0")) {
+		/* fewer trials than planned: the CIs rest on the n shown, and these are why */
+		fputs("<p class=\"warn\">Trials missing (failed or never run; n per point below counts "
+		      "what remains): ", f);
+		esc(f, v);
+		fputs("</p>\n", f);
+	}
+	fputs("<table>\n<tbody>\n", f);
 	for (size_t i = 0; results_meta_at(r, i, &k, &v) == 0; i++)
 		kv_row(f, k, v);
 	for (size_t g = 0; g < results_n_factors(r); g++) {
@@ -464,7 +474,7 @@ int report_main(int argc, char **argv)
 	};
 	struct results *r = NULL;
 	char path[4096], err[1024] = "";
-	size_t n = 0;
+	size_t n = 0, added = 0, missing = 0;
 	int c, quiet = 0, e;
 
 	optind = 1;
@@ -492,6 +502,16 @@ int report_main(int argc, char **argv)
 		fprintf(stderr, "qoslab report: %s\n", err);
 		return 1;
 	}
+	/* trials that ran elsewhere (parallel jobs, Slurm tasks) and are not in it yet */
+	e = outcome_merge_all(argv[optind], r, &added, &missing, err, sizeof(err));
+	if (e < 0) {
+		fprintf(stderr, "qoslab report: %s\n", err);
+		results_free(r);
+		return 1;
+	}
+	if (missing)
+		fprintf(stderr, "qoslab report: %zu trials missing: %s\n", missing,
+			results_meta(r, "trials_missing"));
 	/* the derived parts (points, paired differences, CSVs) follow the trials it holds */
 	if (results_write_json(r, argv[optind]) < 0 || results_write_csv(r, argv[optind]) < 0) {
 		fprintf(stderr, "qoslab report: cannot write results to %s\n", argv[optind]);

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "emu/kernel.h"
 #include "plots/outfile.h"
 #include "regfile.h"
 #include "scenarios/outcome.h"
@@ -32,7 +33,7 @@ int outcome_write(const char *out, const struct scenario *sc, const struct scena
 {
 	json_t *root = NULL, *factors = json_array(), *levels = json_array(), *metrics = json_object();
 	struct outfile *of = NULL;
-	char dir[PATH_MAX], name[64], host[256] = "";
+	char dir[PATH_MAX], name[64], host[256] = "", kernel[128];
 	int r = -ENOMEM;
 
 	if (!factors || !levels || !metrics)
@@ -55,11 +56,13 @@ int outcome_write(const char *out, const struct scenario *sc, const struct scena
 		snprintf(host, sizeof(host), "%s", getenv(OUTCOME_HOST_ENV));
 	else
 		gethostname(host, sizeof(host) - 1);
-	root = json_pack("{s:s, s:i, s:I, s:I, s:i, s:O, s:O, s:s, s:s, s:s, s:s, s:o, s:O}",
+	kernel_describe(kernel, sizeof(kernel));
+	root = json_pack("{s:s, s:i, s:I, s:I, s:i, s:O, s:O, s:s, s:s, s:s, s:s, s:s, s:o, s:O}",
 			 "format", "qoslab-trial", "version", 1, "order", (json_int_t)tr->order,
 			 "point", (json_int_t)tr->point, "rep", tr->rep, "factors", factors,
 			 "levels", levels, "status", status_names[o->status], "error", o->error,
-			 "summary", o->summary, "host", host, "wall_s", number_or_null(o->wall_s),
+			 "summary", o->summary, "host", host, "kernel", kernel,
+			 "wall_s", number_or_null(o->wall_s),
 			 "metrics", metrics);
 	if (!root)
 		goto out;

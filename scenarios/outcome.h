@@ -16,7 +16,7 @@
 
 /*
  * DIR/trials/NAME/outcome.json: {format: "qoslab-trial", version: 1, order, point, rep,
- * factors [names], levels [texts], status, error, summary, host, wall_s, metrics {name:
+ * factors [names], levels [texts], status, error, summary, host, kernel, wall_s, metrics {name:
  * value|null}}. The trial's levels travel with it, so a merge needs neither the scenario
  * nor the trial's position in it. "pending" is written when a trial is handed out (a
  * Slurm task that never ran leaves it), "failed" with the error when it ran and failed.

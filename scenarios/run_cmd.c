@@ -21,6 +21,7 @@
 #include "scenarios/manifest.h"
 #include "scenarios/outcome.h"
 #include "scenarios/pool.h"
+#include "scenarios/slurm.h"
 #include "scenarios/scenario.h"
 #include "scenarios/sweep.h"
 #include "scenarios/trial.h"
@@ -30,7 +31,8 @@
 static void run_usage(FILE *f)
 {
 	fprintf(f,
-"usage: qoslab run SCENARIO.yaml [--out DIR] [--kernel auto|host|uml] [--resume] [--jobs N]\n\n"
+"usage: qoslab run SCENARIO.yaml [--out DIR] [--kernel auto|host|uml] [--resume] [--jobs N]\n"
+"       qoslab run SCENARIO.yaml [--out DIR] [--kernel K] [--resume] [--chunk K] --slurm [SBATCH OPTIONS...]\n\n"
 "Runs every trial of the scenario (sweep points x repeats, in the scenario's shuffled order),\n"
 "each in a fresh testbed with the real server, workers and client, then writes DIR/:\n"
 "results.json, results.csv, trials.csv, plots/, report.html, scenario.yaml, manifest.json\n"
@@ -41,7 +43,11 @@ static void run_usage(FILE *f)
 "  --kernel K     auto (default: the host when it has netem, else UML), host or uml\n"
 "  --resume       continue the run in --out\n"
 "  --jobs N       trials at once, each in its own testbed and kernel (default: as many as\n"
-"                 the cores hold at the CPU a trial's nodes may take; more is lowered)\n");
+"                 the cores hold at the CPU a trial's nodes may take; more is lowered)\n"
+"  --slurm ...    submit the trials not done yet as a Slurm job array into DIR (on a\n"
+"                 filesystem the nodes share) and a dependent job that runs `qoslab report\n"
+"                 DIR`; the rest of the line goes to sbatch (--partition=..., --time=...)\n"
+"  --chunk K      with --slurm: trials per array task, run one after another (default 1)\n");
 }
 
 static int write_text(const char *dir, const char *name, const char *text)
@@ -331,6 +337,63 @@ out:
 	return status;
 }
 
+/* --slurm: the trials not done yet as a job array and a dependent report job; nothing runs
+ * here. The nodes see the same paths, so every path handed to them is absolute. */
+static int run_slurm(const struct scenario *sc, const char *scenario_path, const char *out_rel,
+		     int resume, const char *kernel, size_t chunk, char *const *sbatch_opts,
+		     const char *self)
+{
+	struct scenario_trial *trials = NULL;
+	const struct scenario_trial **todo = NULL;
+	struct results *res = NULL;
+	struct slurm_jobs jobs = { .tasks = 0 };
+	char out[PATH_MAX], scen[PATH_MAX], err[SCENARIO_ERR_MAX], meta[256];
+	size_t n = 0, k = 0;
+	int status;
+
+	if (!realpath(out_rel, out) || !realpath(scenario_path, scen)) {
+		fprintf(stderr, "qoslab run: %s: %s\n", out_rel, strerror(errno));
+		return 1;
+	}
+	if ((status = setup_out(sc, out, resume, &res)) != 0)
+		goto out;
+	if (scenario_trials(sc, &trials, &n) < 0 || !(todo = calloc(n + 1, sizeof(*todo)))) {
+		status = 1;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!results_has_trial(res, trials[i].levels, (unsigned)trials[i].rep))
+			todo[k++] = &trials[i];
+	if (!k) {
+		fprintf(stderr, "qoslab run: every trial of %s is done; nothing to submit\n", out);
+		status = finish(res, out);
+		goto out;
+	}
+	struct slurm_submit cfg = { .self = self, .scenario = scen, .out = out, .kernel = kernel,
+				    .chunk = chunk, .sbatch = sbatch_opts };
+	if (slurm_submit_run(&cfg, sc, todo, k, &jobs, err, sizeof(err)) < 0) {
+		fprintf(stderr, "qoslab run: --slurm: %s\n", err);
+		status = 1;
+		goto out;
+	}
+	snprintf(meta, sizeof(meta), "array job %s (%zu tasks, %zu trials), report job %s",
+		 jobs.array, jobs.tasks, k, jobs.merge);
+	results_set_meta(res, "slurm", meta);
+	if (results_write_json(res, out) < 0) {
+		fprintf(stderr, "qoslab run: %s/results.json: cannot write\n", out);
+		status = 1;
+		goto out;
+	}
+	printf("submitted %zu trials as Slurm array job %s (%zu tasks) and report job %s\n"
+	       "report: %s/report.html (when job %s has ended)\n", k, jobs.array, jobs.tasks,
+	       jobs.merge, out, jobs.merge);
+out:
+	free(todo);
+	scenario_trials_free(trials);
+	results_free(res);
+	return status;
+}
+
 /* How many trials at once: what the user asked, lowered to what the cores hold. */
 static unsigned int choose_jobs(const struct scenario *sc, int uml, long asked)
 {
@@ -356,6 +419,7 @@ int run_main(int argc, char **argv)
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "resume", no_argument, NULL, 'r' },
 		{ "jobs", required_argument, NULL, 'j' },
+		{ "chunk", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -368,9 +432,18 @@ int run_main(int argc, char **argv)
 	size_t n = 0;
 	long asked = 0;
 	unsigned int jobs = 1;
+	char *const *sbatch_opts = NULL;
+	unsigned long chunk = 1;
 	int resume = 0, c, r, status = 0, uml = 0;
 	ssize_t len;
 
+	/* everything after --slurm is sbatch's */
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--slurm")) {
+			sbatch_opts = argv + i + 1;
+			argc = i;
+			break;
+		}
 	while ((c = getopt_long(argc, argv, "o:j:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': out_opt = optarg; break;
@@ -393,12 +466,27 @@ int run_main(int argc, char **argv)
 			}
 			break;
 		}
+		case 'c': {
+			char *end;
+
+			errno = 0;
+			chunk = strtoul(optarg, &end, 10);
+			if (errno || *end || chunk < 1 || chunk > 100000) {
+				fprintf(stderr, "qoslab run: --chunk '%s' is not a number 1..100000\n", optarg);
+				return 2;
+			}
+			break;
+		}
 		case 'h': run_usage(stdout); return 0;
 		default: run_usage(stderr); return 2;
 		}
 	}
 	if (optind != argc - 1) {
 		run_usage(stderr);
+		return 2;
+	}
+	if (uml_inside() && sbatch_opts) {
+		fprintf(stderr, "qoslab run: --slurm submits from the host, not from inside UML\n");
 		return 2;
 	}
 	if (resume && !out_opt) {
@@ -433,6 +521,10 @@ int run_main(int argc, char **argv)
 		if (mkdir(out, 0755) < 0 && errno != EEXIST) {
 			fprintf(stderr, "qoslab run: --out %s: %s\n", out, strerror(errno));
 			status = 2;
+			goto done;
+		}
+		if (sbatch_opts) {
+			status = run_slurm(sc, argv[optind], out, resume, kernel, chunk, sbatch_opts, self);
 			goto done;
 		}
 		if (kernel_choose(mode, &uml, err, sizeof(err)) < 0) {

@@ -75,16 +75,23 @@ static long parse_list(const char *s, size_t n, size_t *orders, size_t max)
 	return k;
 }
 
-/* DIR/manifest.json, when no trial wrote it yet: the kernel facts are only known in here. */
+/* DIR/manifest.json, when no trial wrote it yet or one on another kernel did (a resumed run
+ * whose first tasks ran elsewhere): the kernel facts are only known in here. Computing it
+ * hashes the model and dataset, so trials on the same kernel keep the one they find. */
 static int manifest_once(const struct scenario *sc, const char *self, const char *out)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], kernel[128];
 	struct outfile *of = NULL;
 	json_t *m = NULL;
 	int outside = 0, r;
 
 	snprintf(path, sizeof(path), "%s/manifest.json", out);
-	if (access(path, F_OK) == 0)
+	kernel_describe(kernel, sizeof(kernel));
+	m = json_load_file(path, 0, NULL);
+	r = m && !strcmp(json_string_value(json_object_get(m, "kernel")) ?: "", kernel);
+	json_decref(m);
+	m = NULL;
+	if (r)
 		return 0;
 	if ((r = manifest_new(sc, self, &m, &outside)) < 0)
 		return r;
