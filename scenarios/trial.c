@@ -439,6 +439,31 @@ int trial_metrics_from_records(const char *records, const char *labels_dir, cons
 		exec += (x->res.t_decode_ms + x->res.t_pre_ms + x->res.t_infer_ms) / 1e3;
 	}
 	span = t_last > t_first ? t_last - t_first : NAN;
+	{
+		/* the workload including warm-up jobs, and what the first inference costs more
+		 * than the median one (darknet touching its buffers: page faults) */
+		double w0 = INFINITY, w1 = -INFINITY, first = NAN, *inf = calloc(n ? n : 1, sizeof(*inf));
+		size_t ni = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			w0 = fmin(w0, recs[i].t_submit);
+			w1 = fmax(w1, recs[i].t_done);
+			if (recs[i].status != RECORD_OK)
+				continue;
+			if (recs[i].job == first_job)
+				first = recs[i].res.t_infer_ms;
+			else if (inf)
+				inf[ni++] = recs[i].res.t_infer_ms;
+		}
+		put(m, "workload_s", w1 > w0 ? w1 - w0 : NAN);
+		if (inf && ni && !isnan(first)) {
+			double q = 0.5, med;
+
+			if (stats_quantiles(inf, ni, &q, 1, &med) == 0)
+				put(m, "first_infer_extra_s", (first - med) / 1e3);
+		}
+		free(inf);
+	}
 	put(m, "throughput_bps", bytes * 8 / span);
 	put(m, "requests_per_s", done / span);
 	put(m, "goodput_per_s", ok / span);
@@ -476,6 +501,14 @@ out:
 	free(lat);
 	records_free(recs, n);
 	return r;
+}
+
+double trial_workload_s(const struct trial_metrics *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (!strcmp(m->m[i].name, "workload_s"))
+			return m->m[i].value;
+	return NAN;
 }
 
 static void link_metrics(struct testbed *tb, struct trial_metrics *m)
@@ -541,6 +574,9 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, volati
 	struct lateness_stats ls = { 0 };
 	pid_t client;
 	int r, status = 0;
+	/* where a trial's time goes besides its workload: testbed, process start and model load
+	 * until every worker registered, the client, teardown */
+	double t_start = clock_now_s(), t_built = NAN, t_ready = NAN, t_client = NAN, t_played = NAN;
 
 	snprintf(logs, sizeof(logs), "%s/logs", dir);
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
@@ -562,6 +598,7 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, volati
 				 strerror(-r));
 			goto out;
 		}
+	t_built = clock_now_s();
 	/* the server and workers first; the client only once every worker has registered */
 	r = spawn_service(tb, t, bin, err, errlen);
 	if (r < 0)
@@ -572,9 +609,11 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, volati
 			 "the workers did not register with the server in time (see logs/)");
 		goto out;
 	}
+	t_ready = clock_now_s();
 	r = spawn_client(tb, t, bin, dir, &client, err, errlen);
 	if (r < 0)
 		goto out;
+	t_client = clock_now_s();
 	snprintf(path, sizeof(path), "%s/samples.csv", dir);
 	r = sampler_new(tb, path, 1000, &smp);
 	if (r < 0) {
@@ -582,6 +621,7 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, volati
 		goto out;
 	}
 	r = play(tb, t, client, stop, &status, err, errlen);
+	t_played = clock_now_s();
 	link_metrics(tb, &links);
 	{
 		/* samples that could not be written are results lost: the trial failed */
@@ -613,6 +653,9 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, volati
 		put(ret, links.m[i].name, links.m[i].value);
 	lateness_free(late, &ls);
 	late = NULL;
+	put(ret, "setup_s", t_built - t_start);
+	put(ret, "workers_ready_s", t_ready - t_built);
+	put(ret, "client_s", t_played - t_client);
 	put(ret, "timer_lateness_p99_ms", ls.p99_ms);
 	put(ret, "host_overloaded", lateness_overloaded(&ls));
 	if (lateness_overloaded(&ls)) {
@@ -625,5 +668,12 @@ out:
 	lateness_free(late, NULL);
 	sampler_free(smp);
 	testbed_free(tb);
+	if (r == 0) {
+		/* everything that is not the workload (first submission to last answer) */
+		double wall = clock_now_s() - t_start, work = trial_workload_s(ret);
+
+		put(ret, "trial_wall_s", wall);
+		put(ret, "overhead_s", wall - work);
+	}
 	return r;
 }

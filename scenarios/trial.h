@@ -27,6 +27,13 @@ struct trial_metrics {
 int trial_run(const struct scenario *t, const char *qoslab_bin, const char *dir,
 	      volatile sig_atomic_t *stop, struct trial_metrics *ret, char *err, size_t errlen);
 
+/* The trial's workload_s metric (first submission to last answer, warm-up included); NaN
+ * when absent. trial_run also reports setup_s (testbed and links), workers_ready_s (server
+ * and workers started until all registered: process start and model load), client_s,
+ * first_infer_extra_s (the first inference over the median one), trial_wall_s and
+ * overhead_s = trial_wall_s - workload_s: everything that is not the workload. */
+double trial_workload_s(const struct trial_metrics *m);
+
 /* Metrics of a finished trial from its records (and the labels of the dataset): also used
  * to recompute a trial from its directory. warmup: jobs (by job number) left out. */
 int trial_metrics_from_records(const char *records, const char *labels_dir, const char *dir,
