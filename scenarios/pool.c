@@ -18,10 +18,18 @@
 #include "scenarios/outcome.h"
 #include "scenarios/pool.h"
 
-/* The child's side: output to the trial's log, then exec. Never returns. */
-static void child(const struct pool_config *cfg, const struct scenario_trial *tr, pid_t parent)
+/* A slot: one `qoslab trial` process (one kernel) running its share of the trials in
+ * order, so that standby workers serve all but its first (scenarios/warm.h). */
+struct slot {
+	pid_t pid;
+	const struct scenario_trial **tr; /* its trials */
+	size_t n, reported;               /* trials reported to done so far, in order */
+};
+
+/* The child's side: output to the slot's log, then exec. Never returns. */
+static void child(const struct pool_config *cfg, const struct slot *sl, unsigned int k, pid_t parent)
 {
-	char name[64], dir[PATH_MAX], log[PATH_MAX + 16], order[32];
+	char dir[PATH_MAX], log[PATH_MAX + 32], *list, *p;
 	int fd;
 
 	/* the controller forwards Ctrl-C itself, once, and the trial dies with it */
@@ -30,10 +38,9 @@ static void child(const struct pool_config *cfg, const struct scenario_trial *tr
 	if (getppid() != parent)
 		_exit(128 + SIGTERM);
 	signal(SIGPIPE, SIG_DFL);
-	outcome_trial_name(tr, name, sizeof(name));
-	snprintf(dir, sizeof(dir), "%s/trials/%s", cfg->out, name);
+	snprintf(dir, sizeof(dir), "%s/slots", cfg->out);
 	mkdir(dir, 0755);
-	snprintf(log, sizeof(log), "%s/trial.log", dir);
+	snprintf(log, sizeof(log), "%s/slot-%u.log", dir, k);
 	fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (fd >= 0) {
 		dup2(fd, 1);
@@ -42,65 +49,106 @@ static void child(const struct pool_config *cfg, const struct scenario_trial *tr
 	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (fd >= 0)
 		dup2(fd, 0);
-	snprintf(order, sizeof(order), "%zu", tr->order);
+	p = list = malloc(sl->n * 21 + 1);
+	if (!list)
+		_exit(127);
+	for (size_t i = 0; i < sl->n; i++)
+		p += sprintf(p, "%s%zu", i ? "," : "", sl->tr[i]->order);
 	char *argv[] = { (char *)cfg->self, "trial", (char *)cfg->scenario, "--out", (char *)cfg->out,
-			 "--trials", order, "--kernel", (char *)cfg->kernel, NULL };
+			 "--trials", list, "--kernel", (char *)cfg->kernel,
+			 cfg->cold ? "--cold-workers" : NULL, NULL };
 	execv(cfg->self, argv);
 	fprintf(stderr, "qoslab: exec %s: %s\n", cfg->self, strerror(errno));
 	_exit(127);
 }
 
+/* Reports the slot's trials whose outcome has arrived, in order; all of them with the
+ * process's exit status once it has ended. */
+static void report(const struct pool_config *cfg, struct slot *sl, int ended, int status,
+		   pool_done_fn done, void *arg)
+{
+	while (sl->reported < sl->n) {
+		const struct scenario_trial *tr = sl->tr[sl->reported];
+		struct outcome o;
+		char name[64];
+
+		outcome_trial_name(tr, name, sizeof(name));
+		if (!ended && (outcome_peek(cfg->out, name, &o) < 0 || o.status == OUTCOME_PENDING))
+			return;
+		sl->reported++;
+		done(arg, tr, ended ? status : 0);
+	}
+}
+
 int pool_run(const struct pool_config *cfg, const struct scenario_trial *const *trials, size_t n,
 	     pool_done_fn done, void *arg)
 {
-	struct slot {
-		pid_t pid;
-		const struct scenario_trial *tr;
-	} *slots = calloc(cfg->jobs, sizeof(*slots));
-	size_t next = 0, running = 0;
+	unsigned int k = cfg->jobs < n ? cfg->jobs : (unsigned int)n;
+	struct slot *slots = calloc(k + 1, sizeof(*slots));
+	const struct scenario_trial **share = calloc(n + 1, sizeof(*share));
+	size_t running = 0, used = 0;
 	int r = 0, forwarded = 0;
 	pid_t self = getpid();
 
-	if (!slots)
+	if (!slots || !share) {
+		free(slots);
+		free(share);
 		return -ENOMEM;
-	while (running || (next < n && !*cfg->stop && r == 0)) {
-		struct timespec tick = { 0, 100 * 1000000L };
+	}
+	/* round robin over the run order: every slot gets a spread of the points */
+	for (unsigned int s = 0; s < k; s++) {
+		slots[s].tr = share + used;
+		for (size_t i = s; i < n; i += k)
+			slots[s].tr[slots[s].n++] = trials[i];
+		used += slots[s].n;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char name[64], path[PATH_MAX + 96];
+
+		/* an old failed or pending outcome must not pass for this run's */
+		outcome_trial_name(trials[i], name, sizeof(name));
+		snprintf(path, sizeof(path), "%s/trials/%s/" OUTCOME_FILE, cfg->out, name);
+		unlink(path);
+	}
+	for (unsigned int s = 0; s < k && !*cfg->stop; s++) {
+		slots[s].pid = fork();
+		if (slots[s].pid < 0) {
+			r = -errno;
+			slots[s].pid = 0;
+			break;
+		}
+		if (slots[s].pid == 0)
+			child(cfg, &slots[s], s, self);
+		running++;
+	}
+	while (running) {
+		struct timespec tick = { 0, 200 * 1000000L };
 		int st;
 		pid_t w;
 
-		for (unsigned int s = 0; s < cfg->jobs && next < n && !*cfg->stop && r == 0; s++) {
-			if (slots[s].pid)
-				continue;
-			slots[s].tr = trials[next];
-			slots[s].pid = fork();
-			if (slots[s].pid < 0) {
-				r = -errno;
-				slots[s].pid = 0;
-				break;
-			}
-			if (slots[s].pid == 0)
-				child(cfg, trials[next], self);
-			next++;
-			running++;
-		}
 		if (*cfg->stop && !forwarded) {
-			for (unsigned int s = 0; s < cfg->jobs; s++)
+			for (unsigned int s = 0; s < k; s++)
 				if (slots[s].pid)
 					kill(slots[s].pid, SIGINT);
 			forwarded = 1;
 		}
+		for (unsigned int s = 0; s < k; s++)
+			if (slots[s].pid)
+				report(cfg, &slots[s], 0, 0, done, arg);
 		w = waitpid(-1, &st, WNOHANG);
 		if (w <= 0) {
 			nanosleep(&tick, NULL);
 			continue;
 		}
-		for (unsigned int s = 0; s < cfg->jobs; s++)
+		for (unsigned int s = 0; s < k; s++)
 			if (slots[s].pid == w) {
 				slots[s].pid = 0;
 				running--;
-				done(arg, slots[s].tr, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+				report(cfg, &slots[s], 1, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
+				       done, arg);
 			}
 	}
+	free(share);
 	free(slots);
 	return r;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* A pool of trial processes: `qoslab trial` per trial, a bounded number at once, each in its
- * own kernel (its own UML guest on the UML path), so trials of one run share no testbed. */
+/* A pool of trial processes: one `qoslab trial` per job slot, each in its own kernel (its
+ * own UML guest on the UML path) running its share of the trials one after another, so
+ * trials of one run share no testbed and a slot's standby workers stay warm. */
 #ifndef QOSLAB_POOL_H
 #define QOSLAB_POOL_H
 #include <signal.h>
@@ -12,9 +13,10 @@
 struct pool_config {
 	const char *self;      /* the qoslab binary */
 	const char *scenario;  /* the scenario file as the user gave it */
-	const char *out;       /* the run directory; trial logs go to trials/NAME/trial.log */
+	const char *out;       /* the run directory; slot logs go to slots/slot-K.log */
 	const char *kernel;    /* "auto", "host" or "uml", passed to every trial process */
 	unsigned int jobs;     /* >= 1 processes at once */
+	int cold;              /* --cold-workers for every trial process */
 	volatile sig_atomic_t *stop; /* once set: no new trial; running ones get SIGINT */
 };
 
@@ -23,9 +25,11 @@ struct pool_config {
 typedef void (*pool_done_fn)(void *arg, const struct scenario_trial *tr, int status);
 
 /*
- * Runs trials[0..n-1] in that order, at most cfg->jobs at once, and calls done for each as
- * it ends. Every process dies with the caller (PDEATHSIG). Returns 0 once all have ended,
- * -errno when a process could not be started (those already running are waited for).
+ * Runs trials[0..n-1] in min(cfg->jobs, n) processes, trial i in slot i mod jobs, and calls
+ * done for each as its outcome file arrives (status 0) or, for those without one, when its
+ * slot's process ends (its exit status). Outcome files of these trials left from before are
+ * removed first. Every process dies with the caller (PDEATHSIG). Returns 0 once all have
+ * ended, -errno when a process could not be started (those already running are waited for).
  */
 int pool_run(const struct pool_config *cfg, const struct scenario_trial *const *trials, size_t n,
 	     pool_done_fn done, void *arg);

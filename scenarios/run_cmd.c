@@ -25,6 +25,7 @@
 #include "scenarios/scenario.h"
 #include "scenarios/sweep.h"
 #include "scenarios/trial.h"
+#include "scenarios/warm.h"
 
 #define TTY_ENV "QOSLAB_TTY" /* whether the user's terminal is a tty, carried into UML */
 
@@ -47,7 +48,9 @@ static void run_usage(FILE *f)
 "  --slurm ...    submit the trials not done yet as a Slurm job array into DIR (on a\n"
 "                 filesystem the nodes share) and a dependent job that runs `qoslab report\n"
 "                 DIR`; the rest of the line goes to sbatch (--partition=..., --time=...)\n"
-"  --chunk K      with --slurm: trials per array task, run one after another (default 1)\n");
+"  --chunk K      with --slurm: trials per array task, run one after another (default 1)\n"
+"  --cold-workers start every trial's workers afresh instead of lending standby workers that\n"
+"                 loaded the model in an earlier trial of the same kernel (warm workers)\n");
 }
 
 static int write_text(const char *dir, const char *name, const char *text)
@@ -106,7 +109,8 @@ static void progress(struct run *run, const struct scenario_trial *tr, int faile
 
 /* Runs the trials not yet in res in this kernel; 0, or the first trial error (others still
  * run). Each trial also leaves its outcome file, as a parallel run's trials do. */
-static int run_trials(struct run *run, const struct scenario_trial *trials, size_t n, const char *self)
+static int run_trials(struct run *run, const struct scenario_trial *trials, size_t n, const char *self,
+		      struct warm_pool *warm)
 {
 	const struct scenario *sc = run->sc;
 	int status = 0;
@@ -128,7 +132,7 @@ static int run_trials(struct run *run, const struct scenario_trial *trials, size
 		snprintf(dir, sizeof(dir), "%s/trials/%s", run->out, o.name);
 		r = scenario_resolve(sc, tr, &t, err, sizeof(err));
 		if (r == 0)
-			r = trial_run(t, self, dir, &qoslab_stop, &m, err, sizeof(err));
+			r = trial_run(t, self, dir, warm, &qoslab_stop, &m, err, sizeof(err));
 		scenario_free(t);
 		if (r != -EINTR) {
 			o.wall_s = clock_now_s() - t0;
@@ -164,13 +168,13 @@ static void trial_done(void *arg, const struct scenario_trial *tr, int status)
 	char name[64], err[512] = "";
 	int r;
 
-	if (status == 130 || qoslab_stop)
+	if (qoslab_stop && status != 0)
 		return; /* interrupted: neither done nor failed, --resume runs it */
 	outcome_trial_name(tr, name, sizeof(name));
 	r = outcome_merge(run->out, name, run->res, &o, err, sizeof(err));
 	if (r == -ENOENT)
-		snprintf(err, sizeof(err), "the trial process exited with status %d and left no "
-			 "outcome (see %s/trials/%s/trial.log)", status, run->out, name);
+		snprintf(err, sizeof(err), "its trial process exited with status %d and left no "
+			 "outcome (see %s/slots/)", status, run->out);
 	else if (r >= 0 && o.status != OUTCOME_OK)
 		snprintf(err, sizeof(err), "%s", o.error[0] ? o.error : "failed (see trial.log)");
 	else if (r >= 0 && (r = results_write_json(run->res, run->out)) < 0)
@@ -282,7 +286,8 @@ static int redraw(const char *out)
 /* --jobs N > 1: the controller stays here, each trial runs in a `qoslab trial` process of
  * its own (its own UML guest on the UML path). */
 static int run_parallel(const struct scenario *sc, const char *scenario_path, const char *out,
-			int resume, const char *kernel, int uml, unsigned int jobs, const char *self)
+			int resume, const char *kernel, int uml, unsigned int jobs, int cold,
+			const char *self)
 {
 	struct scenario_trial *trials = NULL;
 	const struct scenario_trial **todo = NULL;
@@ -306,7 +311,7 @@ static int run_parallel(const struct scenario *sc, const char *scenario_path, co
 		if (!results_has_trial(res, trials[i].levels, (unsigned)trials[i].rep))
 			todo[run.todo++] = &trials[i];
 	struct pool_config cfg = { .self = self, .scenario = scenario_path, .out = out,
-				   .kernel = kernel, .jobs = jobs, .stop = &qoslab_stop };
+				   .kernel = kernel, .jobs = jobs, .cold = cold, .stop = &qoslab_stop };
 	r = pool_run(&cfg, todo, run.todo, trial_done, &run);
 	if (r < 0) {
 		fprintf(stderr, "qoslab run: starting a trial process: %s\n", strerror(-r));
@@ -420,6 +425,7 @@ int run_main(int argc, char **argv)
 		{ "resume", no_argument, NULL, 'r' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "chunk", required_argument, NULL, 'c' },
+		{ "cold-workers", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -434,6 +440,8 @@ int run_main(int argc, char **argv)
 	unsigned int jobs = 1;
 	char *const *sbatch_opts = NULL;
 	unsigned long chunk = 1;
+	struct warm_pool *warm = NULL;
+	int cold = 0;
 	int resume = 0, c, r, status = 0, uml = 0;
 	ssize_t len;
 
@@ -455,6 +463,7 @@ int run_main(int argc, char **argv)
 			}
 			break;
 		case 'r': resume = 1; break;
+		case 'C': cold = 1; break;
 		case 'j': {
 			char *end;
 
@@ -534,7 +543,7 @@ int run_main(int argc, char **argv)
 		}
 		jobs = choose_jobs(sc, uml, asked);
 		if (jobs > 1) {
-			status = run_parallel(sc, argv[optind], out, resume, kernel, uml, jobs, self);
+			status = run_parallel(sc, argv[optind], out, resume, kernel, uml, jobs, cold, self);
 			goto done;
 		}
 		/* one trial at a time: one kernel for the whole run; the guest must use the same
@@ -600,8 +609,11 @@ int run_main(int argc, char **argv)
 	}
 	qoslab_catch_signals();
 	r = scenario_trials(sc, &trials, &n);
+	if (r == 0 && !cold)
+		r = warm_pool_new(self, &warm);
 	if (r == 0)
-		r = run_trials(&run, trials, n, self);
+		r = run_trials(&run, trials, n, self, warm);
+	warm_pool_free(warm);
 	if (r < 0)
 		status = 1;
 	{

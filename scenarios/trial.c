@@ -24,6 +24,7 @@
 #include "scenarios/scenario.h"
 #include "scenarios/sweep.h"
 #include "scenarios/trial.h"
+#include "scenarios/warm.h"
 
 #define HTTP_PORT 8080
 #define WORKER_PORT 9090
@@ -100,8 +101,20 @@ static int wait_ready(struct testbed *tb, int workers, volatile sig_atomic_t *st
 
 /* ---- processes ---- */
 
+/* Whether standby workers can stand in for the workers: not when a worker may be killed,
+ * since recovery restarts the commands the testbed spawned. */
+static int warm_ok(const struct scenario *t)
+{
+	if (t->random_failures.rate > 0 && t->random_failures.kind == FAILURE_KILL)
+		return 0;
+	for (size_t i = 0; i < t->n_events; i++)
+		if (t->events[i].action == SCENARIO_FAIL && t->events[i].failure == FAILURE_KILL)
+			return 0;
+	return 1;
+}
+
 static int spawn_service(struct testbed *tb, const struct scenario *t, const char *bin,
-			 char *err, size_t errlen)
+			 struct warm_pool *warm, const char *logs, char *err, size_t errlen)
 {
 	const char *srv = testbed_node_addr(tb, 1);
 	char http[64], listen[64], udp[64], name[32], job_timeout[32];
@@ -131,7 +144,15 @@ static int spawn_service(struct testbed *tb, const struct scenario *t, const cha
 		char *worker[] = { (char *)bin, "worker", "--server", listen, "--model",
 				   t->model_prefix, "--name", name, NULL };
 
-		if ((r = testbed_spawn(tb, w, worker, &pid)) < 0) {
+		if (warm) {
+			char log[1024];
+
+			snprintf(log, sizeof(log), "%s/%s.log", logs, name);
+			r = warm_pool_lend(warm, tb, w, t->model_prefix, listen, log, &pid);
+		} else {
+			r = testbed_spawn(tb, w, worker, &pid);
+		}
+		if (r < 0) {
 			snprintf(err, errlen, "starting %s: %s", name, strerror(-r));
 			return r;
 		}
@@ -556,8 +577,8 @@ static void link_metrics(struct testbed *tb, struct trial_metrics *m)
 	}
 }
 
-int trial_run(const struct scenario *t, const char *bin, const char *dir, volatile sig_atomic_t *stop,
-	      struct trial_metrics *ret, char *err, size_t errlen)
+int trial_run(const struct scenario *t, const char *bin, const char *dir, struct warm_pool *warm,
+	      volatile sig_atomic_t *stop, struct trial_metrics *ret, char *err, size_t errlen)
 {
 	struct testbed_config cfg = {
 		.workers = (unsigned int)t->topology.workers,
@@ -600,7 +621,9 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, volati
 		}
 	t_built = clock_now_s();
 	/* the server and workers first; the client only once every worker has registered */
-	r = spawn_service(tb, t, bin, err, errlen);
+	if (warm && !warm_ok(t))
+		warm = NULL;
+	r = spawn_service(tb, t, bin, warm, logs, err, errlen);
 	if (r < 0)
 		goto out;
 	r = wait_ready(tb, t->topology.workers, stop);
@@ -656,6 +679,7 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, volati
 	put(ret, "setup_s", t_built - t_start);
 	put(ret, "workers_ready_s", t_ready - t_built);
 	put(ret, "client_s", t_played - t_client);
+	put(ret, "warm_workers", warm != NULL);
 	put(ret, "timer_lateness_p99_ms", ls.p99_ms);
 	put(ret, "host_overloaded", lateness_overloaded(&ls));
 	if (lateness_overloaded(&ls)) {
@@ -667,6 +691,8 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, volati
 out:
 	lateness_free(late, NULL);
 	sampler_free(smp);
+	if (warm && tb)
+		warm_pool_take_back(warm, tb);
 	testbed_free(tb);
 	if (r == 0) {
 		/* everything that is not the workload (first submission to last answer) */

@@ -20,6 +20,7 @@
 #include "scenarios/scenario.h"
 #include "scenarios/sweep.h"
 #include "scenarios/trial.h"
+#include "scenarios/warm.h"
 
 #define TASK_ENV "SLURM_ARRAY_TASK_ID"
 
@@ -35,6 +36,8 @@ static void trial_usage(FILE *f)
 "  --trials LIST      comma-separated run-order positions, e.g. 0,5,7\n"
 "  --task-list FILE   line $" TASK_ENV " (0-based) of FILE is the LIST (Slurm job arrays)\n"
 "  --kernel K         auto (default), host or uml\n"
+"  --cold-workers     fresh workers for every trial (default: standby workers that loaded\n"
+"                     the model in an earlier trial of the list serve the next ones)\n"
 "Exit status: 0 every trial ok, 1 some failed (see their outcome.json), 2 usage, 130 interrupted.\n");
 }
 
@@ -103,7 +106,8 @@ static int manifest_once(const struct scenario *sc, const char *self, const char
 }
 
 static int run_listed(const struct scenario *sc, const struct scenario_trial *trials,
-		      const size_t *orders, size_t k, const char *out, const char *self)
+		      const size_t *orders, size_t k, const char *out, const char *self,
+		      struct warm_pool *warm)
 {
 	int status = 0;
 
@@ -123,7 +127,7 @@ static int run_listed(const struct scenario *sc, const struct scenario_trial *tr
 			continue;
 		r = scenario_resolve(sc, tr, &t, err, sizeof(err));
 		if (r == 0)
-			r = trial_run(t, self, dir, &qoslab_stop, &m, err, sizeof(err));
+			r = trial_run(t, self, dir, warm, &qoslab_stop, &m, err, sizeof(err));
 		scenario_free(t);
 		if (r == -EINTR)
 			break; /* neither ok nor failed: the outcome stays as it was */
@@ -152,6 +156,7 @@ int trial_main(int argc, char **argv)
 		{ "trials", required_argument, NULL, 't' },
 		{ "task-list", required_argument, NULL, 'l' },
 		{ "kernel", required_argument, NULL, 'k' },
+		{ "cold-workers", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -161,15 +166,17 @@ int trial_main(int argc, char **argv)
 	struct scenario_trial *trials = NULL;
 	size_t n = 0, *orders = NULL;
 	char err[SCENARIO_ERR_MAX], line[65536], self[PATH_MAX];
+	struct warm_pool *warm = NULL;
 	long k;
 	ssize_t len;
-	int c, r, status = 2;
+	int c, r, status = 2, cold = 0;
 
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': out = optarg; break;
 		case 't': list = optarg; break;
 		case 'l': task_list = optarg; break;
+		case 'C': cold = 1; break;
 		case 'k':
 			kernel = optarg;
 			if (kernel_mode_parse(optarg, &mode) < 0) {
@@ -195,10 +202,10 @@ int trial_main(int argc, char **argv)
 			return 2;
 		}
 		char *args[] = { "trial", argv[optind], "--out", (char *)out, "--trials", line,
-				 "--kernel", (char *)kernel, NULL };
+				 "--kernel", (char *)kernel, cold ? "--cold-workers" : NULL, NULL };
 
 		optind = 0; /* getopt starts over on the new vector */
-		return trial_main(8, args);
+		return trial_main(8 + cold, args);
 	}
 	if ((r = scenario_load(argv[optind], &sc, err, sizeof(err))) < 0) {
 		fprintf(stderr, "%s\n", err);
@@ -237,7 +244,12 @@ int trial_main(int argc, char **argv)
 	qoslab_catch_signals();
 	if ((r = manifest_once(sc, self, out)) < 0)
 		fprintf(stderr, "qoslab trial: %s/manifest.json: %s\n", out, strerror(-r));
-	status = run_listed(sc, trials, orders, (size_t)k, out, self);
+	if (!cold && k > 1 && warm_pool_new(self, &warm) < 0) {
+		status = 1;
+		goto out;
+	}
+	status = run_listed(sc, trials, orders, (size_t)k, out, self, warm);
+	warm_pool_free(warm);
 	if (r < 0 && !status)
 		status = 1;
 out:

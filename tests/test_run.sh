@@ -44,6 +44,8 @@ check run_manifest_kernel "jq -e '.kernel | test(\"^(uml|host) \")' '$tmp/out/ma
 check run_manifest_seed_reproducible "jq -e '(.netem_seed_reproducible | type) == \"boolean\" and (.netem_seed_reproducible == (.kernel | test(\"-qoslab\$\")) or (.kernel | test(\"^host \")))' '$tmp/out/manifest.json' >/dev/null"
 check run_manifest_jobs "[ \$(jq '.jobs' '$tmp/out/manifest.json') -eq 2 ]"
 check run_outcomes "[ \$(cat '$tmp/out/trials/'*/outcome.json | jq -s '[.[] | select(.status == \"ok\")] | length') -eq 4 ] && jq -e '.meta.trials_missing == \"0\"' '$tmp/out/results.json' >/dev/null"
+# warm workers: each of the 2 slots ran 2 trials with standby workers, and none is left
+check run_warm_workers "jq -e '[.trials[].metrics.warm_workers] == [1, 1, 1, 1]' '$tmp/out/results.json' >/dev/null && ! pgrep -f 'worker --model .* --standby' >/dev/null"
 check run_trial_records "[ \$(cat '$tmp/out/trials/'*/records.jsonl | wc -l) -eq 16 ]"
 # paired draws (the default): repetition r submits the same images in the same order at
 # both points; the two repetitions draw different ones (4 of 64 images)
