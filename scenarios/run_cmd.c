@@ -245,6 +245,23 @@ static int setup_out(const struct scenario *sc, const char *out, int resume, str
 	return 0;
 }
 
+/* Says how many trials the fidelity guard flagged: their delays, rates and timings are
+ * the host's, not the scenario's (emu/lateness.h). */
+static void overload_note(const struct results *res)
+{
+	long m = results_metric_index(res, "host_overloaded");
+	size_t k = 0, n = results_n_trials(res);
+
+	if (m < 0)
+		return;
+	for (size_t t = 0; t < n; t++)
+		k += results_trial_value(res, t, (size_t)m) > 0;
+	if (k)
+		fprintf(stderr, "qoslab run: note: %zu of %zu trials ran on an overloaded host (timer "
+			"lateness p99 above 4 ms, see timer_lateness_p99_ms): fewer --jobs or a quieter "
+			"host would keep delays and rates as configured\n", k, n);
+}
+
 /* results.json, CSVs, plots and report.html from what res holds; 0 or 1. Inside UML the
  * plots and report are left to the host process that booted it (redraw). */
 static int finish(struct results *res, const char *out)
@@ -252,6 +269,7 @@ static int finish(struct results *res, const char *out)
 	char err[SCENARIO_ERR_MAX];
 	size_t plots = 0;
 
+	overload_note(res);
 	snprintf(err, sizeof(err), "cannot write results to %s", out);
 	if (results_write_json(res, out) < 0 || results_write_csv(res, out) < 0 ||
 	    (!uml_inside() && report_render(res, out, err, sizeof(err), &plots) < 0)) {
