@@ -189,13 +189,17 @@ check-asan:
 # patch and xz-utils build qoslab's UML kernel (make kernel). nodejs and npm run the browser
 # tests (tests/browser/: puppeteer-core from npm, driving Debian's chromium); Debian's npm
 # is installed only where no npm exists (NodeSource's nodejs bundles one and conflicts).
+# python3-scipy checks the paired t intervals against an implementation that is not ours
+# (tests/test_paired.sh). slurm-wlm and munge: tests/test_slurm.sh starts a real one-node
+# cluster to submit a sweep to (--slurm).
 DEB_PKGS := build-essential pkg-config clang libclang-rt-14-dev \
             libnl-3-dev libnl-route-3-dev libpcap-dev libturbojpeg0-dev darknet \
             libyaml-dev libmicrohttpd-dev libgsl-dev libjansson-dev libcurl4-openssl-dev nettle-dev \
             libsqlite3-dev \
             gnuplot-nox user-mode-linux kmod iproute2 iputils-ping tshark curl jq \
             chromium tidy nodejs python3-jsonschema python3-yaml debhelper lintian \
-            flex bison bc patch xz-utils
+            flex bison bc patch xz-utils \
+            python3-scipy slurm-wlm munge
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 	  grep -q 'install ok installed' || echo $$p; done); \

@@ -29,6 +29,7 @@ static const struct command {
 	{ "scenario", scenario_main, "check a scenario file (count, list its trials); its JSON Schema" },
 	{ "server", server_main, "job server: HTTP API for clients, dispatch to connected workers" },
 	{ "testbed", testbed_main, "build a testbed, impair links, run commands in nodes" },
+	{ "trial",   trial_main,   "run listed trials of a scenario into a run directory (run --jobs, --slurm)" },
 	{ "uml",     uml_main,     "run a command inside a User-Mode Linux kernel" },
 	{ "version", version_main, "release, commit, library versions, where its files are" },
 	{ "worker", worker_main, "detector worker: connect to a server and run the jobs it sends" },

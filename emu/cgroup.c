@@ -162,6 +162,23 @@ int cgroup_attach(struct cgroup *cg, pid_t pid)
 	return 0;
 }
 
+int cgroup_detach(struct cgroup *cg, pid_t pid)
+{
+	char buf[32];
+	int r;
+
+	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	for (int h = 0; h < H_MAX; h++) {
+		if (h > 0 && !strcmp(cg->dir[h], cg->dir[h - 1]))
+			continue;
+		/* the root: v2 allows no process in a group whose children have controllers */
+		r = write_at(cg->ver == CGROUP_V2 ? ROOT : v1_root((enum hier)h), "cgroup.procs", buf);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int cgroup_freeze(struct cgroup *cg, int frozen)
 {
 	if (cg->ver == CGROUP_V2)

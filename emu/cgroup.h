@@ -20,6 +20,9 @@ void cgroup_free(struct cgroup *cg);
 /* cpus: 0.5 = half a CPU; 0 = no limit. CFS period 100 ms. */
 int cgroup_set_cpu(struct cgroup *cg, double cpus);
 int cgroup_attach(struct cgroup *cg, pid_t pid);
+/* Moves pid out of cg into the root group (of each hierarchy), e.g. before cg is removed
+ * with everything in it. 0 or -errno. */
+int cgroup_detach(struct cgroup *cg, pid_t pid);
 int cgroup_freeze(struct cgroup *cg, int frozen);
 int cgroup_cpu_usage_ns(struct cgroup *cg, uint64_t *ret);
 /* Sum of members' resident set sizes, from /proc/PID/statm. */

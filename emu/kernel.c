@@ -107,24 +107,28 @@ int kernel_enter(enum kernel_mode mode, char *const argv[], int *ret_status, cha
 	return r;
 }
 
-int kernel_enter_program(enum kernel_mode mode, char *const argv[], int *ret_status,
-			 char *why, size_t len)
+int kernel_choose(enum kernel_mode mode, int *ret_uml, char *why, size_t len)
 {
 	char host_why[256] = "";
 	int r;
 
-	if (uml_inside())
+	if (uml_inside()) {
+		*ret_uml = 1;
 		return 0;
+	}
 	if (mode == KERNEL_HOST) {
 		/* the user's choice: without netem only impairments fail, when applied */
 		if (geteuid() != 0) {
 			snprintf(why, len, "--kernel host needs root (namespaces, qdiscs)");
 			return -EPERM;
 		}
+		*ret_uml = 0;
 		return 0;
 	}
-	if (mode == KERNEL_AUTO && kernel_probe_netem(host_why, sizeof(host_why)) == 0)
+	if (mode == KERNEL_AUTO && kernel_probe_netem(host_why, sizeof(host_why)) == 0) {
+		*ret_uml = 0;
 		return 0;
+	}
 	r = uml_available(why, len);
 	if (r < 0) {
 		if (host_why[0]) {
@@ -134,6 +138,21 @@ int kernel_enter_program(enum kernel_mode mode, char *const argv[], int *ret_sta
 		}
 		return r;
 	}
+	*ret_uml = 1;
+	return 0;
+}
+
+int kernel_enter_program(enum kernel_mode mode, char *const argv[], int *ret_status,
+			 char *why, size_t len)
+{
+	int uml, r;
+
+	if (uml_inside())
+		return 0;
+	if ((r = kernel_choose(mode, &uml, why, len)) < 0)
+		return r;
+	if (!uml)
+		return 0;
 	r = uml_run(argv, 0, ret_status);
 	if (r < 0) {
 		snprintf(why, len, "running inside UML failed: %s", strerror(-r));

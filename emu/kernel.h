@@ -15,6 +15,10 @@ int kernel_netem_seed_honoured(void);
 /* Name of the kernel this process runs on, for results: "host <release>" or "uml <release>". */
 void kernel_describe(char *buf, size_t len);
 
+/* Where a command of this mode would run: *ret_uml 1 inside UML (also when already there),
+ * 0 on the host. -errno with why filled when neither can (as kernel_enter). */
+int kernel_choose(enum kernel_mode mode, int *ret_uml, char *why, size_t len);
+
 /*
  * Decides where a command runs. Returns 0 when it runs in this process, 1 when it ran inside
  * UML (ret_status holds its exit status), or -errno with why filled (e.g. host asked but no

@@ -559,6 +559,16 @@ int testbed_restart_node(struct testbed *tb, int k)
 	return 0;
 }
 
+int testbed_attach(struct testbed *tb, int k, pid_t pid)
+{
+	return cgroup_attach(tb->nodes[k].cg, pid);
+}
+
+int testbed_detach(struct testbed *tb, int k, pid_t pid)
+{
+	return cgroup_detach(tb->nodes[k].cg, pid);
+}
+
 int testbed_freeze_node(struct testbed *tb, int k, int frozen)
 {
 	return cgroup_freeze(tb->nodes[k].cg, frozen);

@@ -82,6 +82,11 @@ int testbed_kill_node(struct testbed *tb, int node);
 int testbed_signal_node(struct testbed *tb, int node, int sig);
 int testbed_restart_node(struct testbed *tb, int node);
 int testbed_freeze_node(struct testbed *tb, int node, int frozen);
+/* Puts a process started elsewhere (a standby worker) in node's cgroup, so that the node's
+ * CPU cap, freezes and kills apply to it; detach takes it out again before testbed_free
+ * would kill it. 0 or -errno. */
+int testbed_attach(struct testbed *tb, int node, pid_t pid);
+int testbed_detach(struct testbed *tb, int node, pid_t pid);
 int testbed_node_usage(struct testbed *tb, int node, uint64_t *ret_cpu_ns, uint64_t *ret_rss);
 
 /* Runs fn inside the node's namespace in the calling thread (sockets it opens stay there). */

@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: MIT
 /* qoslab worker: command line, model loading and event log around worker_run. */
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,6 +20,7 @@
 #include "commands.h"
 #include "models/locate.h"
 #include "pipeline/proto.h"
+#include "pipeline/standby.h"
 #include "pipeline/worker.h"
 
 struct worker_opts {
@@ -24,6 +29,7 @@ struct worker_opts {
 	unsigned long long max_pixels;
 	double connect_timeout_s;
 	int udp_port, letterbox, quiet;
+	int standby_fd;           /* > 0: sessions come from this Unix socket */
 };
 
 static void usage(FILE *f)
@@ -31,7 +37,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: qoslab worker --server ADDR:PORT [--model PREFIX] [--name NAME] [--thresh T]\n"
 		"                     [--max-pixels N] [--connect-timeout S] [--udp-port P]\n"
-		"                     [--letterbox] [--quiet]\n"
+		"                     [--letterbox] [--quiet] [--standby FD]\n"
 		"\n"
 		"Connects to a server's worker port (qoslab server --listen), runs the detector on the\n"
 		"jobs it sends and returns detections and timings. Reconnects when the connection is\n"
@@ -48,7 +54,10 @@ static void usage(FILE *f)
 		"  --connect-timeout S   keep retrying an unreachable server S s (default 60)\n"
 		"  --udp-port P          local UDP port for lossy image transfer (default: any)\n"
 		"  --letterbox           letterbox instead of plain resize to the network input\n"
-		"  --quiet               no event log on standard error\n",
+		"  --quiet               no event log on standard error\n"
+		"  --standby FD          after loading and warming the model, take sessions (a network\n"
+		"                        namespace, a log, ADDR:PORT and NAME) from the Unix socket FD,\n"
+		"                        one after another, until it closes (qoslab run's warm workers)\n",
 		LOCATE_DEFAULT_MODEL, (double)DETECT_THRESH_MAP, (unsigned long long)JPEG_MAX_PIXELS_DEFAULT);
 }
 
@@ -103,6 +112,7 @@ static int parse_opts(int argc, char **argv, struct worker_opts *o)
 		{ "udp-port", required_argument, NULL, 'u' },
 		{ "letterbox", no_argument, NULL, 'L' },
 		{ "quiet", no_argument, NULL, 'Q' },
+		{ "standby", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -127,6 +137,13 @@ static int parse_opts(int argc, char **argv, struct worker_opts *o)
 			break;
 		case 'L': o->letterbox = 1; break;
 		case 'Q': o->quiet = 1; break;
+		case 'S':
+			o->standby_fd = (int)strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || o->standby_fd < 3) {
+				fprintf(stderr, "qoslab worker: --standby '%s': expected a descriptor >= 3\n", optarg);
+				return -EINVAL;
+			}
+			break;
 		case 't':
 			o->thresh = strtof(optarg, &end);
 			if (errno || end == optarg || *end || !(o->thresh >= 0 && o->thresh < 1)) {
@@ -168,11 +185,71 @@ static int parse_opts(int argc, char **argv, struct worker_opts *o)
 		fprintf(stderr, "qoslab worker: unexpected argument '%s'\n", argv[optind]);
 		return -EINVAL;
 	}
-	if (!o->server) {
+	if (!o->server && !o->standby_fd) {
 		fprintf(stderr, "qoslab worker: --server ADDR:PORT is required (see --help)\n");
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/*
+ * Sessions from the pool, one after another: enter the node's network namespace (sockets
+ * made from then on live there), log to the trial's file, serve until the pool's SIGTERM
+ * ends the session, come back and say so. The model stays loaded and its buffers mapped,
+ * which is the point: inside UML darknet's first inference costs seconds of page faults.
+ */
+static int standby_loop(struct worker_config *cfg, int sock, int sig_fd, struct log_ctx *lc)
+{
+	char server[STANDBY_TEXT_MAX], name[STANDBY_TEXT_MAX];
+	int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC), r;
+
+	if (home < 0)
+		return -errno;
+	for (;;) {
+		int ns = -1, log = -1;
+
+		r = standby_recv(sock, &ns, &log, server, sizeof(server), name, sizeof(name));
+		if (r == -ENODATA) {
+			r = 0; /* the pool closed: its run is over */
+			break;
+		}
+		if (r < 0)
+			break;
+		dup2(log, 2);
+		close(log);
+		r = setns(ns, CLONE_NEWNET) < 0 ? -errno : 0;
+		close(ns);
+		if (r == 0)
+			r = sock_addr_parse(server, &cfg->server);
+		if (r < 0) {
+			fprintf(stderr, "qoslab worker: standby session %s %s: %s\n", server, name, strerror(-r));
+			break;
+		}
+		lc->name = name;
+		cfg->name = name;
+		/* a SIGTERM that ended no session (it came after the last one ended by itself)
+		 * must not end this one */
+		for (struct pollfd pf = { .fd = sig_fd, .events = POLLIN };
+		     poll(&pf, 1, 0) == 1 && (pf.revents & POLLIN);) {
+			struct signalfd_siginfo si;
+
+			if (read(sig_fd, &si, sizeof(si)) != sizeof(si))
+				break;
+		}
+		r = worker_run(cfg, sig_fd);
+		if (r < 0)
+			fprintf(stderr, "qoslab worker %s: server %s unreachable: %s\n", name, server, strerror(-r));
+		if (setns(home, CLONE_NEWNET) < 0) {
+			r = -errno;
+			break;
+		}
+		if (send(sock, STANDBY_IDLE, sizeof(STANDBY_IDLE) - 1, MSG_NOSIGNAL) < 0) {
+			r = -errno;
+			break;
+		}
+	}
+	close(home);
+	return r;
 }
 
 int worker_main(int argc, char **argv)
@@ -188,7 +265,7 @@ int worker_main(int argc, char **argv)
 
 	if (parse_opts(argc, argv, &o) < 0)
 		return 2;
-	r = sock_addr_parse(o.server, &cfg.server);
+	r = o.server ? sock_addr_parse(o.server, &cfg.server) : 0;
 	if (r < 0) {
 		fprintf(stderr, "qoslab worker: --server '%s': %s\n", o.server,
 			r == -ENOENT ? "unknown host" : "expected ADDR:PORT");
@@ -226,6 +303,10 @@ int worker_main(int argc, char **argv)
 		.connect_timeout_ms = (int)(o.connect_timeout_s * 1000), .udp_port = o.udp_port,
 		.log = o.quiet ? NULL : log_stderr, .log_arg = &lc,
 	};
+	if (o.standby_fd) {
+		ret = standby_loop(&cfg, o.standby_fd, sig_fd, &lc) < 0;
+		goto out;
+	}
 	r = worker_run(&cfg, sig_fd);
 	if (r < 0) {
 		fprintf(stderr, "qoslab worker %s: server %s unreachable for %g s: %s\n", lc.name,

@@ -18,6 +18,7 @@
 #include "plots/outfile.h"
 #include "plots/plot.h"
 #include "plots/report.h"
+#include "scenarios/outcome.h"
 
 #define SCENARIO_MAX_BYTES (1 << 20)
 
@@ -261,7 +262,16 @@ static void run_put(FILE *f, const struct results *r, const char *dir)
 	const char *k, *v;
 	int first = 1;
 
-	fputs("<h2 id=\"run\">Run</h2>\n<table>\n<tbody>\n", f);
+	fputs("<h2 id=\"run\">Run</h2>\n", f);
+	v = results_meta(r, "trials_missing");
+	if (v && strcmp(v, "0")) {
+		/* fewer trials than planned: the CIs rest on the n shown, and these are why */
+		fputs("<p class=\"warn\">Trials missing (failed or never run; n per point below counts "
+		      "what remains): ", f);
+		esc(f, v);
+		fputs("</p>\n", f);
+	}
+	fputs("<table>\n<tbody>\n", f);
 	for (size_t i = 0; results_meta_at(r, i, &k, &v) == 0; i++)
 		kv_row(f, k, v);
 	for (size_t g = 0; g < results_n_factors(r); g++) {
@@ -288,15 +298,22 @@ static void run_put(FILE *f, const struct results *r, const char *dir)
 	fputs(first ? " none besides this page.</p>\n" : ".</p>\n", f);
 }
 
+/* Per point: n, mean, CI, spread; with two points or more also the paired difference from
+ * the first point (same repetitions), which removes what the points' draws share. */
 static void table_put(FILE *f, const struct results *r, size_t m)
 {
+	int paired = results_n_points(r) > 1;
+
 	fputs("<table>\n<thead><tr>", f);
 	for (size_t g = 0; g < results_n_factors(r); g++) {
 		fputs("<th class=\"k\">", f);
 		esc(f, results_factor_name(r, g));
 		fputs("</th>", f);
 	}
-	fputs("<th>n</th><th>mean</th><th>&#177; 95 % CI</th><th>sd</th><th>min</th><th>max</th></tr></thead>\n<tbody>\n", f);
+	fputs("<th>n</th><th>mean</th><th>&#177; 95 % CI</th><th>sd</th><th>min</th><th>max</th>", f);
+	if (paired)
+		fputs("<th>paired &#916; vs first point</th><th>95 % CI (paired t)</th><th>pairs</th>", f);
+	fputs("</tr></thead>\n<tbody>\n", f);
 	for (size_t p = 0; p < results_n_points(r); p++) {
 		const struct stats *s = results_point_stats(r, p, m);
 
@@ -316,7 +333,23 @@ static void table_put(FILE *f, const struct results *r, size_t m)
 		num_html(f, s->min);
 		fputs("</td><td>", f);
 		num_html(f, s->max);
-		fputs("</td></tr>\n", f);
+		fputs("</td>", f);
+		if (paired && p == 0) {
+			fputs("<td class=\"k\">baseline</td><td></td><td></td>", f);
+		} else if (paired) {
+			struct stats d;
+
+			if (results_paired_stats(r, p, 0, m, &d) < 0)
+				d = (struct stats){ .n = 0, .mean = NAN, .ci_lo = NAN, .ci_hi = NAN };
+			fputs("<td>", f);
+			num_html(f, d.mean);
+			fputs("</td><td>", f);
+			num_html(f, d.ci_lo);
+			fputs(" &#8230; ", f);
+			num_html(f, d.ci_hi);
+			fprintf(f, "</td><td>%zu</td>", d.n);
+		}
+		fputs("</tr>\n", f);
 	}
 	fputs("</tbody>\n</table>\n", f);
 }
@@ -425,7 +458,9 @@ static void report_usage(FILE *f)
 {
 	fputs("usage: qoslab report [--quiet] DIR\n\n"
 	      "Redraws the plots (DIR/plots/METRIC-vs-FACTOR.png and .svg) and DIR/report.html from\n"
-	      "DIR/results.json alone; DIR/scenario.yaml and DIR/manifest.json are shown when present.\n\n"
+	      "the trials in DIR/results.json alone, and rewrites what derives from them (its points and\n"
+	      "paired differences, results.csv, trials.csv); DIR/scenario.yaml and DIR/manifest.json\n"
+	      "are shown when present.\n\n"
 	      "  -q, --quiet   print nothing on success\n"
 	      "  -h, --help    this text\n", f);
 }
@@ -439,7 +474,7 @@ int report_main(int argc, char **argv)
 	};
 	struct results *r = NULL;
 	char path[4096], err[1024] = "";
-	size_t n = 0;
+	size_t n = 0, added = 0, missing = 0;
 	int c, quiet = 0, e;
 
 	optind = 1;
@@ -465,6 +500,22 @@ int report_main(int argc, char **argv)
 	e = results_read_json(path, &r, err, sizeof(err));
 	if (e < 0) {
 		fprintf(stderr, "qoslab report: %s\n", err);
+		return 1;
+	}
+	/* trials that ran elsewhere (parallel jobs, Slurm tasks) and are not in it yet */
+	e = outcome_merge_all(argv[optind], r, &added, &missing, err, sizeof(err));
+	if (e < 0) {
+		fprintf(stderr, "qoslab report: %s\n", err);
+		results_free(r);
+		return 1;
+	}
+	if (missing)
+		fprintf(stderr, "qoslab report: %zu trials missing: %s\n", missing,
+			results_meta(r, "trials_missing"));
+	/* the derived parts (points, paired differences, CSVs) follow the trials it holds */
+	if (results_write_json(r, argv[optind]) < 0 || results_write_csv(r, argv[optind]) < 0) {
+		fprintf(stderr, "qoslab report: cannot write results to %s\n", argv[optind]);
+		results_free(r);
 		return 1;
 	}
 	e = report_render(r, argv[optind], err, sizeof(err), &n);

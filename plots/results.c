@@ -48,6 +48,8 @@ struct results {
 	size_t np;
 	struct stats *st;   /* n_points * st_nm */
 	size_t st_nm;
+	size_t *rep_trial;  /* n_points * n_reps: 1 + the trial index of (point, rep), 0 none */
+	size_t n_reps;      /* 1 + the largest rep */
 };
 
 static int name_valid(const char *s)
@@ -159,6 +161,7 @@ void results_free(struct results *r)
 	free(r->meta_v);
 	free(r->plv);
 	free(r->st);
+	free(r->rep_trial);
 	free(r);
 }
 
@@ -518,6 +521,59 @@ static void stats_point(const struct results *r, size_t p, size_t m, double *buf
 				       .ci_lo = NAN, .ci_hi = NAN, .min = NAN, .max = NAN };
 }
 
+/* Which trial is (point, rep), for pairing repetitions across points. */
+static int rep_map_build(struct results *r)
+{
+	size_t nrep = 0, *map;
+
+	for (size_t t = 0; t < r->nt; t++)
+		if (r->t[t].rep + (size_t)1 > nrep)
+			nrep = r->t[t].rep + (size_t)1;
+	map = calloc(r->np * nrep + 1, sizeof(*map));
+	if (!map)
+		return -ENOMEM;
+	for (size_t t = 0; t < r->nt; t++)
+		for (size_t p = 0; p < r->np; p++)
+			if (trial_at_point(r, &r->t[t], p)) {
+				map[p * nrep + r->t[t].rep] = t + 1;
+				break;
+			}
+	free(r->rep_trial);
+	r->rep_trial = map;
+	r->n_reps = nrep;
+	return 0;
+}
+
+int results_paired_stats(const struct results *r, size_t p, size_t base, size_t m, struct stats *ret)
+{
+	double *d;
+	size_t n = 0;
+	int e;
+
+	if (p >= r->np || base >= r->np || m >= r->nm || !r->rep_trial)
+		return -EINVAL;
+	d = calloc(r->n_reps + 1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	for (size_t k = 0; k < r->n_reps; k++) {
+		size_t a = r->rep_trial[p * r->n_reps + k], b = r->rep_trial[base * r->n_reps + k];
+		double x, y;
+
+		if (!a || !b)
+			continue;
+		x = trial_value(&r->t[a - 1], m);
+		y = trial_value(&r->t[b - 1], m);
+		if (!isnan(x) && !isnan(y))
+			d[n++] = x - y;
+	}
+	e = stats_compute(d, n, ret);
+	free(d);
+	if (e < 0)
+		*ret = (struct stats){ .n = 0, .mean = NAN, .sd = NAN, .sem = NAN, .ci_half = NAN,
+				       .ci_lo = NAN, .ci_hi = NAN, .min = NAN, .max = NAN };
+	return 0;
+}
+
 int results_aggregate(struct results *r)
 {
 	struct stats *st = NULL;
@@ -545,6 +601,7 @@ int results_aggregate(struct results *r)
 	r->st = st;
 	r->st_nm = r->nm;
 	st = NULL;
+	e = rep_map_build(r);
 out:
 	free(st);
 	free(buf);
@@ -861,6 +918,32 @@ static json_t *jtrials(const struct results *r, int *bad)
 	return a;
 }
 
+/* Per point other than the baseline (point 0), per metric: the differences of its
+ * repetitions from the baseline's same repetitions, summarized. */
+static json_t *jpaired(const struct results *r, int *bad)
+{
+	json_t *o = json_object(), *a = json_array();
+
+	for (size_t p = 1; p < r->np; p++) {
+		json_t *e = json_object(), *st = json_object();
+
+		for (size_t m = 0; m < r->nm; m++) {
+			struct stats s;
+
+			if (results_paired_stats(r, p, 0, m, &s) < 0)
+				*bad = 1;
+			else
+				jset(st, r->metrics[m], jstats(&s, bad), bad);
+		}
+		jset(e, "point", jpoint(r, r->plv + p * r->nf, bad), bad);
+		jset(e, "stats", st, bad);
+		jpush(a, e, bad);
+	}
+	jset(o, "baseline", jpoint(r, r->plv, bad), bad);
+	jset(o, "points", a, bad);
+	return o;
+}
+
 static json_t *jresults(const struct results *r, int *bad)
 {
 	json_t *root = json_object(), *meta = json_object(), *metrics = json_array();
@@ -876,6 +959,8 @@ static json_t *jresults(const struct results *r, int *bad)
 	jset(root, "metrics", metrics, bad);
 	jset(root, "points", jpoints(r, bad), bad);
 	jset(root, "trials", jtrials(r, bad), bad);
+	if (r->np > 1)
+		jset(root, "paired", jpaired(r, bad), bad);
 	return root;
 }
 

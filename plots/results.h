@@ -21,7 +21,9 @@
  * metric M the columns M.n M.mean M.sd M.sem M.ci_half M.ci_lo M.ci_hi M.min M.max
  * (undefined values as empty cells); trials.csv, one row per trial: factors, rep, metrics
  * (missing values empty); results.json: {format, version, meta, factors, metrics, points
- * [{point, stats}], trials [{point, rep, metrics}]}, undefined values as null. The per-point
+ * [{point, stats}], trials [{point, rep, metrics}], paired {baseline, points [{point, stats}]}}
+ * (paired: with two points or more; the differences from point 0, see results_paired_stats),
+ * undefined values as null. The per-point
  * stats in results.json are derived: results_read_json recomputes them from the trials.
  */
 struct results;
@@ -87,6 +89,16 @@ long results_find_point(const struct results *r, const size_t *levels);
 /* Stats of metric m over the repetitions of point p; n == 0 (all NaN) when no trial of
  * the point measured it. NULL when p or m is out of range. */
 const struct stats *results_point_stats(const struct results *r, size_t p, size_t m);
+
+/*
+ * Paired difference of point p from point base for metric m: over the repetitions k that
+ * both points measured, the stats of value(p, k) - value(base, k); its CI is the paired-t
+ * 95 % CI (scipy's ttest_rel(p, base).confidence_interval()). Meaningful when repetition k
+ * drew the same random numbers at every point (scenario `paired: true`). State of the
+ * last results_aggregate. Returns 0 (n == 0 when no repetition pairs up) or -EINVAL,
+ * -ENOMEM.
+ */
+int results_paired_stats(const struct results *r, size_t p, size_t base, size_t m, struct stats *ret);
 
 size_t results_n_trials(const struct results *r);
 /* Trials in the order they were added. */

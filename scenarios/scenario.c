@@ -1097,7 +1097,7 @@ int scenario_resolve(const struct scenario *sc, const struct scenario_trial *tri
 	res->is_trial = 1;
 	res->point = trial->point;
 	res->rep = trial->rep;
-	res->trial_seed = scenario_trial_seed(sc->seed, trial->point, trial->rep);
+	res->trial_seed = scenario_seed_of(sc, trial->point, trial->rep);
 	*ret_resolved = res;
 	return 0;
 }

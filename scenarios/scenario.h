@@ -75,6 +75,7 @@ struct scenario {
 	char *name, *description;
 	uint64_t seed;
 	int repeats;              /* >= 1 */
+	int paired;               /* 1: repetition r draws the same random numbers at every point */
 	int warmup_jobs;          /* the first jobs (by submission) left out of the metrics */
 
 	struct {

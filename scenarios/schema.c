@@ -163,6 +163,7 @@ static const struct schema_field root_fields[] = {
 	{ "description", T_TEXT, SC(description), 0, 0, NULL, NULL, NULL },
 	{ "seed", T_U64, SC(seed), 0, 0, NULL, NULL, NULL },
 	{ "repeats", T_INT, SC(repeats), 1, 10000, NULL, NULL, NULL },
+	{ "paired", T_BOOL, SC(paired), 0, 1, NULL, NULL, NULL },
 	{ "warmup", T_INT, SC(warmup_jobs), 0, 1e8, NULL, "warmup_jobs", NULL },
 	{ "topology", T_MAP, 0, 0, 0, NULL, NULL, &topology_section },
 	{ "links", T_LIST, 0, 0, 0, NULL, NULL, &link_section },
@@ -372,6 +373,7 @@ int schema_defaults(struct scenario *sc)
 {
 	sc->seed = 1;
 	sc->repeats = 1;
+	sc->paired = 1;
 	sc->topology.workers = 1;
 	snprintf(sc->topology.subnet, sizeof(sc->topology.subnet), "10.77.0.0/16");
 	sc->transport.protocol = SCENARIO_TCP;
@@ -968,7 +970,8 @@ static int find_target(struct schema_ctx *c, const char *label, const char *path
 		if (!f->factor)
 			return schema_fail(c, line, label, "'%s' cannot be swept (it %s)", path,
 					   f->type == T_SWEEP ? "is the sweep" :
-					   !strcmp(f->key, "repeats") || !strcmp(f->key, "seed") ?
+					   !strcmp(f->key, "repeats") || !strcmp(f->key, "seed") ||
+					   !strcmp(f->key, "paired") ?
 					   "defines the trials" : "is not a parameter");
 		*ret = (struct target){ s, f, base, NULL };
 		return 0;

@@ -39,6 +39,11 @@ uint64_t scenario_trial_seed(uint64_t scenario_seed, size_t point, int rep)
 			      (uint64_t)rep);
 }
 
+uint64_t scenario_seed_of(const struct scenario *sc, size_t point, int rep)
+{
+	return scenario_trial_seed(sc->seed, sc->paired ? 0 : point, rep);
+}
+
 uint64_t scenario_seed_for(uint64_t trial_seed, const char *purpose)
 {
 	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a 64 */
@@ -81,7 +86,7 @@ int scenario_trials(const struct scenario *sc, struct scenario_trial **ret_trial
 
 		t[i].point = p;
 		t[i].rep = (int)(i % (size_t)sc->repeats);
-		t[i].seed = scenario_trial_seed(sc->seed, p, t[i].rep);
+		t[i].seed = scenario_seed_of(sc, p, t[i].rep);
 		t[i].values = strs + p * 2 * nf;
 		t[i].levels = strs + p * 2 * nf + nf;
 	}

@@ -16,7 +16,7 @@ struct scenario_trial {
 	size_t order;             /* position in the run order, 0 .. n-1 */
 	size_t point;             /* 0 .. n_points-1 */
 	int rep;                  /* 0 .. repeats-1 */
-	uint64_t seed;            /* scenario_trial_seed(sc->seed, point, rep) */
+	uint64_t seed;            /* scenario_seed_of(sc, point, rep) */
 	const char *const *values; /* [n_factors] as written in the sweep (owned by the scenario) */
 	const char *const *levels; /* [n_factors] for results_add_trial (owned by the scenario) */
 };
@@ -39,6 +39,15 @@ uint64_t scenario_mix64(uint64_t x);
 /* mix(mix(mix(seed) ^ point) ^ rep), with mix = scenario_mix64: distinct for distinct
  * (point, rep) of one scenario seed, and unrelated across scenario seeds. */
 uint64_t scenario_trial_seed(uint64_t scenario_seed, size_t point, int rep);
+
+/*
+ * The seed of trial (point, rep) of sc: with sc->paired (the default) the same for every
+ * point, scenario_trial_seed(sc->seed, 0, rep), so that repetition r sees the same images
+ * in the same order, the same losses where netem honours seeds and the same failure times
+ * at every point (common random numbers: differences between points come from the
+ * factors); with paired: false scenario_trial_seed(sc->seed, point, rep), independent draws.
+ */
+uint64_t scenario_seed_of(const struct scenario *sc, size_t point, int rep);
 
 /* A seed for one use inside a trial, e.g. "netem worker-1 up", "failures", "jobs":
  * mix(trial_seed ^ fnv1a64(purpose)). Different purposes give unrelated streams. */

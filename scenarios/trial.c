@@ -24,6 +24,7 @@
 #include "scenarios/scenario.h"
 #include "scenarios/sweep.h"
 #include "scenarios/trial.h"
+#include "scenarios/warm.h"
 
 #define HTTP_PORT 8080
 #define WORKER_PORT 9090
@@ -113,8 +114,25 @@ static int spawn_worker(struct testbed *tb, const struct scenario *t, const char
 	return testbed_spawn(tb, k, worker, &pid);
 }
 
+/* Whether standby workers can stand in for the workers: not when a worker may be killed,
+ * since recovery restarts the commands the testbed spawned. */
+static int warm_ok(const struct scenario *t)
+{
+	if (t->random_failures.rate > 0 && t->random_failures.kind == FAILURE_KILL)
+		return 0;
+	/* nor where workers come and go: a removed worker must not take a standby along */
+	if (t->autoscaler.max > 0)
+		return 0;
+	for (size_t i = 0; i < t->n_events; i++)
+		if ((t->events[i].action == SCENARIO_FAIL && t->events[i].failure == FAILURE_KILL) ||
+		    t->events[i].action == SCENARIO_ADD_WORKER ||
+		    t->events[i].action == SCENARIO_REMOVE_WORKER)
+			return 0;
+	return 1;
+}
+
 static int spawn_service(struct testbed *tb, const struct scenario *t, const char *bin,
-			 char *err, size_t errlen)
+			 struct warm_pool *warm, const char *logs, char *err, size_t errlen)
 {
 	const char *srv = testbed_node_addr(tb, 1);
 	char http[64], listen[64], udp[64], job_timeout[32];
@@ -139,11 +157,20 @@ static int spawn_service(struct testbed *tb, const struct scenario *t, const cha
 		snprintf(err, errlen, "starting the server: %s", strerror(-r));
 		return r;
 	}
-	for (int w = 2; w < testbed_node_count(tb); w++)
-		if ((r = spawn_worker(tb, t, bin, w)) < 0) {
+	for (int w = 2; w < testbed_node_count(tb); w++) {
+		if (warm) {
+			char log[1024];
+
+			snprintf(log, sizeof(log), "%s/%s.log", logs, testbed_node_name(tb, w));
+			r = warm_pool_lend(warm, tb, w, t->model_prefix, listen, log, &pid);
+		} else {
+			r = spawn_worker(tb, t, bin, w);
+		}
+		if (r < 0) {
 			snprintf(err, errlen, "starting %s: %s", testbed_node_name(tb, w), strerror(-r));
 			return r;
 		}
+	}
 	return 0;
 }
 
@@ -590,6 +617,31 @@ int trial_metrics_from_records(const char *records, const char *labels_dir, cons
 		exec += (x->res.t_decode_ms + x->res.t_pre_ms + x->res.t_infer_ms) / 1e3;
 	}
 	span = t_last > t_first ? t_last - t_first : NAN;
+	{
+		/* the workload including warm-up jobs, and what the first inference costs more
+		 * than the median one (darknet touching its buffers: page faults) */
+		double w0 = INFINITY, w1 = -INFINITY, first = NAN, *inf = calloc(n ? n : 1, sizeof(*inf));
+		size_t ni = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			w0 = fmin(w0, recs[i].t_submit);
+			w1 = fmax(w1, recs[i].t_done);
+			if (recs[i].status != RECORD_OK)
+				continue;
+			if (recs[i].job == first_job)
+				first = recs[i].res.t_infer_ms;
+			else if (inf)
+				inf[ni++] = recs[i].res.t_infer_ms;
+		}
+		put(m, "workload_s", w1 > w0 ? w1 - w0 : NAN);
+		if (inf && ni && !isnan(first)) {
+			double q = 0.5, med;
+
+			if (stats_quantiles(inf, ni, &q, 1, &med) == 0)
+				put(m, "first_infer_extra_s", (first - med) / 1e3);
+		}
+		free(inf);
+	}
 	put(m, "throughput_bps", bytes * 8 / span);
 	put(m, "requests_per_s", done / span);
 	put(m, "goodput_per_s", ok / span);
@@ -627,6 +679,14 @@ out:
 	free(lat);
 	records_free(recs, n);
 	return r;
+}
+
+double trial_workload_s(const struct trial_metrics *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (!strcmp(m->m[i].name, "workload_s"))
+			return m->m[i].value;
+	return NAN;
 }
 
 static void link_metrics(struct testbed *tb, struct trial_metrics *m)
@@ -674,8 +734,8 @@ static void link_metrics(struct testbed *tb, struct trial_metrics *m)
 	}
 }
 
-int trial_run(const struct scenario *t, const char *bin, const char *dir, volatile sig_atomic_t *stop,
-	      struct trial_metrics *ret, char *err, size_t errlen)
+int trial_run(const struct scenario *t, const char *bin, const char *dir, struct warm_pool *warm,
+	      volatile sig_atomic_t *stop, struct trial_metrics *ret, char *err, size_t errlen)
 {
 	struct testbed_config cfg = {
 		.workers = (unsigned int)t->topology.workers,
@@ -698,6 +758,9 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, volati
 	struct scaler sc = { 0 };
 	pid_t client;
 	int r, status = 0;
+	/* where a trial's time goes besides its workload: testbed, process start and model load
+	 * until every worker registered, the client, teardown */
+	double t_start = clock_now_s(), t_built = NAN, t_ready = NAN, t_client = NAN, t_played = NAN;
 
 	snprintf(logs, sizeof(logs), "%s/logs", dir);
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
@@ -724,8 +787,11 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, volati
 				 strerror(-r));
 			goto out;
 		}
+	t_built = clock_now_s();
 	/* the server and workers first; the client only once every worker has registered */
-	r = spawn_service(tb, t, bin, err, errlen);
+	if (warm && !warm_ok(t))
+		warm = NULL;
+	r = spawn_service(tb, t, bin, warm, logs, err, errlen);
 	if (r < 0)
 		goto out;
 	r = wait_ready(tb, t->topology.workers, stop);
@@ -734,9 +800,11 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, volati
 			 "the workers did not register with the server in time (see logs/)");
 		goto out;
 	}
+	t_ready = clock_now_s();
 	r = spawn_client(tb, t, bin, dir, &client, err, errlen);
 	if (r < 0)
 		goto out;
+	t_client = clock_now_s();
 	snprintf(path, sizeof(path), "%s/samples.csv", dir);
 	r = sampler_new(tb, path, 1000, &smp);
 	if (r < 0) {
@@ -757,6 +825,7 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, volati
 	for (int w = 0; w < t->topology.workers; w++)
 		sc.order[sc.n_order++] = 2 + w;
 	r = play(tb, t, bin, client, &sc, stop, &status, err, errlen);
+	t_played = clock_now_s();
 	link_metrics(tb, &links);
 	{
 		/* samples that could not be written are results lost: the trial failed */
@@ -788,6 +857,10 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, volati
 		put(ret, links.m[i].name, links.m[i].value);
 	lateness_free(late, &ls);
 	late = NULL;
+	put(ret, "setup_s", t_built - t_start);
+	put(ret, "workers_ready_s", t_ready - t_built);
+	put(ret, "client_s", t_played - t_client);
+	put(ret, "warm_workers", warm != NULL);
 	put(ret, "timer_lateness_p99_ms", ls.p99_ms);
 	put(ret, "workers_peak", sc.peak);
 	put(ret, "worker_s", sc.worker_s);
@@ -804,6 +877,15 @@ out:
 	free(sc.order);
 	lateness_free(late, NULL);
 	sampler_free(smp);
+	if (warm && tb)
+		warm_pool_take_back(warm, tb);
 	testbed_free(tb);
+	if (r == 0) {
+		/* everything that is not the workload (first submission to last answer) */
+		double wall = clock_now_s() - t_start, work = trial_workload_s(ret);
+
+		put(ret, "trial_wall_s", wall);
+		put(ret, "overhead_s", wall - work);
+	}
 	return r;
 }

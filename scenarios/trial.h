@@ -8,6 +8,7 @@
 #include "plots/results.h"
 
 struct scenario;
+struct warm_pool;
 
 #define TRIAL_METRICS_MAX 48
 
@@ -20,12 +21,22 @@ struct trial_metrics {
 /*
  * Runs the resolved scenario t (scenario_resolve) in a new testbed: server, workers and
  * client are `qoslab` processes started from qoslab_bin in their nodes; the timeline and
- * random failures are played from the first job on. Everything the trial writes goes to
+ * random failures are played from the first job on. With warm (scenarios/warm.h), standby
+ * workers that loaded the model in an earlier trial serve the worker nodes (not when a
+ * kill failure could hit them: then fresh ones, as without warm). Everything the trial writes goes to
  * dir (records.jsonl, samples.csv, logs/NODE.log, labels/). Stops early when *stop becomes
  * non-zero (-EINTR). The testbed is gone when it returns. err: one line.
  */
 int trial_run(const struct scenario *t, const char *qoslab_bin, const char *dir,
-	      volatile sig_atomic_t *stop, struct trial_metrics *ret, char *err, size_t errlen);
+	      struct warm_pool *warm, volatile sig_atomic_t *stop, struct trial_metrics *ret,
+	      char *err, size_t errlen);
+
+/* The trial's workload_s metric (first submission to last answer, warm-up included); NaN
+ * when absent. trial_run also reports setup_s (testbed and links), workers_ready_s (server
+ * and workers started until all registered: process start and model load), client_s,
+ * first_infer_extra_s (the first inference over the median one), trial_wall_s and
+ * overhead_s = trial_wall_s - workload_s: everything that is not the workload. */
+double trial_workload_s(const struct trial_metrics *m);
 
 /* Metrics of a finished trial from its records (and the labels of the dataset): also used
  * to recompute a trial from its directory. warmup: jobs (by job number) left out. */

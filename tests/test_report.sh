@@ -41,8 +41,8 @@ for m in $METRICS; do for f in $FACTORS; do
 	[ "$sig" = 89504e470d0a1a0a ] && [ "$wh" = 960x600 ] || missing+=("$png: sig $sig size $wh")
 done; done
 n=$(find "$run" -mindepth 1 | wc -l)
-# 30 plots + plots/ + report.html + the 3 inputs
-if [ ${#missing[@]} -eq 0 ] && [ "$n" -eq 35 ] && [ -z "$(find "$run" -name '.*')" ]; then
+# 30 plots + plots/ + report.html + the 3 inputs + results.csv and trials.csv (rewritten)
+if [ ${#missing[@]} -eq 0 ] && [ "$n" -eq 37 ] && [ -z "$(find "$run" -name '.*')" ]; then
 	ok plot_files
 else
 	fail plot_files "missing or bad: ${missing[*]}" "$n entries in the run dir:" "$(find "$run" | sort)"

@@ -29,7 +29,8 @@ workload: {dataset: default, count: 4, mode: closed, concurrency: 1, timeout: 30
 sweep:
   - {key: "links[0].delay", values: [0ms, 40ms]}
 YAML
-$Q run "$tmp/tiny.yaml" --out "$tmp/out" >"$tmp/stdout" 2>"$tmp/stderr"; st=$?
+# --jobs 2: each trial in a process and kernel of its own; the interrupted run below is --jobs 1
+$Q run "$tmp/tiny.yaml" --out "$tmp/out" --jobs 2 >"$tmp/stdout" 2>"$tmp/stderr"; st=$?
 check run_exit_0 "[ $st -eq 0 ]"
 [ $st -eq 0 ] || sed 's/^/    /' "$tmp/stderr" | tail -20
 check run_prints_report "grep -q 'report: $tmp/out/report.html' '$tmp/stdout'"
@@ -44,14 +45,23 @@ check run_manifest_kernel "jq -e '.kernel | test(\"^(uml|host) \")' '$tmp/out/ma
 # that honours netem's seed (qoslab's own UML kernel, release *-qoslab, or Linux >= 6.7)
 check run_manifest_seed_reproducible "jq -e '(.netem_seed_reproducible | type) == \"boolean\" and (.netem_seed_reproducible == (.kernel | test(\"-qoslab\$\")) or (.kernel | test(\"^host \")))' '$tmp/out/manifest.json' >/dev/null"
 check run_manifest_version "[ \"\$(jq -c '.qoslab' '$tmp/out/manifest.json')\" = \"\$($Q version --json | jq -c .)\" ]"
+check run_manifest_jobs "[ \$(jq '.jobs' '$tmp/out/manifest.json') -eq 2 ]"
+check run_outcomes "[ \$(cat '$tmp/out/trials/'*/outcome.json | jq -s '[.[] | select(.status == \"ok\")] | length') -eq 4 ] && jq -e '.meta.trials_missing == \"0\"' '$tmp/out/results.json' >/dev/null"
+# warm workers: each of the 2 slots ran 2 trials with standby workers, and none is left
+check run_warm_workers "jq -e '[.trials[].metrics.warm_workers] == [1, 1, 1, 1]' '$tmp/out/results.json' >/dev/null && ! pgrep -f 'worker --model .* --standby' >/dev/null"
 check run_trial_records "[ \$(cat '$tmp/out/trials/'*/records.jsonl | wc -l) -eq 16 ]"
+# paired draws (the default): repetition r submits the same images in the same order at
+# both points; the two repetitions draw different ones (4 of 64 images)
+imgs() { jq -sc 'sort_by(.job) | map(.image)' "$tmp/out/trials/"*-p"$1"-r"$2"/records.jsonl; }
+check run_paired_same_images "[ \"\$(imgs 0 0)\" = \"\$(imgs 1 0)\" ] && [ \"\$(imgs 0 1)\" = \"\$(imgs 1 1)\" ] && [ \"\$(imgs 0 0)\" != \"\$(imgs 0 1)\" ]"
+check run_paired_in_results "jq -e '.paired.points | length == 1' '$tmp/out/results.json' >/dev/null"
 $Q run "$tmp/tiny.yaml" --out "$tmp/out" --resume >"$tmp/stdout2" 2>&1; st=$?
 check run_resume_done_is_noop "[ $st -eq 0 ] && [ \$(jq '[.trials[]] | length' '$tmp/out/results.json') -eq 4 ]"
 $Q run "$tmp/tiny.yaml" --out "$tmp/out" >"$tmp/stdout3" 2>&1; st=$?
 check run_refuses_existing_out "[ $st -eq 2 ] && grep -q 'already holds a run' '$tmp/stdout3'"
 
 # Ctrl-C after the first trial: clean stop, finished trials kept, --resume completes the run
-$Q run "$tmp/tiny.yaml" --out "$tmp/int" >"$tmp/int.out" 2>&1 &
+$Q run "$tmp/tiny.yaml" --out "$tmp/int" --jobs 1 >"$tmp/int.out" 2>&1 &
 pid=$!
 for _ in $(seq 600); do
 	[ -s "$tmp/int/results.json" ] && [ "$(jq '[.trials[]] | length' "$tmp/int/results.json" 2>/dev/null)" -ge 1 ] && break

@@ -114,17 +114,25 @@ static const char *const sweep_yaml =
 	"  - key: links[0].loss\n"
 	"    values: [0, 5%%, 0.1]\n"
 	"  - key: topology.workers\n"
-	"    values: [1, 2]\n";
+	"    values: [1, 2]\n"
+	"paired: %s\n";
 
-static int load_seeded(struct tmp *tmp, int seed, struct scenario **sc,
-		       struct scenario_trial **tr, size_t *n, char *err, size_t len)
+/* Independent draws per point (paired: false), unless load_paired. */
+static int load_draws(struct tmp *tmp, int seed, int paired, struct scenario **sc,
+		      struct scenario_trial **tr, size_t *n, char *err, size_t len)
 {
 	char text[1024];
 	int r;
 
-	snprintf(text, sizeof(text), sweep_yaml, seed);
+	snprintf(text, sizeof(text), sweep_yaml, seed, paired ? "true" : "false");
 	r = load_text(tmp, text, sc, err, len);
 	return r < 0 ? r : scenario_trials(*sc, tr, n);
+}
+
+static int load_seeded(struct tmp *tmp, int seed, struct scenario **sc,
+		       struct scenario_trial **tr, size_t *n, char *err, size_t len)
+{
+	return load_draws(tmp, seed, 0, sc, tr, n, err, len);
 }
 
 static int same_order(const struct scenario_trial *a, const struct scenario_trial *b, size_t n)
@@ -179,6 +187,44 @@ static void trials_deterministic(struct t *t)
 	scenario_free(a);
 	scenario_free(b);
 	scenario_free(c);
+	tmp_clean(&tmp);
+}
+
+/* paired: true (the default): repetition r has one seed at every point, so the images, their
+ * order, netem's and the failures' streams are the same; other repetitions differ. */
+static void seeds_paired(struct t *t)
+{
+	struct scenario *a = NULL, *d = NULL, *one = NULL;
+	struct scenario_trial *ta = NULL, *td = NULL;
+	size_t na = 0, nd = 0;
+	char err[SCENARIO_ERR_MAX];
+	struct tmp tmp = { 0 };
+
+	T_ASSERTF(t, load_draws(&tmp, 7, 1, &a, &ta, &na, err, sizeof(err)) == 0, "%s", err);
+	T_ASSERT(t, a->paired == 1);
+	for (size_t i = 0; i < na; i++) {
+		T_ASSERT(t, ta[i].seed == scenario_trial_seed(7, 0, ta[i].rep));
+		for (size_t j = 0; j < na; j++)
+			T_ASSERTF(t, (ta[i].seed == ta[j].seed) == (ta[i].rep == ta[j].rep),
+				  "trials %zu and %zu", i, j);
+		T_ASSERT(t, scenario_resolve(a, &ta[i], &one, err, sizeof(err)) == 0);
+		T_ASSERT(t, one->trial_seed == ta[i].seed);
+		scenario_free(one);
+		one = NULL;
+	}
+	/* the default is paired */
+	T_ASSERT(t, load_text(&tmp, "seed: 7\nrepeats: 2\nsweep:\n  - {key: \"links[0].loss\", values: [0, 0.1]}\n"
+			      "links:\n  - {node: workers, loss: 0}\n", &d, err, sizeof(err)) == 0);
+	T_ASSERT(t, d->paired == 1);
+	T_ASSERT(t, scenario_trials(d, &td, &nd) == 0);
+	for (size_t i = 0; i < nd; i++)
+		for (size_t j = 0; j < nd; j++)
+			if (td[i].rep == td[j].rep)
+				T_ASSERT(t, td[i].seed == td[j].seed);
+	scenario_trials_free(ta);
+	scenario_trials_free(td);
+	scenario_free(a);
+	scenario_free(d);
 	tmp_clean(&tmp);
 }
 
@@ -450,6 +496,7 @@ int main(int argc, char **argv)
 		T_CASE(shipped_files_load),
 		T_CASE(trials_deterministic),
 		T_CASE(seeds_differ),
+		T_CASE(seeds_paired),
 		T_CASE(resolve_applies_factors),
 		T_CASE(defaults_and_timeline),
 		T_CASE(invalid_scenarios),

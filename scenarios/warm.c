@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: MIT
+/* The pool of standby workers: spawned on demand, lent per trial, reaped at the end. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "emu/testbed.h"
+#include "pipeline/standby.h"
+#include "scenarios/warm.h"
+
+#define TAKE_BACK_MS 5000
+
+struct standby {
+	pid_t pid;
+	int sock;
+	char *model;
+	const struct testbed *lent_to; /* NULL: idle */
+	int node;
+	unsigned long last_used;
+};
+
+struct warm_pool {
+	char *self;
+	struct standby *s;
+	size_t n;
+	unsigned long clock;
+};
+
+int warm_pool_new(const char *self, struct warm_pool **ret)
+{
+	struct warm_pool *p = calloc(1, sizeof(*p));
+
+	if (!p || !(p->self = strdup(self))) {
+		free(p);
+		return -ENOMEM;
+	}
+	*ret = p;
+	return 0;
+}
+
+static void drop(struct warm_pool *p, size_t i, int sig)
+{
+	if (sig)
+		kill(p->s[i].pid, sig);
+	close(p->s[i].sock);
+	waitpid(p->s[i].pid, NULL, 0);
+	free(p->s[i].model);
+	p->s[i] = p->s[--p->n];
+}
+
+void warm_pool_free(struct warm_pool *p)
+{
+	if (!p)
+		return;
+	while (p->n)
+		drop(p, p->n - 1, 0); /* EOF on its socket: the standby exits */
+	free(p->s);
+	free(p->self);
+	free(p);
+}
+
+/* A new standby for model, loading it now; its stderr is log_path until its first session. */
+static int spawn(struct warm_pool *p, const char *model, const char *log_path, size_t *ret_i)
+{
+	struct standby *ns = realloc(p->s, (p->n + 1) * sizeof(*ns));
+	pid_t parent = getpid();
+	int sv[2];
+
+	if (!ns)
+		return -ENOMEM;
+	p->s = ns;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		int r = -errno;
+
+		close(sv[0]);
+		close(sv[1]);
+		return r;
+	}
+	if (pid == 0) {
+		int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
+		if (log >= 0) {
+			dup2(log, 1);
+			dup2(log, 2);
+		}
+		dup2(sv[1], 3); /* dup2 clears close-on-exec */
+		char *argv[] = { p->self, "worker", "--model", (char *)model, "--standby", "3", NULL };
+
+		execv(p->self, argv);
+		_exit(127);
+	}
+	close(sv[1]);
+	p->s[p->n] = (struct standby){ .pid = pid, .sock = sv[0], .model = strdup(model) };
+	if (!p->s[p->n].model) {
+		kill(pid, SIGKILL);
+		close(sv[0]);
+		waitpid(pid, NULL, 0);
+		return -ENOMEM;
+	}
+	*ret_i = p->n++;
+	return 0;
+}
+
+int warm_pool_lend(struct warm_pool *p, struct testbed *tb, int k, const char *model,
+		   const char *server, const char *log_path, pid_t *ret_pid)
+{
+	size_t i, best = SIZE_MAX;
+	int log, r;
+
+	for (i = 0; i < p->n; i++)
+		if (!p->s[i].lent_to && !strcmp(p->s[i].model, model) &&
+		    (best == SIZE_MAX || p->s[i].last_used < p->s[best].last_used))
+			best = i;
+	if (best == SIZE_MAX && (r = spawn(p, model, log_path, &best)) < 0)
+		return r;
+	i = best;
+	/* the node's CPU cap holds before it serves a single job */
+	if ((r = testbed_attach(tb, k, p->s[i].pid)) < 0)
+		goto fail;
+	log = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (log < 0) {
+		r = -errno;
+		goto fail;
+	}
+	r = standby_send(p->s[i].sock, testbed_node_ns(tb, k), log, server, testbed_node_name(tb, k));
+	close(log);
+	if (r < 0)
+		goto fail;
+	p->s[i].lent_to = tb;
+	p->s[i].node = k;
+	p->s[i].last_used = ++p->clock;
+	*ret_pid = p->s[i].pid;
+	return 0;
+fail:
+	drop(p, i, SIGKILL);
+	return r;
+}
+
+void warm_pool_take_back(struct warm_pool *p, struct testbed *tb)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->s[i].lent_to == tb)
+			kill(p->s[i].pid, SIGTERM);
+	for (size_t i = 0; i < p->n;) {
+		struct pollfd pf = { .fd = p->s[i].sock, .events = POLLIN };
+		char buf[16];
+		ssize_t n = -1;
+
+		if (p->s[i].lent_to != tb) {
+			i++;
+			continue;
+		}
+		if (poll(&pf, 1, TAKE_BACK_MS) == 1)
+			n = recv(p->s[i].sock, buf, sizeof(buf), 0);
+		if (n != (ssize_t)sizeof(STANDBY_IDLE) - 1 || memcmp(buf, STANDBY_IDLE, (size_t)n) ||
+		    testbed_detach(tb, p->s[i].node, p->s[i].pid) < 0) {
+			/* dead (a kill failure), stuck or unmovable: testbed_free reaps what is left */
+			drop(p, i, SIGKILL);
+			continue;
+		}
+		p->s[i].lent_to = NULL;
+		i++;
+	}
+}
