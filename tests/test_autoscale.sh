@@ -30,7 +30,7 @@ name: autoscale
 seed: 5
 topology: {workers: 1}
 model: default
-workload: {dataset: default, count: 24, mode: closed, concurrency: 24, async: true, timeout: 60, retries: 1}
+workload: {dataset: default, count: 48, mode: closed, concurrency: 48, async: true, timeout: 60, retries: 1}
 autoscaler: {max: 3, min: 1, scale_out_queue: 1, scale_in_queue: 0, cooldown: 1s, provisioning: 1s, interval: 1s}
 sweep:
   - {key: autoscaler.max, values: [0, 3]}
@@ -39,7 +39,7 @@ $Q run "$tmp/as.yaml" --out "$tmp/out" >"$tmp/stdout" 2>"$tmp/stderr"; st=$?
 check run_exit_0 "[ $st -eq 0 ]"
 [ $st -eq 0 ] || sed 's/^/    /' "$tmp/stderr" | tail -20
 r=$tmp/out/results.json
-check every_job_ok "[ \$(jq '[.trials[].metrics.ok_jobs] | add' '$r') = 48 ]"
+check every_job_ok "[ \$(jq '[.trials[].metrics.ok_jobs] | add' '$r') = 96 ]"
 check fixed_pool_stays_1 "[ \$(jq '.trials[] | select(.point.autoscale_max == \"0\" or .point.autoscale_max == 0) | .metrics.workers_peak' '$r') = 1 ]"
 check autoscaled_to_3 "[ \$(jq '.trials[] | select(.point.autoscale_max == \"3\" or .point.autoscale_max == 3) | .metrics.workers_peak' '$r') = 3 ]"
 ts=$(ls "$tmp"/out/trials/*/timeseries.csv | head -1)

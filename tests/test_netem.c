@@ -201,10 +201,10 @@ static void loss_10pct_binomial(struct t *t)
 {
 	uint32_t n = 10000, lost = 0;
 	char seqs[16384];
-	double p = 0.10, half = 2.5758 * sqrt(p * (1 - p) / n);
+	double p = 0.10, half = 3.2905 * sqrt(p * (1 - p) / n);
 
 	T_ASSERT(t, lost_seqs(t, "client:up:loss=10%", n, &lost, seqs, sizeof(seqs)) == 0);
-	fprintf(stderr, "  loss 10 %%: %u/%u lost = %.2f %% (99 %% interval %.2f..%.2f %%)\n", lost, n,
+	fprintf(stderr, "  loss 10 %%: %u/%u lost = %.2f %% (99.9 %% interval %.2f..%.2f %%)\n", lost, n,
 		100.0 * lost / n, 100 * (p - half), 100 * (p + half));
 	if (fabs((double)lost / n - p) > half)
 		T_FAIL(t, "measured loss %.3f outside %.3f +- %.4f", (double)lost / n, p, half);
