@@ -17,6 +17,7 @@
 
 #define PLOT_SIZE "960,600"
 #define PLOT_FONT "DejaVu Sans,11"
+#define PLOT_TS_SIZE "960,360"
 
 int plot_gnuplot_found(void)
 {
@@ -581,5 +582,47 @@ int plot_all(const struct results *r, const char *dir, char *err, size_t err_len
 		}
 	if (ret_n)
 		*ret_n = n;
+	return e;
+}
+
+int plot_timeseries(const char *csv, const char *png, const char *svg, const char *title,
+		    char *err, size_t err_len)
+{
+	char *script = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&script, &len);
+	int e;
+
+	if (!f)
+		return -ENOMEM;
+	fputs("reset\nset encoding utf8\nset terminal pngcairo size " PLOT_TS_SIZE " noenhanced font '"
+	      PLOT_FONT "'\nset output ", f);
+	gq(f, png);
+	fputs("\nset datafile separator ','\nset grid lc rgb '#dddddd'\nset key below\n"
+	      "set xlabel 'time since the first job (s)'\nset ylabel 'count'\n"
+	      "set yrange [0:*]\nset title ", f);
+	gq(f, title);
+	/* columns of timeseries.csv: t_s, queue_depth, in_flight, workers_connected,
+	 * workers_idle, workers_target; 'every ::1' skips its header */
+	fputs("\nplot ", f);
+	gq(f, csv);
+	fputs(" every ::1 using 1:4 with steps lw 2 lc 1 title 'workers connected', '' every ::1 "
+	      "using 1:6 with steps lw 1.5 dt 2 lc 1 title 'workers wanted', '' every ::1 using 1:2 "
+	      "with lines lw 1.5 lc 2 title 'queue depth', '' every ::1 using 1:3 with lines lw 1.5 "
+	      "lc 3 title 'in flight'\n", f);
+	fputs("set terminal svg size " PLOT_TS_SIZE " noenhanced font '" PLOT_FONT "' background '#ffffff'\n"
+	      "set output ", f);
+	gq(f, svg);
+	fputs("\nreplot\nunset output\n", f);
+	if (fclose(f) != 0) {
+		free(script);
+		return -ENOMEM;
+	}
+	e = gnuplot_run(script, len, err, err_len);
+	if (e < 0) {
+		unlink(png);
+		unlink(svg);
+	}
+	free(script);
 	return e;
 }

@@ -38,6 +38,12 @@ void plot_stem(const struct results *r, size_t metric, size_t factor, char *buf,
 int plot_metric(const struct results *r, size_t metric, size_t factor, const char *dir,
 		char *err, size_t err_len);
 
+/*
+ * One trial's time series (its timeseries.csv: queue depth, jobs in flight, workers
+ * connected and wanted, each second) as PNG and SVG; title is shown as given.
+ */
+int plot_timeseries(const char *csv, const char *png, const char *svg, const char *title,
+		    char *err, size_t err_len);
 /* Every metric against every factor (none without factors), skipping -ENODATA ones;
  * *ret_n (may be NULL) counts the plots drawn. Stops at the first other error. */
 int plot_all(const struct results *r, const char *dir, char *err, size_t err_len, size_t *ret_n);

@@ -2,6 +2,7 @@
 /* The run report: DIR/report.html with scenario, manifest, per-metric tables and plots. */
 #include <errno.h>
 #include <getopt.h>
+#include <glob.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -123,7 +124,9 @@ static void head_put(FILE *f, const struct results *r, const char *dir)
 		results_n_trials(r), results_n_points(r), results_n_metrics(r), when);
 }
 
-static void nav_put(FILE *f, const struct results *r)
+static int ts_any(const struct results *r, const char *dir);
+
+static void nav_put(FILE *f, const struct results *r, const char *dir)
 {
 	char lab[160];
 
@@ -135,6 +138,8 @@ static void nav_put(FILE *f, const struct results *r)
 		esc(f, lab);
 		fputs("</a></li>\n", f);
 	}
+	if (ts_any(r, dir))
+		fputs("<li><a href=\"#over-time\">Over time</a></li>\n", f);
 	fputs("</ul>\n</nav>\n", f);
 }
 
@@ -400,6 +405,113 @@ static void metrics_put(FILE *f, const struct results *r, const char *dir)
 		fputs("<p class=\"note\">No sweep factor: nothing to plot against.</p>\n", f);
 }
 
+/* ---- over time: each sweep point's first repetition, from its trial's timeseries.csv ---- */
+
+#define REPORT_TS_MAX 64 /* points drawn over time; a bigger sweep shows the first ones */
+
+/* The time series of point p's first repetition, when it has at least two samples. */
+static int ts_csv(const char *dir, size_t p, char *buf, size_t len)
+{
+	char pattern[4096], line[256];
+	int rows = 0;
+	glob_t g;
+	FILE *f;
+
+	snprintf(pattern, sizeof(pattern), "%s/trials/*-p%zu-r0/timeseries.csv", dir, p);
+	if (glob(pattern, 0, NULL, &g) != 0)
+		return -ENOENT;
+	snprintf(buf, len, "%s", g.gl_pathv[0]);
+	globfree(&g);
+	f = regfile_fopen(buf);
+	if (!f)
+		return -ENOENT;
+	while (rows < 3 && fgets(line, sizeof(line), f))
+		rows++;
+	fclose(f);
+	return rows >= 3 ? 0 : -ENODATA; /* a header and two samples */
+}
+
+/* "delay_ms=50 workers=3": what point p is, for titles and captions. */
+static void point_text(const struct results *r, size_t p, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (size_t g = 0; g < results_n_factors(r) && n < len; g++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s=%s", g ? " " : "", results_factor_name(r, g),
+				      results_level(r, g, results_point_level(r, p, g)));
+	if (!results_n_factors(r))
+		snprintf(buf, len, "the only point");
+}
+
+static size_t ts_points(const struct results *r)
+{
+	size_t n = results_n_points(r);
+
+	return n < REPORT_TS_MAX ? n : REPORT_TS_MAX;
+}
+
+static int ts_plot_all(const struct results *r, const char *dir, const char *plots, char *err,
+		       size_t err_len, size_t *ret_n)
+{
+	char csv[4096], png[4200], svg[4200], what[512], title[600];
+
+	for (size_t p = 0; p < ts_points(r); p++) {
+		int e;
+
+		if (ts_csv(dir, p, csv, sizeof(csv)) < 0)
+			continue;
+		point_text(r, p, what, sizeof(what));
+		snprintf(title, sizeof(title), "%s, repetition 1", what);
+		snprintf(png, sizeof(png), "%s/timeseries-p%zu.png", plots, p);
+		snprintf(svg, sizeof(svg), "%s/timeseries-p%zu.svg", plots, p);
+		e = plot_timeseries(csv, png, svg, title, err, err_len);
+		if (e < 0)
+			return e;
+		(*ret_n)++;
+	}
+	return 0;
+}
+
+static int ts_any(const struct results *r, const char *dir)
+{
+	char name[64];
+
+	for (size_t p = 0; p < ts_points(r); p++) {
+		snprintf(name, sizeof(name), REPORT_PLOTS_DIR "/timeseries-p%zu.png", p);
+		if (file_exists(dir, name))
+			return 1;
+	}
+	return 0;
+}
+
+static void ts_put(FILE *f, const struct results *r, const char *dir)
+{
+	char name[64], what[512];
+	int any = 0;
+
+	for (size_t p = 0; p < ts_points(r); p++) {
+		snprintf(name, sizeof(name), REPORT_PLOTS_DIR "/timeseries-p%zu.png", p);
+		if (!file_exists(dir, name))
+			continue;
+		if (!any++)
+			fputs("<section id=\"over-time\">\n<h2>Over time</h2>\n<p class=\"note\">Each "
+			      "point's first repetition, sampled every second from the server's "
+			      "<code>/v1/stats</code> (<code>trials/*/timeseries.csv</code>): workers "
+			      "connected and wanted (with an autoscaler), queue depth, jobs in flight.</p>\n", f);
+		point_text(r, p, what, sizeof(what));
+		fprintf(f, "<figure>\n<a href=\"" REPORT_PLOTS_DIR "/timeseries-p%zu.svg\"><img src=\""
+			REPORT_PLOTS_DIR "/timeseries-p%zu.png\" width=\"960\" height=\"360\" alt=\"", p, p);
+		esc(f, what);
+		fputs(": workers and queue over time\"></a>\n<figcaption>", f);
+		esc(f, what);
+		fprintf(f, " (<a href=\"" REPORT_PLOTS_DIR "/timeseries-p%zu.svg\">SVG</a>)</figcaption>\n"
+			"</figure>\n", p);
+	}
+	if (any)
+		fputs("</section>\n", f);
+}
+
 int report_write_html(const struct results *r, const char *dir, char *err, size_t err_len)
 {
 	struct outfile *o = NULL;
@@ -412,11 +524,12 @@ int report_write_html(const struct results *r, const char *dir, char *err, size_
 	}
 	f = outfile_stream(o);
 	head_put(f, r, dir);
-	nav_put(f, r);
+	nav_put(f, r, dir);
 	scenario_put(f, dir);
 	manifest_put(f, dir);
 	run_put(f, r, dir);
 	metrics_put(f, r, dir);
+	ts_put(f, r, dir);
 	fputs("</body>\n</html>\n", f);
 	e = outfile_close(o, 0);
 	if (e < 0)
@@ -445,6 +558,19 @@ int report_render(const struct results *r, const char *dir, char *err, size_t er
 		if (e < 0) {
 			if (e != -EIO)
 				err_set(err, err_len, "plotting into %s: %s", plots, strerror(-e));
+			return e;
+		}
+	}
+	if (results_n_points(r) && plot_gnuplot_found() == 0) {
+		if (mkdir(plots, 0755) < 0 && errno != EEXIST) {
+			e = -errno;
+			err_set(err, err_len, "%s: %s", plots, strerror(-e));
+			return e;
+		}
+		e = ts_plot_all(r, dir, plots, err, err_len, &n);
+		if (e < 0) {
+			if (e != -EIO)
+				err_set(err, err_len, "plotting over time into %s: %s", plots, strerror(-e));
 			return e;
 		}
 	}

@@ -97,6 +97,22 @@ if need chromium chromium_renders; then
 	fi
 fi
 
+# 5b. a trial's time series (trials/*/timeseries.csv) is drawn over time, per point's first
+# repetition, and the report links it
+ts=$tmp/ts
+mkdir -p "$ts/trials/004-p0-r0" && cp "$FIXTURE/results.json" "$ts/"
+{ echo t_s,queue_depth,in_flight,workers_connected,workers_idle,workers_target
+  for s in 0 1 2 3 4 5 6 7; do echo "$s,$((8 - s)),$(( s < 4 ? s + 1 : 3 )),$(( s < 3 ? 1 : 3 )),0,3"; done
+} >"$ts/trials/004-p0-r0/timeseries.csv"
+if "$QOSLAB" report --quiet "$ts" >"$tmp/out" 2>&1 && [ -s "$ts/plots/timeseries-p0.png" ] &&
+   [ -s "$ts/plots/timeseries-p0.svg" ] && [ ! -e "$ts/plots/timeseries-p1.png" ] &&
+   grep -q 'id="over-time"' "$ts/report.html" && grep -q 'href="#over-time"' "$ts/report.html" &&
+   grep -q 'timeseries-p0.png' "$ts/report.html"; then
+	ok report_timeseries_over_time
+else
+	fail report_timeseries_over_time "$(cat "$tmp/out")"
+fi
+
 # 6. results.json alone is enough: no scenario, no manifest, notes instead
 alone=$tmp/alone
 mkdir "$alone" && cp "$FIXTURE/results.json" "$alone/"
