@@ -489,6 +489,12 @@ int main(int argc, char **argv)
 		/* the kernel side owns this MAC; the simulated device speaks for it on the channel */
 		d.tap->SetAddress(mac);
 		d.sim->SetAddress(mac);
+		/* WifiMac::SetAddress leaves the frame exchange manager, which ACKs frames to its
+		 * own address, on the address the helper allocated: without this nothing is ACKed */
+		if (Ptr<WifiNetDevice> w = DynamicCast<WifiNetDevice>(d.sim)) {
+			w->GetMac()->GetFrameExchangeManager()->SetAddress(mac);
+			w->GetMac()->GetFrameExchangeManager()->SetBssid(mac);
+		}
 		nodes.Get((uint32_t)i)->AddDevice(d.tap);
 		d.tap->SetReceiveCallback(MakeCallback(&swallow));
 		d.tap->SetPromiscReceiveCallback(MakeBoundCallback(&from_tap, &d));
