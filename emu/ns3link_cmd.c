@@ -54,6 +54,8 @@ static void usage(FILE *f)
 "      --hold S            without --exec: keep the link up S seconds (0: until Ctrl-C)\n"
 "      --stats             print the devices' counters as JSON on exit\n"
 "      --print             print the nodes' addresses and the ns-3 process id\n"
+"      --netns PATH        use this namespace (e.g. /run/netns/NAME) for the next node instead\n"
+"                          of a fresh one; give one per node\n"
 "      --kernel K          auto|host|uml (default auto: host if it can make taps, else UML)\n",
 		NS3LINK_MAX_ENDPOINTS);
 }
@@ -161,13 +163,15 @@ int ns3link_main(int argc, char **argv)
 		{ "exec", required_argument, NULL, 'e' }, { "hold", required_argument, NULL, 'o' },
 		{ "stats", no_argument, NULL, 'T' }, { "print", no_argument, NULL, 'p' },
 		{ "kernel", required_argument, NULL, 'k' }, { "help", no_argument, NULL, 'h' },
+		{ "netns", required_argument, NULL, 'X' },
 		{ 0 }
 	};
 	struct ns3link_config cfg = { .channel = NS3LINK_P2P };
 	struct ns3link_endpoint eps[NS3LINK_MAX_ENDPOINTS];
 	double distance[NS3LINK_MAX_ENDPOINTS] = { 0 };
 	char ifname[NS3LINK_MAX_ENDPOINTS][IFNAMSIZ], cidr[NS3LINK_MAX_ENDPOINTS][32], err[512];
-	const char *subnet = "10.78.0", *execs[32];
+	const char *subnet = "10.78.0", *execs[32], *netns[NS3LINK_MAX_ENDPOINTS];
+	int nnetns = 0;
 	int nexecs = 0, nodes = 2, stats = 0, print = 0, c, r, status = 0;
 	int ns_fd[NS3LINK_MAX_ENDPOINTS];
 	enum kernel_mode mode = KERNEL_AUTO;
@@ -255,6 +259,11 @@ int ns3link_main(int argc, char **argv)
 			}
 			execs[nexecs++] = optarg;
 			break;
+		case 'X':
+			if (nnetns == NS3LINK_MAX_ENDPOINTS)
+				return 2;
+			netns[nnetns++] = optarg;
+			break;
 		case 'T': stats = 1; break;
 		case 'p': print = 1; break;
 		case 'k':
@@ -269,6 +278,10 @@ int ns3link_main(int argc, char **argv)
 	}
 	if (cfg.channel == NS3LINK_P2P && nodes != 2) {
 		fprintf(stderr, "qoslab ns3link: a p2p link joins 2 nodes\n");
+		return 2;
+	}
+	if (nnetns && nnetns != nodes) {
+		fprintf(stderr, "qoslab ns3link: %d --netns for %d nodes\n", nnetns, nodes);
 		return 2;
 	}
 	for (int i = 0; i < nexecs; i++) {
@@ -293,7 +306,12 @@ int ns3link_main(int argc, char **argv)
 	for (int i = 0; i < nodes; i++)
 		ns_fd[i] = -1;
 	for (int i = 0; i < nodes; i++) {
-		r = netns_anonymous(&ns_fd[i]);
+		if (nnetns) {
+			ns_fd[i] = open(netns[i], O_RDONLY | O_CLOEXEC);
+			r = ns_fd[i] < 0 ? -errno : 0;
+		} else {
+			r = netns_anonymous(&ns_fd[i]);
+		}
 		if (!r)
 			r = loopback_up(ns_fd[i]);
 		if (r < 0) {
