@@ -104,7 +104,8 @@ static pid_t spawn_in(int ns_fd, const char *cmd)
 		return pid;
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		_exit(127);
-	if (setns(ns_fd, CLONE_NEWNET) < 0)
+	/* its own group, so that what the shell forks (PDEATHSIG is not inherited) goes with it */
+	if (setpgid(0, 0) < 0 || setns(ns_fd, CLONE_NEWNET) < 0)
 		_exit(127);
 	signal(SIGPIPE, SIG_DFL);
 	execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
@@ -178,7 +179,8 @@ int ns3link_main(int argc, char **argv)
 	struct ns3link *link = NULL;
 	struct ns3link_stats st;
 	double hold = -1, v;
-	pid_t last = -1;
+	pid_t last = -1, spawned[32];
+	int nspawned = 0;
 	long lv;
 
 	distance[0] = 10;
@@ -342,6 +344,8 @@ int ns3link_main(int argc, char **argv)
 		int k = atoi(execs[i]) - 1;
 
 		last = spawn_in(ns_fd[k], strchr(execs[i], '=') + 1);
+		if (last > 0)
+			spawned[nspawned++] = last;
 		if (last < 0) {
 			fprintf(stderr, "qoslab ns3link: fork: %s\n", strerror(errno));
 			status = 1;
@@ -371,6 +375,10 @@ int ns3link_main(int argc, char **argv)
 		usleep(20000);
 	}
 out:
+	for (int i = 0; i < nspawned; i++) {
+		kill(-spawned[i], SIGKILL);
+		waitpid(spawned[i], NULL, 0);
+	}
 	if (link) {
 		memset(&st, 0, sizeof(st));
 		r = ns3link_free(link, &st);
