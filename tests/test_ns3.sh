@@ -23,10 +23,11 @@ trap 'rm -rf "$tmp"; ip netns del qoslab-t-ns3-a 2>/dev/null; ip netns del qosla
 in_range() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }'; }
 
 # p2p 10 ms each way: RTT ~20 ms
-out=$($Q ns3link $L --delay 10 --rate 100 -e '1=ping -c 20 -i 0.05 -q 10.78.0.2' 2>&1)
-avg=$(sed -n 's|^rtt [^=]*= [0-9.]*/\([0-9.]*\)/.*|\1|p' <<<"$out")
-if [ -n "$avg" ] && in_range "$avg" 19.9 22.5; then ok "ns3_p2p_delay (RTT $avg ms for 2 x 10 ms)"
-else fail ns3_p2p_delay "RTT '$avg'" "$out"; fi
+# (the median: on 2 shared cores a ping now and then waits for the CPU)
+out=$($Q ns3link $L --delay 10 --rate 100 -e '1=ping -c 21 -i 0.05 10.78.0.2' 2>&1)
+med=$(sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' <<<"$out" | sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }')
+if [ -n "$med" ] && in_range "$med" 19.9 22.5; then ok "ns3_p2p_delay (median RTT $med ms for 2 x 10 ms)"
+else fail ns3_p2p_delay "median RTT '$med'" "$out"; fi
 
 # p2p 10 Mbit/s: TCP goodput just under the rate
 out=$($Q ns3link $L --delay 10 --rate 10 -e '2=iperf3 -s -1 >/dev/null' \
