@@ -36,6 +36,11 @@ OPENCV_STUBS := $(OPENCV_NEEDED:%=$(BUILD)/opencv-stub/%)
 # flags: it runs inside UML's host process, never with the sanitizers of check-asan.
 XSTATE_PRELOAD := $(BUILD)/libqoslab-xstate.so
 
+# The ns-3 program of ns-3 links (emu/ns3link.c), built only where libns3-dev is installed.
+# Debian's ns3-*.pc files are broken (-I/usr;), so its libraries are named directly.
+NS3_LIBS := core network fd-net-device point-to-point csma wifi mobility propagation
+NS3_PROG := $(if $(wildcard /usr/include/ns3/fd-net-device-module.h),$(BUILD)/qoslab-ns3)
+
 # qoslab's UML kernel (emu/umlkernel/): its key names the cached build qoslab looks for
 KERNEL_KEY := $(shell emu/umlkernel/build.sh --key 2>/dev/null)
 $(BUILD)/emu/uml.o: override CFLAGS += -DQOSLAB_KERNEL_KEY='"$(KERNEL_KEY)"'
@@ -49,7 +54,7 @@ $(BUILD)/netem/netem.o: override CFLAGS += -DTC_LIB_DIR_DEFAULT='"/usr/lib/$(or 
 .PHONY: all prog check kernel check-asan deps clean fuzz bench install uninstall deb FORCE
 all: prog $(TEST_BIN) $(TEST_TOOLS) $(BENCH_BIN)
 # what `make install` installs
-prog: $(BUILD)/qoslab $(OPENCV_STUBS) $(XSTATE_PRELOAD) $(BUILD)/qoslab-scenario.schema.json
+prog: $(BUILD)/qoslab $(OPENCV_STUBS) $(XSTATE_PRELOAD) $(NS3_PROG) $(BUILD)/qoslab-scenario.schema.json
 
 # editors' YAML language servers validate and complete scenario files with it
 $(BUILD)/qoslab-scenario.schema.json: $(BUILD)/qoslab
@@ -82,6 +87,11 @@ $(XSTATE_PRELOAD): emu/preload/xstate.c emu/xstate.c emu/xstate.h
 	@mkdir -p $(dir $@)
 	cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -I. -shared -fPIC -o $@ \
 	  emu/preload/xstate.c emu/xstate.c -ldl
+
+# its own flags: C++17, never the C sanitizers of check-asan (libns3 is not built with them)
+$(BUILD)/qoslab-ns3: emu/ns3/qoslab-ns3.cc
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++17 -O2 -g -Wall -Wextra -Werror -o $@ $< $(NS3_LIBS:%=-lns3-%)
 
 # Debian's linux-source-6.1 with seeded netem, cached outside the tree (emu/umlkernel/build.sh)
 kernel:
@@ -127,7 +137,8 @@ BASHCOMPDIR := $(PREFIX)/share/bash-completion/completions
 # Helper artefacts other parts of the tree build under BUILD/ (UML preload libraries, a
 # kernel of our own, ...): installed into PKGLIBDIR when they exist, found at run time with
 # locate_helper(). Extend the patterns when a new kind of helper appears.
-INSTALL_HELPERS := $(wildcard $(BUILD)/libqoslab-*.so $(BUILD)/linux*.uml $(BUILD)/uml-modules)
+INSTALL_HELPERS := $(wildcard $(BUILD)/libqoslab-*.so $(BUILD)/linux*.uml $(BUILD)/uml-modules \
+                   $(BUILD)/qoslab-ns3)
 INSTALL_DOCS := README.md DESIGN.md
 INSTALL_EXAMPLES := $(wildcard scenarios/*.yaml)
 
@@ -192,6 +203,7 @@ check-asan:
 # python3-scipy checks the paired t intervals against an implementation that is not ours
 # (tests/test_paired.sh). slurm-wlm and munge: tests/test_slurm.sh starts a real one-node
 # cluster to submit a sweep to (--slurm).
+# libns3-dev builds qoslab-ns3 (ns-3 links); iperf3 measures their goodput in tests/test_ns3.sh.
 DEB_PKGS := build-essential pkg-config clang libclang-rt-14-dev \
             libnl-3-dev libnl-route-3-dev libpcap-dev libturbojpeg0-dev darknet \
             libyaml-dev libmicrohttpd-dev libgsl-dev libjansson-dev libcurl4-openssl-dev nettle-dev \
@@ -199,7 +211,7 @@ DEB_PKGS := build-essential pkg-config clang libclang-rt-14-dev \
             gnuplot-nox user-mode-linux kmod iproute2 iputils-ping tshark curl jq \
             chromium tidy nodejs python3-jsonschema python3-yaml debhelper lintian \
             flex bison bc patch xz-utils \
-            python3-scipy slurm-wlm munge
+            python3-scipy slurm-wlm munge libns3-dev iperf3
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 	  grep -q 'install ok installed' || echo $$p; done); \

@@ -13,6 +13,7 @@ int clean_main(int argc, char **argv);
 int echo_main(int argc, char **argv);
 int run_main(int argc, char **argv);
 int trial_main(int argc, char **argv);
+int ns3link_main(int argc, char **argv);
 int testbed_main(int argc, char **argv);
 int uml_main(int argc, char **argv);
 

@@ -24,6 +24,8 @@ static const struct command {
 	{ "client", client_main, "load generator: submit a dataset's images to a server, write records" },
 	{ "detect", detect_main, "run the detector offline on images, write JSON-lines records" },
 	{ "echo",    echo_main,    "UDP echo service (for probes and failure tests)" },
+	/* internal (no help line): one ns-3 link between fresh namespaces, for tests and trying */
+	{ "ns3link", ns3link_main, NULL },
 	{ "report", report_main, "redraw plots and report.html of a run from DIR/results.json" },
 	{ "run",     run_main,     "run a scenario's trials; statistics and report" },
 	{ "scenario", scenario_main, "check a scenario file (count, list its trials); its JSON Schema" },
@@ -41,7 +43,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: qoslab COMMAND [ARGS...]   (qoslab COMMAND --help for details)\n"
 		"       qoslab --version\n\ncommands:\n");
 	for (const struct command *c = commands; c->name; c++)
-		fprintf(f, "  %-10s %s\n", c->name, c->help);
+		if (c->help)
+			fprintf(f, "  %-10s %s\n", c->name, c->help);
 }
 
 int main(int argc, char **argv)

@@ -36,7 +36,9 @@
 static const char *const uml_modules[] = {
 	"kernel/drivers/net/veth.ko", "kernel/net/bridge/bridge.ko",
 	"kernel/net/sched/sch_netem.ko", "kernel/net/sched/sch_tbf.ko",
-	"kernel/drivers/net/ifb.ko", NULL,
+	"kernel/drivers/net/ifb.ko",
+	"kernel/drivers/net/tun.ko", /* ns-3 links (emu/ns3link.c) */
+	NULL,
 };
 
 int kernel_mode_parse(const char *s, enum kernel_mode *ret)

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# ns-3 links (emu/ns3link.c, qoslab-ns3) through `qoslab ns3link`, real traffic: p2p delay, rate,
+# RateErrorModel loss and a packet list; CSMA among 3 nodes; Wi-Fi goodput falling with distance;
+# the program unprivileged; "fell behind real time" reported; nothing left after SIGKILL of the
+# controller; a p2p link inside UML. `qoslab ns3link` runs on the host where it can make taps in
+# namespaces, else inside UML by itself.
+set -u
+cd "$(dirname "$0")/.."
+B=${BUILD:-build}
+Q=./$B/qoslab
+ok() { echo "ok - $1"; }
+fail() { echo "FAIL - $1"; shift; for l in "$@"; do echo "    $l"; done; }
+
+if [ ! -x "$B/qoslab-ns3" ]; then
+	echo "skip - ns3: $B/qoslab-ns3 not built (libns3-dev is not installed: make deps)"; exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then echo "skip - ns3: not root (taps in namespaces)"; exit 0; fi
+# 2 shared cores: allow the simulator more lateness than the default before failing a run
+L="--hard-limit 300"
+tmp=$(mktemp -d /tmp/qoslab-test-ns3.XXXXXX)
+trap 'rm -rf "$tmp"; ip netns del qoslab-t-ns3-a 2>/dev/null; ip netns del qoslab-t-ns3-b 2>/dev/null' EXIT
+
+in_range() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }'; }
+
+# p2p 10 ms each way: RTT ~20 ms
+# (the median: on 2 shared cores a ping now and then waits for the CPU)
+out=$($Q ns3link $L --delay 10 --rate 100 -e '1=ping -c 21 -i 0.05 10.78.0.2' 2>&1)
+med=$(sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' <<<"$out" | sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }')
+if [ -n "$med" ] && in_range "$med" 19.9 22.5; then ok "ns3_p2p_delay (median RTT $med ms for 2 x 10 ms)"
+else fail ns3_p2p_delay "median RTT '$med'" "$out"; fi
+
+# p2p 10 Mbit/s: TCP goodput just under the rate
+out=$($Q ns3link $L --delay 10 --rate 10 -e '2=iperf3 -s -1 >/dev/null' \
+	-e '1=sleep 0.3; iperf3 -c 10.78.0.2 -t 6 -O 1 -J | jq ".end.sum_received.bits_per_second/1e6*100|round/100"' 2>&1)
+mbit=$(tail -1 <<<"$out")
+if in_range "$mbit" 8.8 10.0; then ok "ns3_p2p_rate ($mbit Mbit/s at 10 Mbit/s)"
+else fail ns3_p2p_rate "goodput '$mbit'" "$out"; fi
+
+# RateErrorModel 5 % each way: the devices' own counters and ping's round trips
+out=$($Q ns3link $L --delay 1 --loss 5 --seed 7 --stats -e '1=ping -c 1500 -i 0.004 -q 10.78.0.2' 2>&1)
+js=$(tail -1 <<<"$out")
+rate=$(jq '[.devices[] | .error_drops] as $d | [.devices[] | .received + .error_drops] as $n | ($d | add) / ($n | add) * 100' <<<"$js" 2>/dev/null)
+lost=$(sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' <<<"$out")
+if [ -n "$rate" ] && in_range "$rate" 3.8 6.2 && in_range "$lost" 7 13; then
+	ok "ns3_p2p_loss (frames lost $rate %, pings $lost % for 5 % each way)"
+else fail ns3_p2p_loss "frame loss '$rate', ping loss '$lost'" "$out"; fi
+
+# a list of frame numbers: each device loses its 3rd and 5th frame received, so 4 of 10 pings
+out=$($Q ns3link $L --drop-list 3,5 --stats -e '1=ping -c 10 -i 0.05 -q 10.78.0.2' 2>&1)
+rx=$(sed -n 's/.*, \([0-9]*\) received.*/\1/p' <<<"$out")
+drops=$(tail -1 <<<"$out" | jq -c '[.devices[].error_drops]' 2>/dev/null)
+if [ "$rx" = 6 ] && [ "$drops" = "[2,2]" ]; then ok ns3_p2p_drop_list
+else fail ns3_p2p_drop_list "received '$rx', drops '$drops'" "$out"; fi
+
+# CSMA LAN of 3: everyone reaches everyone; 100 Mbit/s shared
+out=$($Q ns3link $L -c csma -n 3 --rate 100 -e '3=ping -c 3 -i 0.1 -q 10.78.0.1' \
+	-e '2=iperf3 -s -1 >/dev/null' \
+	-e '1=sleep 0.3; ping -c 3 -i 0.1 -q 10.78.0.3 >/dev/null && iperf3 -c 10.78.0.2 -t 3 -J | jq ".end.sum_received.bits_per_second/1e6*100|round/100"' 2>&1)
+mbit=$(tail -1 <<<"$out")
+if grep -q ' 3 received' <<<"$out" && in_range "$mbit" 40 100; then ok "ns3_csma ($mbit Mbit/s on 100 Mbit/s)"
+else fail ns3_csma "goodput '$mbit'" "$out"; fi
+
+# Wi-Fi 802.11a ad hoc, Minstrel: goodput falls with distance
+wifi() { # $1 = distance in m
+	$Q ns3link $L -c wifi --distance "$1" -e '2=iperf3 -s -1 >/dev/null' \
+		-e '1=sleep 0.3; timeout 15 iperf3 -c 10.78.0.2 -t 5 -J | jq ".end.sum_received.bits_per_second/1e6*100|round/100"' 2>&1 | tail -1
+}
+near=$(wifi 10) far=$(wifi 50)
+if in_range "$near" 10 54 && in_range "$far" 1 1000 && awk -v a="$near" -v b="$far" 'BEGIN { exit !(a > 1.4 * b) }'; then
+	ok "ns3_wifi_distance ($near Mbit/s at 10 m, $far at 50 m)"
+else fail ns3_wifi_distance "10 m '$near', 50 m '$far'"; fi
+
+# the program needs no privilege once it has its fds
+out=$($Q ns3link $L --user 65534 --print -e '1=ping -c 2 -i 0.1 -q 10.78.0.2' 2>&1)
+if grep -q ' 2 received' <<<"$out"; then ok ns3_unprivileged
+else fail ns3_unprivileged "$out"; fi
+
+# falling behind real time fails the run loudly (a stopped simulator is the surest way)
+$Q ns3link $L --print --hold 0 >"$tmp/behind.out" 2>"$tmp/behind.err" &
+ctl=$!
+for _ in $(seq 50); do grep -q '^ns3 pid' "$tmp/behind.out" && break; sleep 0.1; done
+pid=$(sed -n 's/^ns3 pid //p' "$tmp/behind.out")
+[ -n "$pid" ] && kill -STOP "$pid" && sleep 0.6 && kill -CONT "$pid"
+wait "$ctl"; st=$?
+if [ "$st" -ne 0 ] && grep -q 'fell behind real time' "$tmp/behind.err"; then ok ns3_fell_behind_reported
+else fail ns3_fell_behind_reported "status $st" "$(cat "$tmp/behind.err")"; fi
+
+# SIGKILL of the controller: no ns-3 process, no tap in the namespaces it was given
+ip netns add qoslab-t-ns3-a && ip netns add qoslab-t-ns3-b
+$Q ns3link $L --print --hold 0 --netns /run/netns/qoslab-t-ns3-a --netns /run/netns/qoslab-t-ns3-b \
+	>"$tmp/kill.out" 2>&1 &
+ctl=$!
+for _ in $(seq 50); do grep -q '^ns3 pid' "$tmp/kill.out" && break; sleep 0.1; done
+pid=$(sed -n 's/^ns3 pid //p' "$tmp/kill.out")
+up=$(ip -n qoslab-t-ns3-a -br link show ns3-1 2>/dev/null | wc -l)
+kill -9 "$ctl"; wait "$ctl" 2>/dev/null
+for _ in $(seq 20); do [ -n "$pid" ] && [ -e "/proc/$pid" ] || break; sleep 0.1; done
+taps=$(( $(ip -n qoslab-t-ns3-a -br link show ns3-1 2>/dev/null | wc -l) + \
+	 $(ip -n qoslab-t-ns3-b -br link show ns3-2 2>/dev/null | wc -l) ))
+if [ -n "$pid" ] && [ "$up" = 1 ] && [ ! -e "/proc/$pid" ] && [ "$taps" = 0 ]; then ok ns3_sigkill_leaves_nothing
+else fail ns3_sigkill_leaves_nothing "ns-3 pid '$pid' (alive: $([ -e "/proc/$pid" ] && echo yes || echo no)), tap before $up, taps after $taps"; fi
+
+# inside UML (its kernel: qoslab's own with TUN built in, or Debian's with tun.ko)
+why=$($Q check --json 2>/dev/null | jq -r '.machine.uml_why // empty')
+if [ -n "$why" ]; then echo "skip - ns3_uml_p2p: $why"
+else
+	out=$($Q ns3link --kernel uml --hard-limit 1000 --delay 10 --drop-list 2 --stats \
+		-e '1=ping -c 5 -i 0.2 -q 10.78.0.2' 2>&1)
+	avg=$(sed -n 's|^rtt [^=]*= [0-9.]*/\([0-9.]*\)/.*|\1|p' <<<"$out")
+	if grep -q ' 3 received' <<<"$out" && [ -n "$avg" ] && in_range "$avg" 19.5 40; then
+		ok "ns3_uml_p2p (RTT $avg ms)"
+	else fail ns3_uml_p2p "$out"; fi
+fi
