@@ -583,10 +583,11 @@ int report_render(const struct results *r, const char *dir, char *err, size_t er
 static void report_usage(FILE *f)
 {
 	fputs("usage: qoslab report [--quiet] DIR\n\n"
-	      "Redraws the plots (DIR/plots/METRIC-vs-FACTOR.png and .svg) and DIR/report.html from\n"
-	      "the trials in DIR/results.json alone, and rewrites what derives from them (its points and\n"
-	      "paired differences, results.csv, trials.csv); DIR/scenario.yaml and DIR/manifest.json\n"
-	      "are shown when present.\n\n"
+	      "Merges the trials' outcome files (DIR/trials/*/outcome.json) not yet in DIR/results.json,\n"
+	      "then redraws the plots (DIR/plots/METRIC-vs-FACTOR.png and .svg, and each point's\n"
+	      "workers and queue over time) and DIR/report.html from the trials, and rewrites what\n"
+	      "derives from them (points and paired differences, results.csv, trials.csv);\n"
+	      "DIR/scenario.yaml and DIR/manifest.json are shown when present.\n\n"
 	      "  -q, --quiet   print nothing on success\n"
 	      "  -h, --help    this text\n", f);
 }
