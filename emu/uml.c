@@ -478,7 +478,7 @@ int uml_run(char *const argv[], unsigned int mem_mb, int *ret_status)
 	snprintf(path, sizeof(path), "%s/cwd", job);
 	if ((r = write_strings(path, (char *[]){ cwd, NULL })) < 0)
 		goto out;
-	snprintf(memarg, sizeof(memarg), "mem=%uM", mem_mb ? mem_mb : 1024);
+	snprintf(memarg, sizeof(memarg), "mem=%uM", mem_mb ? mem_mb : 2048);
 	if ((r = init_path(self, init, sizeof(init))) < 0)
 		goto out;
 	snprintf(initarg, sizeof(initarg), "init=%s", init);

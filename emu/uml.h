@@ -49,8 +49,10 @@ int uml_inside(void);
  * Boots UML, runs argv (argv[0] is resolved to this executable when it is "qoslab") in the
  * guest with the caller's cwd and QOSLAB_* environment, its stdout/stderr on ours, and
  * returns its exit status in ret_status. SIGINT/SIGTERM are passed on to the command.
- * mem_mb: guest memory (0: 1024). The kernel runs as pid 1 of its own pid namespace, which
- * dies with this process: no linux.uml process outlives its controller, even on SIGKILL.
+ * mem_mb: guest memory (0: 2048 MB; a sweep slot keeps standby darknet workers besides a
+ * trial's own, and the host backs only what the guest touches). The kernel runs as pid 1 of
+ * its own pid namespace, which dies with this process: no linux.uml process outlives its
+ * controller, even on SIGKILL.
  */
 int uml_run(char *const argv[], unsigned int mem_mb, int *ret_status);
 

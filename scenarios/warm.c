@@ -120,35 +120,43 @@ static int spawn(struct warm_pool *p, const char *model, const char *log_path, s
 int warm_pool_lend(struct warm_pool *p, struct testbed *tb, int k, const char *model,
 		   const char *server, const char *log_path, pid_t *ret_pid)
 {
-	size_t i, best = SIZE_MAX;
-	int log, r;
+	int log, r = -ESRCH;
 
-	for (i = 0; i < p->n; i++)
-		if (!p->s[i].lent_to && !strcmp(p->s[i].model, model) &&
-		    (best == SIZE_MAX || p->s[i].last_used < p->s[best].last_used))
-			best = i;
-	if (best == SIZE_MAX && (r = spawn(p, model, log_path, &best)) < 0)
-		return r;
-	i = best;
-	/* the node's CPU cap holds before it serves a single job */
-	if ((r = testbed_attach(tb, k, p->s[i].pid)) < 0)
-		goto fail;
-	log = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (log < 0) {
-		r = -errno;
-		goto fail;
-	}
-	r = standby_send(p->s[i].sock, testbed_node_ns(tb, k), log, server, testbed_node_name(tb, k));
-	close(log);
-	if (r < 0)
-		goto fail;
-	p->s[i].lent_to = tb;
-	p->s[i].node = k;
-	p->s[i].last_used = ++p->clock;
-	*ret_pid = p->s[i].pid;
-	return 0;
+	/* a standby that died while idle (the guest's OOM killer, say) is found out here:
+	 * dropped, and a fresh one takes its place, once */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		size_t i, best = SIZE_MAX;
+
+		for (i = 0; i < p->n; i++)
+			if (!p->s[i].lent_to && !strcmp(p->s[i].model, model) &&
+			    (best == SIZE_MAX || p->s[i].last_used < p->s[best].last_used))
+				best = i;
+		if (best == SIZE_MAX && (r = spawn(p, model, log_path, &best)) < 0)
+			return r;
+		i = best;
+		/* the node's CPU cap holds before it serves a single job */
+		if ((r = testbed_attach(tb, k, p->s[i].pid)) < 0)
+			goto fail;
+		log = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (log < 0) {
+			r = -errno;
+			goto fail;
+		}
+		r = standby_send(p->s[i].sock, testbed_node_ns(tb, k), log, server,
+				 testbed_node_name(tb, k));
+		close(log);
+		if (r < 0)
+			goto fail;
+		p->s[i].lent_to = tb;
+		p->s[i].node = k;
+		p->s[i].last_used = ++p->clock;
+		*ret_pid = p->s[i].pid;
+		return 0;
 fail:
-	drop(p, i, SIGKILL);
+		drop(p, i, SIGKILL);
+		if (r != -ESRCH && r != -EPIPE && r != -ECONNRESET && r != -ECONNREFUSED)
+			break;
+	}
 	return r;
 }
 
