@@ -13,73 +13,65 @@
 #include "emu/link.h"
 #include "netem/netem.h"
 
-int kernel_probe_netem(char *why, size_t len)
+/*
+ * In a child, in a throwaway network namespace: a netem qdisc with im on lo. 0 when the
+ * kernel made it (and, with read_seed, reported im's seed back: -ENODATA when it did not);
+ * -errno otherwise. A child, because unshare() would move the caller for good.
+ */
+static int netem_try(const struct impair *im, int read_seed)
 {
 	int status;
-	pid_t pid;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		struct nl_sock *sk = NULL;
+		uint64_t seed = 0;
+		int r = unshare(CLONE_NEWNET) < 0 ? -errno : link_sock_new(-1, &sk);
+
+		if (!r)
+			r = link_set_up(sk, 1, 1);
+		if (!r)
+			r = netem_apply(sk, 1, im);
+		if (!r && read_seed) {
+			r = netem_seed_get(sk, 1, &seed);
+			if (r == -ENOENT || (!r && seed != im->seed))
+				r = -ENODATA;
+		}
+		_exit(r < 0 ? (-r & 0xff) : 0);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return -errno;
+	return WIFEXITED(status) ? -WEXITSTATUS(status) : -ECHILD;
+}
+
+int kernel_probe_netem(char *why, size_t len)
+{
+	const struct impair im = { .delay_ns = 1000000 };
+	int r;
 
 	if (geteuid() != 0) {
 		snprintf(why, len, "not root: namespaces and qdiscs need CAP_NET_ADMIN");
 		return -EPERM;
 	}
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		struct impair im = { .delay_ns = 1000000 };
-		struct nl_sock *sk = NULL;
-		int r;
-
-		if (unshare(CLONE_NEWNET) < 0)
-			_exit(1);
-		r = link_sock_new(-1, &sk);
-		if (!r)
-			r = link_set_up(sk, 1, 1);
-		if (!r)
-			r = netem_apply(sk, 1, &im);
-		_exit(r < 0 ? (-r & 0xff) : 0);
-	}
-	if (waitpid(pid, &status, 0) < 0)
-		return -errno;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	r = netem_try(&im, 0);
+	if (!r)
 		return 0;
 	snprintf(why, len, "this kernel has no netem qdisc (%s)",
-		 WIFEXITED(status) ? strerror(WEXITSTATUS(status)) : "probe crashed");
+		 r == -ECHILD ? "probe crashed" : strerror(-r));
 	return -EOPNOTSUPP;
 }
 
 int kernel_netem_seed_honoured(void)
 {
-	int status;
-	pid_t pid;
+	const struct impair im = { .loss = 0.1, .seed = 0x5eed, .has_seed = 1 };
+	int r;
 
 	if (geteuid() != 0)
 		return -EPERM;
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		struct impair im = { .loss = 0.1, .seed = 0x5eed, .has_seed = 1 };
-		struct nl_sock *sk = NULL;
-		uint64_t seed = 0;
-		int r;
-
-		if (unshare(CLONE_NEWNET) < 0)
-			_exit(2);
-		r = link_sock_new(-1, &sk);
-		if (!r)
-			r = link_set_up(sk, 1, 1);
-		if (!r)
-			r = netem_apply(sk, 1, &im);
-		if (!r)
-			r = netem_seed_get(sk, 1, &seed);
-		_exit(r == -ENOENT ? 1 : r < 0 ? 2 : seed == im.seed ? 0 : 1);
-	}
-	if (waitpid(pid, &status, 0) < 0)
-		return -errno;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) > 1)
-		return -EOPNOTSUPP;
-	return WEXITSTATUS(status) == 0;
+	r = netem_try(&im, 1);
+	return !r ? 1 : r == -ENODATA ? 0 : -EOPNOTSUPP;
 }
 
 void kernel_describe(char *buf, size_t len)

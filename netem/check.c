@@ -197,18 +197,27 @@ out:
 	return r;
 }
 
-static void print_text(json_t *doc)
+static void print_machine(json_t *doc)
 {
 	json_t *facts = json_object_get(doc, "machine"), *v;
 	const char *k;
-	size_t i;
 
 	json_object_foreach(facts, k, v) {
 		if (json_is_string(v))
 			printf("%-20s %s\n", k, json_string_value(v));
+		else if (json_is_integer(v))
+			printf("%-20s %lld\n", k, (long long)json_integer_value(v));
 		else
 			printf("%-20s %s\n", k, json_is_true(v) ? "yes" : "no");
 	}
+}
+
+static void print_text(json_t *doc)
+{
+	json_t *v;
+	size_t i;
+
+	print_machine(doc);
 	printf("fidelity (in %s; delays one-way, per direction):\n",
 	       json_string_value(json_object_get(doc, "fidelity_kernel")));
 	json_array_foreach(json_object_get(doc, "fidelity"), i, v) {
@@ -249,12 +258,13 @@ int check_main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "machine", no_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	enum kernel_mode mode = KERNEL_AUTO;
 	json_t *doc = NULL, *items;
-	int as_json = 0, c, r, status = 0, ok = 1, overloaded = 0, inconclusive = 0;
+	int as_json = 0, machine_only = 0, c, r, status = 0, ok = 1, overloaded = 0, inconclusive = 0;
 	struct lateness_stats late = { 0 };
 	char why[256], kernel[128], *facts_text;
 	size_t i;
@@ -269,14 +279,16 @@ int check_main(int argc, char **argv)
 			}
 			break;
 		case 'j': as_json = 1; break;
+		case 'm': machine_only = 1; break;
 		case 'h':
-			printf("usage: qoslab check [--kernel auto|host|uml] [--json]\n"
+			printf("usage: qoslab check [--kernel auto|host|uml] [--json] [--machine]\n"
 			       "Tells what this machine can do and measures configured vs real delay, loss\n"
 			       "(netem's own counters), seeded loss (same seed, same lost packets) and rate\n"
 			       "on a two-node testbed, while timing the kernel's timers.\n"
 			       "Exit status: 0 all within tolerance (seeded_loss may be unsupported by the\n"
 			       "kernel); 1 a figure out of tolerance; 3 the host was overloaded (timers\n"
-			       "late by more than %.0f ms at p99), so figures out of tolerance say nothing.\n",
+			       "late by more than %.0f ms at p99), so figures out of tolerance say nothing.\n"
+			       "--machine prints only what the machine can do (no testbed, in a second).\n",
 			       LATENESS_OVERLOAD_MS);
 			return 0;
 		default: return 2;
@@ -285,6 +297,15 @@ int check_main(int argc, char **argv)
 	if (!uml_inside()) {
 		json_t *facts = host_facts();
 
+		if (machine_only) {
+			doc = json_pack("{s:o}", "machine", facts);
+			if (as_json)
+				json_dumpf(doc, stdout, JSON_INDENT(2)), putchar('\n');
+			else
+				print_machine(doc);
+			json_decref(doc);
+			return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+		}
 		facts_text = json_dumps(facts, JSON_COMPACT);
 		json_decref(facts);
 		if (facts_text) {

@@ -10,8 +10,8 @@ Q=./${BUILD:-build}/qoslab
 ok() { echo "ok - $1"; }
 fail() { echo "FAIL - $1"; }
 
-why=$($Q check --json 2>/dev/null | jq -r '.machine.uml_why // empty')
-if [ -n "$why" ]; then echo "skip - overload: $why"; exit 0; fi
+. tests/kernel.sh
+need_uml overload
 tmp=$(mktemp -d /tmp/qoslab-test-overload.XXXXXX)
 hogs=()
 cleanup() { [ ${#hogs[@]} -gt 0 ] && kill "${hogs[@]}" 2>/dev/null; rm -rf "$tmp"; }

@@ -10,7 +10,7 @@ Q=./${BUILD:-build}/qoslab
 ok() { echo "ok - $1"; }
 fail() { echo "FAIL - $1"; }
 
-facts=$($Q check --json 2>/dev/null | jq '.machine')
+facts=$($Q check --machine --json 2>/dev/null | jq '.machine')
 if [ "$(jq -r '.uml_available' <<<"$facts")" != true ]; then
 	echo "skip - seeded_kernel: $(jq -r '.uml_why' <<<"$facts")"; exit 0
 fi

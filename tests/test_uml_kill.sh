@@ -8,8 +8,8 @@ Q=./${BUILD:-build}/qoslab
 ok() { echo "ok - $1"; }
 fail() { echo "FAIL - $1"; }
 
-why=$($Q check --json 2>/dev/null | jq -r '.machine.uml_why // empty')
-if [ -n "$why" ]; then echo "skip - uml_kill: $why"; exit 0; fi
+. tests/kernel.sh
+need_uml uml_kill
 
 # the processes of a killed controller: linux.uml with its umid on the command line
 leftovers() { # $@ = controller pids

@@ -15,8 +15,8 @@ MODEL=$SHARED/models/yolo-fastest-1.1-xl
 ok() { echo "ok - $1"; }
 fail() { echo "FAIL - $1"; }
 
-why=$($Q check --json 2>/dev/null | jq -r '.machine.uml_why // empty')
-if [ -n "$why" ]; then echo "skip - xstate_uml: $why"; exit 0; fi
+. tests/kernel.sh
+need_uml xstate_uml
 tmp=$(mktemp -d /tmp/qoslab-test-xstate.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
