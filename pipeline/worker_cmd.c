@@ -282,6 +282,13 @@ int worker_main(int argc, char **argv)
 	}
 	snprintf(name, sizeof(name), "worker-%d", (int)getpid());
 	lc.name = o.name ? o.name : name;
+	/* Signals are read from a signalfd by the session loop: no handler, no global. Blocked
+	 * before the model loads: a thread darknet starts inherits the mask, and one without it
+	 * would take a drain's SIGTERM with the default action, ending the worker without BYE. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
 	r = detector_new(o.model, &det);
 	if (r < 0) {
 		fprintf(stderr, "qoslab worker: --model %s: cannot load %s.{cfg,weights} (+ names): %s\n",
@@ -291,11 +298,6 @@ int worker_main(int argc, char **argv)
 	detector_set_letterbox(det, o.letterbox);
 	warm_up(det);
 	model_name = strrchr(o.model, '/') ? strrchr(o.model, '/') + 1 : o.model;
-	/* Signals are read from a signalfd by the session loop: no handler, no global. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigprocmask(SIG_BLOCK, &set, NULL);
 	sig_fd = signalfd(-1, &set, SFD_CLOEXEC);
 	cfg = (struct worker_config){
 		.server = cfg.server, .name = lc.name, .model = model_name, .det = det,
