@@ -141,10 +141,9 @@ int topology_add_link(struct topology *t, const char *name, const char *a, const
 	}
 	l = &t->links[t->n_links];
 	memset(l, 0, sizeof(*l));
-	if (name && *name)
+	/* no name: "a-b" once plan knows which end is the node */
+	if (name)
 		snprintf(l->name, sizeof(l->name), "%s", name);
-	else
-		snprintf(l->name, sizeof(l->name), "%.15s-%.15s", a, b);
 	snprintf(l->kind, sizeof(l->kind), "%s", kind && *kind ? kind : "veth");
 	snprintf(t->ends[t->n_links][0], TOPO_LINK_NAME_MAX, "%s", a);
 	snprintf(t->ends[t->n_links][1], TOPO_LINK_NAME_MAX, "%s", b);
@@ -225,6 +224,11 @@ static int check_names(const struct topology *t, struct topo_error *e)
 			return fail(e, "switches", s, "duplicate name '%s' (nodes and switches share "
 				    "names)", n);
 	}
+	return 0;
+}
+
+static int check_link_names(const struct topology *t, struct topo_error *e)
+{
 	for (int l = 0; l < t->n_links; l++) {
 		if (!name_ok(t->links[l].name))
 			return fail(e, "links", l, "name '%s': characters of A-Z a-z 0-9 _ . -",
@@ -273,6 +277,8 @@ static int resolve_ends(struct topology *t, struct topo_error *e)
 			memcpy(t->ends[l][0], t->ends[l][1], sizeof(tmp));
 			memcpy(t->ends[l][1], tmp, sizeof(tmp));
 		}
+		if (!lk->name[0])
+			snprintf(lk->name, sizeof(lk->name), "%.15s-%.15s", t->ends[l][0], t->ends[l][1]);
 		if (lk->end[0].node == lk->end[1].node)
 			return fail(e, "links", l, "a link from '%s' to itself", t->ends[l][0]);
 		for (int j = 0; j < l; j++) {
@@ -481,7 +487,7 @@ int topology_plan(struct topology *t, struct topo_error *e)
 
 	memset(e, 0, sizeof(*e));
 	if ((r = parse_subnet(t, e)) < 0 || (r = check_names(t, e)) < 0 ||
-	    (r = resolve_ends(t, e)) < 0)
+	    (r = resolve_ends(t, e)) < 0 || (r = check_link_names(t, e)) < 0)
 		return r;
 	assign_segments(t);
 	if (t->n_segments > TOPO_SEGMENTS_MAX)
