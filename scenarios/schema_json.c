@@ -26,7 +26,7 @@
 #define PAT_FRACTION "^" FRAC "$"
 #define PAT_FRACTIONS "^ *" FRAC "([ /]+" FRAC "){0,4} *$"
 #define PAT_RATE "^" UNUM "([kKmMgG]?([bB][iI][tT]|[bB][pP][sS]))$"
-#define PAT_NODE "^(client|server|workers|worker-[1-9][0-9]*)$"
+#define PAT_NODE "^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
 #define PAT_FACTOR "^[A-Za-z0-9_-]{1,64}$"
 
 /* Adds v under key unless an earlier step failed; takes v's reference in every case. */
