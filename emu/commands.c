@@ -18,6 +18,7 @@
 #include "emu/testbed.h"
 #include "netem/capture.h"
 #include "netem/probe.h"
+#include "scenarios/scenario.h"
 
 static void on_signal(int sig)
 {
@@ -39,25 +40,29 @@ static void testbed_usage(FILE *f)
 {
 	fprintf(f,
 "usage: qoslab testbed [OPTIONS]\n"
-"Builds a star testbed (client, server, worker-1..N, switch), applies impairments, runs\n"
-"commands in nodes, and removes everything on exit or Ctrl-C.\n\n"
+"Builds a star testbed (client, server, worker-1..N, switch) or the topology of a file,\n"
+"applies impairments, runs commands in nodes, and removes everything on exit or Ctrl-C.\n\n"
+"      --topology FILE     the topology: of FILE (a scenario, or a file with only that\n"
+"                          key; graph or star) instead of the star options below\n"
 "  -w, --workers N         workers (default 2)\n"
 "      --subnet A.B.0.0/16 node addresses (default 10.77.0.0/16;\n"
 "                          the client is .0.1, the server .0.2, worker-i .0.(i+2))\n"
 "      --cpu-worker C      CPUs per worker (0.5 = half a CPU; default unlimited)\n"
 "      --cpu-server C, --cpu-client C\n"
-"  -i, --impair SPEC       NODE:up|down|both:KEY=VALUE[,KEY=VALUE...]; up is node -> switch,\n"
-"                          down is switch -> node; delays are one-way per direction.\n"
+"  -i, --impair SPEC       LINK:up|down|both:KEY=VALUE[,KEY=VALUE...]; LINK is a link's name\n"
+"                          or a node with one link (the star's links are named after\n"
+"                          their nodes); up is a -> b (node -> switch), down b -> a;\n"
+"                          delays are one-way per direction.\n"
 "                          keys: delay jitter delay_corr distribution loss loss_corr\n"
 "                          loss_gemodel(p/r/1-h/1-k) loss_state(p13/p31/p32/p23/p14)\n"
 "                          duplicate duplicate_corr corrupt corrupt_corr reorder reorder_corr\n"
 "                          gap rate limit seed\n"
-"  -e, --exec NODE=CMD     run CMD (through /bin/sh -c) in NODE (or 'switch'); waits for\n"
+"  -e, --exec NODE=CMD     run CMD (through /bin/sh -c) in NODE (or a switch); waits for\n"
 "                          the last one and exits with its status\n"
 "      --hold S            keep the testbed up S seconds (0: until Ctrl-C)\n"
 "      --log-dir DIR       node logs DIR/NODE.log\n"
 "      --kernel K          auto|host|uml (default auto: host if it has netem, else UML)\n"
-"      --capture DIR       pcap of every node's link (DIR/NODE.pcap, taken at the switch)\n"
+"      --capture DIR       pcap of every link (DIR/LINK.pcap, taken at its b end: the switch)\n"
 "      --samples FILE      CSV of per-node CPU, memory and link counters every --interval\n"
 "      --interval MS       sampling interval (default 1000)\n"
 "      --stats             print each link's packet and byte counters before teardown\n"
@@ -84,6 +89,7 @@ int testbed_main(int argc, char **argv)
 		{ "interval", required_argument, NULL, 'I' },
 		{ "stats", no_argument, NULL, 'x' },
 		{ "print", no_argument, NULL, 'p' },
+		{ "topology", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -98,6 +104,8 @@ int testbed_main(int argc, char **argv)
 	double hold = -1, t0, t1;
 	char err[512];
 	struct testbed *tb = NULL;
+	struct topology *topo = NULL;
+	const char *topology_file = NULL;
 	pid_t last = -1;
 
 	while ((c = getopt_long(argc, argv, "w:i:e:h", opts, NULL)) != -1) {
@@ -164,6 +172,7 @@ int testbed_main(int argc, char **argv)
 		}
 		case 'x': stats = 1; break;
 		case 'p': print = 1; break;
+		case 'T': topology_file = optarg; break;
 		case 'h': testbed_usage(stdout); return 0;
 		default: testbed_usage(stderr); return 2;
 		}
@@ -182,36 +191,46 @@ int testbed_main(int argc, char **argv)
 		fprintf(stderr, "qoslab testbed: --workers 0: a testbed needs at least 1 worker\n");
 		return 2;
 	}
+	if (topology_file) {
+		r = scenario_load_topology(topology_file, &topo, err, sizeof(err));
+		if (r < 0) {
+			fprintf(stderr, "qoslab testbed: --topology %s\n", err);
+			return 2;
+		}
+		cfg.topology = topo;
+	}
 
 	r = kernel_enter(mode, argv, &status, err, sizeof(err));
-	if (r < 0) {
-		fprintf(stderr, "qoslab testbed: %s\n", err);
-		return 1;
+	if (r < 0 || r == 1) {
+		if (r < 0)
+			fprintf(stderr, "qoslab testbed: %s\n", err);
+		topology_free(topo);
+		return r < 0 ? 1 : status;
 	}
-	if (r == 1)
-		return status;
 
 	qoslab_catch_signals();
 	t0 = clock_now_s();
 	r = testbed_new(&cfg, &tb, err, sizeof(err));
 	t1 = clock_now_s();
+	topology_free(topo);
 	if (r < 0) {
 		fprintf(stderr, "qoslab testbed: %s\n", err);
 		return 1;
 	}
 	if (timing)
-		printf("setup %.4f s (%u workers)\n", t1 - t0, cfg.workers);
+		printf("setup %.4f s (%d workers)\n", t1 - t0,
+		       testbed_with_role(tb, ROLE_WORKER, NULL, 0));
 	if (print)
 		for (int k = 0; k < testbed_node_count(tb); k++)
 			printf("%-12s %-16s %s-%s\n", testbed_node_name(tb, k), testbed_node_addr(tb, k),
 			       testbed_run_name(tb), testbed_node_name(tb, k));
 	status = 0;
 	if (capture_dir) {
-		caps = calloc((size_t)testbed_node_count(tb), sizeof(*caps));
-		for (int k = 0; caps && k < testbed_node_count(tb); k++) {
+		caps = calloc((size_t)testbed_link_count(tb), sizeof(*caps));
+		for (int k = 0; caps && k < testbed_link_count(tb); k++) {
 			char path[1024];
 
-			snprintf(path, sizeof(path), "%s/%s.pcap", capture_dir, testbed_node_name(tb, k));
+			snprintf(path, sizeof(path), "%s/%s.pcap", capture_dir, testbed_link_name(tb, k));
 			if (capture_new(tb, k, path, 0, &caps[k], err, sizeof(err)) < 0) {
 				fprintf(stderr, "qoslab testbed: %s\n", err);
 				status = 1;
@@ -225,10 +244,22 @@ int testbed_main(int argc, char **argv)
 		goto out;
 	}
 	for (int i = 0; i < nimpairs; i++) {
-		int k = testbed_node_index(tb, parsed[i].node);
+		int k = testbed_link_index(tb, parsed[i].node);
 
+		if (k < 0 && (k = testbed_node_index(tb, parsed[i].node)) >= 0) {
+			const int *links;
+
+			/* a node stands for its only link */
+			if (testbed_node_links(tb, k, &links) != 1) {
+				fprintf(stderr, "qoslab testbed: --impair: %s has %d links: name one\n",
+					parsed[i].node, testbed_node_links(tb, k, &links));
+				status = 2;
+				goto out;
+			}
+			k = links[0];
+		}
 		if (k < 0) {
-			fprintf(stderr, "qoslab testbed: --impair: no node '%s'\n", parsed[i].node);
+			fprintf(stderr, "qoslab testbed: --impair: no link or node '%s'\n", parsed[i].node);
 			status = 2;
 			goto out;
 		}
@@ -250,7 +281,7 @@ int testbed_main(int argc, char **argv)
 
 		snprintf(node, sizeof(node), "%.*s", (int)(cmd - 1 - execs[i]), execs[i]);
 		k = testbed_node_index(tb, node);
-		if (k < 0 && k != TESTBED_SWITCH) {
+		if (k == -ENOENT) {
 			fprintf(stderr, "qoslab testbed: --exec: no node '%s'\n", node);
 			status = 2;
 			goto out;
@@ -280,7 +311,7 @@ out:
 		fprintf(stderr, "qoslab testbed: %s: cannot write the samples\n", samples);
 		status = 1;
 	}
-	for (int k = 0; caps && k < testbed_node_count(tb); k++) {
+	for (int k = 0; caps && k < testbed_link_count(tb); k++) {
 		uint64_t pkts = 0, dropped = 0;
 
 		if (!caps[k])
@@ -288,14 +319,14 @@ out:
 		capture_free(caps[k], &pkts, &dropped);
 		if (stats)
 			printf("capture %-10s %llu packets written, %llu dropped by the capture buffer\n",
-			       testbed_node_name(tb, k), (unsigned long long)pkts, (unsigned long long)dropped);
+			       testbed_link_name(tb, k), (unsigned long long)pkts, (unsigned long long)dropped);
 	}
 	free(caps);
-	for (int k = 0; stats && k < testbed_node_count(tb); k++) {
+	for (int k = 0; stats && k < testbed_link_count(tb); k++) {
 		struct link_stats ls;
 
 		if (testbed_link_stats(tb, k, &ls) == 0)
-			printf("link %-10s up %llu B %llu pkt, down %llu B %llu pkt\n", testbed_node_name(tb, k),
+			printf("link %-10s up %llu B %llu pkt, down %llu B %llu pkt\n", testbed_link_name(tb, k),
 			       (unsigned long long)ls.tx_bytes, (unsigned long long)ls.tx_packets,
 			       (unsigned long long)ls.rx_bytes, (unsigned long long)ls.rx_packets);
 	}

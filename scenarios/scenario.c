@@ -1306,3 +1306,74 @@ void scenario_free(struct scenario *sc)
 	free(sc->path);
 	free(sc);
 }
+
+/* The topology: key of the document alone: the rest of a scenario file is not looked at. */
+static int read_topology(struct schema_ctx *c)
+{
+	const struct schema_field *f = schema_find(schema_root(), "topology");
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_node_t *root;
+	int r = -EINVAL, have_doc = 0;
+
+	if (yaml_precheck(c, c->sc->text) < 0)
+		return -EINVAL;
+	if (!yaml_parser_initialize(&parser))
+		return schema_oom(c);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)c->sc->text,
+				     strlen(c->sc->text));
+	if (!yaml_parser_load(&parser, &doc)) {
+		r = yaml_fail(c, &parser);
+		goto out;
+	}
+	have_doc = 1;
+	root = yaml_document_get_root_node(&doc);
+	if (!root || root->type != YAML_MAPPING_NODE) {
+		r = schema_fail(c, 1, "topology", "expected a mapping with a topology: key");
+		goto out;
+	}
+	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(&doc, p->key);
+
+		if (k && k->type == YAML_SCALAR_NODE && !strcmp(node_text(k), "topology")) {
+			r = walk_value(&(struct walk){ c, &doc }, f, c->sc,
+				       yaml_document_get_node(&doc, p->value), "topology");
+			break;
+		}
+	}
+	if (r == -EINVAL && !c->err[0])
+		r = schema_fail(c, 1, "topology", "no topology: key");
+	if (r == 0 && !subnet_ok(c->sc->topology.subnet))
+		r = schema_fail(c, schema_line_of(c, "topology.subnet"), "topology.subnet",
+				"'%s' is not an IPv4 /16 such as 10.77.0.0/16", c->sc->topology.subnet);
+	if (r == 0)
+		r = build_topology(c);
+out:
+	if (have_doc)
+		yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	return r;
+}
+
+int scenario_load_topology(const char *path, struct topology **ret, char *err, size_t errlen)
+{
+	struct schema_ctx c = { .file = path, .err = err, .errlen = errlen };
+	struct scenario *sc = calloc(1, sizeof(*sc));
+	int r;
+
+	if (!sc)
+		return -ENOMEM;
+	err[0] = '\0';
+	c.sc = sc;
+	schema_defaults(sc);
+	r = read_file(path, &sc->text, err, errlen);
+	if (r == 0)
+		r = read_topology(&c);
+	if (r == 0) {
+		*ret = sc->topo;
+		sc->topo = NULL;
+	}
+	schema_ctx_clear(&c);
+	scenario_free(sc);
+	return r;
+}
