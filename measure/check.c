@@ -15,9 +15,9 @@
 #include "emu/cgroup.h"
 #include "emu/kernel.h"
 #include "emu/lateness.h"
-#include "emu/xstate.h"
 #include "emu/testbed.h"
-#include "netem/probe.h"
+#include "emu/xstate.h"
+#include "measure/probe.h"
 
 #define FACTS_ENV "QOSLAB_CHECK_FACTS" /* host facts, carried into the UML guest */
 
