@@ -67,8 +67,9 @@ static void testbed_usage(FILE *f)
 }
 
 /* One option into o: 0; 1 after --help (printed); -EINVAL for bad input, named on stderr. */
-static int opt_set(struct testbed_opts *o, int c, const char *arg, const char **impairs)
+static int opt_set(struct testbed_opts *o, int c, const char *arg)
 {
+	char err[512];
 	long v;
 	double d;
 
@@ -94,7 +95,13 @@ static int opt_set(struct testbed_opts *o, int c, const char *arg, const char **
 			fprintf(stderr, "qoslab testbed: --impair: at most %d\n", TESTBED_CMD_MAX);
 			return -EINVAL;
 		}
-		impairs[o->nimpairs++] = arg;
+		if (impair_spec_parse(arg, o->impairs[o->nimpairs].node, sizeof(o->impairs[0].node),
+				      &o->impairs[o->nimpairs].dirs, &o->impairs[o->nimpairs].im, err,
+				      sizeof(err)) < 0) {
+			fprintf(stderr, "qoslab testbed: --impair %s\n", err);
+			return -EINVAL;
+		}
+		o->nimpairs++;
 		return 0;
 	case 'e':
 		if (o->nexecs == TESTBED_CMD_MAX || !strchr(arg, '=')) {
@@ -157,8 +164,6 @@ static int testbed_opts_parse(int argc, char **argv, struct testbed_opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *impairs[TESTBED_CMD_MAX];
-	char err[512];
 	int c, r;
 
 	memset(o, 0, sizeof(*o));
@@ -167,14 +172,8 @@ static int testbed_opts_parse(int argc, char **argv, struct testbed_opts *o)
 	o->hold = -1;
 	o->interval_ms = 1000;
 	while ((c = getopt_long(argc, argv, "w:i:e:h", opts, NULL)) != -1)
-		if ((r = opt_set(o, c, optarg, impairs)) != 0)
+		if ((r = opt_set(o, c, optarg)) != 0)
 			return r;
-	for (int i = 0; i < o->nimpairs; i++)
-		if (impair_spec_parse(impairs[i], o->impairs[i].node, sizeof(o->impairs[i].node),
-				      &o->impairs[i].dirs, &o->impairs[i].im, err, sizeof(err)) < 0) {
-			fprintf(stderr, "qoslab testbed: --impair %s\n", err);
-			return -EINVAL;
-		}
 	if (o->cfg.workers < 1) {
 		fprintf(stderr, "qoslab testbed: --workers 0: a testbed needs at least 1 worker\n");
 		return -EINVAL;
