@@ -11,8 +11,8 @@
 #include "emu/kernel.h"
 #include "emu/testbed.h"
 #include "emu/topology.h"
-#include "netem/capture.h"
-#include "netem/probe.h"
+#include "emu/capture.h"
+#include "measure/probe.h"
 #include "t.h"
 
 static void addr_str(uint32_t a, char *buf, size_t len)
