@@ -753,6 +753,20 @@ static int build_graph(struct schema_ctx *c, struct topology *t)
 		return schema_fail(c, schema_line_of(c, "topology.workers"), "topology.workers",
 				   "belongs to the star; in a graph the workers are the nodes with "
 				   "role: worker");
+	for (size_t i = 0; i < sc->topology.n_nodes; i++)
+		if (!line_of(c, "topology.nodes[%zu].name", i)) {
+			snprintf(path, sizeof(path), "topology.nodes[%zu]", i);
+			return schema_fail(c, line_of(c, "topology.nodes[%zu]", i), path,
+					   "missing name");
+		}
+	for (size_t i = 0; i < sc->topology.n_links; i++)
+		for (int e = 0; e < 2; e++)
+			if (!line_of(c, "topology.links[%zu].%s", i, e ? "b" : "a")) {
+				snprintf(path, sizeof(path), "topology.links[%zu]", i);
+				return schema_fail(c, line_of(c, "topology.links[%zu]", i), path,
+						   "missing %s (a link joins a to b: a node and a "
+						   "switch, or two nodes)", e ? "b" : "a");
+			}
 	for (size_t i = 0; i < sc->topology.n_switches && !r; i++)
 		r = topology_add_switch(t, sc->topology.switches[i].name);
 	for (size_t i = 0; i < sc->topology.n_nodes && !r; i++) {

@@ -128,8 +128,10 @@ static const struct schema_field link_fields[] = {
 	{ "link", T_NODE, LK(link), 0, 0, NULL, NULL, NULL },
 	{ "direction", T_DIRS, LK(dirs), 0, 0, NULL, "direction", NULL },
 };
+static const char *const node_or_link[] = { "node", "link", NULL };
 static const struct schema_section link_section = {
 	.name = "links", .fields = link_fields, .n_fields = N(link_fields), .impair_off = LK(im),
+	.one_of = node_or_link,
 	.list_off = SC(links), .count_off = SC(n_links), .item_size = sizeof(struct scenario_link),
 	.item_init = link_init };
 
@@ -181,7 +183,7 @@ static const struct schema_field event_fields[] = {
 static const char *const event_required[] = { "at", "action", NULL };
 static const struct schema_section event_section = {
 	.name = "timeline", .fields = event_fields, .n_fields = N(event_fields), .impair_off = EV(im),
-	.required = event_required,
+	.required = event_required, .one_of = node_or_link,
 	.list_off = SC(events), .count_off = SC(n_events), .item_size = sizeof(struct scenario_event),
 	.item_init = event_init };
 

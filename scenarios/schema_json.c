@@ -295,6 +295,14 @@ static json_t *section_schema(int *r, const struct schema_section *s, const void
 		/* a list item is a mapping, never empty */
 		put(r, o, "type", json_string("object"));
 	}
+	if (s->one_of) {
+		json_t *any = json_array();
+
+		for (size_t i = 0; s->one_of[i]; i++)
+			push(r, any, json_pack("{s:[s]}", "required", s->one_of[i]));
+		put(r, o, "anyOf", any);
+		put(r, o, "type", json_string("object"));
+	}
 	if (s->shorthand) {
 		json_t *alt = json_object();
 
