@@ -341,6 +341,13 @@ static const struct t_case cases[] = {
 	T_CASE(node_to_node_link),
 	{ 0 }
 };
+/* the planner alone needs no kernel: it runs where the testbed cases cannot (ASan) */
+static const struct t_case plan_cases[] = {
+	T_CASE(star_keeps_numbering),
+	T_CASE(plan_orders_addresses_routes),
+	T_CASE(plan_errors_name_the_item),
+	{ 0 }
+};
 
 int main(int argc, char **argv)
 {
@@ -351,8 +358,8 @@ int main(int argc, char **argv)
 	if (r == 1)
 		return status;
 	if (r < 0) {
-		printf("skip - topology: %s\n", why);
-		return 0;
+		printf("skip - topology testbeds: %s\n", why);
+		return t_main(plan_cases, argc, argv);
 	}
 	return t_main(cases, argc, argv);
 }
