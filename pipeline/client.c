@@ -19,6 +19,7 @@
 #include "models/record.h"
 #include "clock.h"
 #include "pipeline/udp.h"
+#include "plots/stats.h"
 #include "regfile.h"
 
 /* An image above this is refused (the server takes 32 MiB by default): a huge file in a
@@ -494,39 +495,24 @@ static void job_done(struct run *run, struct cjob *j, CURLcode cc)
 	json_decref(answer);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of sorted v. */
-static double percentile(const double *v, long n, double p)
-{
-	long k;
-
-	if (!n)
-		return 0;
-	k = (long)(p / 100 * n + 0.999999) - 1;
-	return v[k < 0 ? 0 : k >= n ? n - 1 : k];
-}
-
 static void summarize(struct run *run, double elapsed_s)
 {
 	struct client_summary *s = &run->sum;
+	struct stats_latency l;
 	double sum = 0;
 
 	s->jobs = run->finished;
 	s->elapsed_s = elapsed_s;
 	s->jobs_per_s = elapsed_s > 0 ? s->ok / elapsed_s : 0;
-	qsort(run->lat_ms, (size_t)s->ok, sizeof(double), cmp_double);
 	for (long i = 0; i < s->ok; i++)
 		sum += run->lat_ms[i];
 	s->lat_mean_ms = s->ok ? sum / s->ok : 0;
-	s->lat_p50_ms = percentile(run->lat_ms, s->ok, 50);
-	s->lat_p95_ms = percentile(run->lat_ms, s->ok, 95);
-	s->lat_p99_ms = percentile(run->lat_ms, s->ok, 99);
+	/* the trial metrics' quantiles (type 7), so the client's line and results agree */
+	if (s->ok && stats_latency(run->lat_ms, (size_t)s->ok, &l) == 0) {
+		s->lat_p50_ms = l.p50;
+		s->lat_p95_ms = l.p95;
+		s->lat_p99_ms = l.p99;
+	}
 }
 
 /* A job counts as outstanding from its first start until its record is written. */
