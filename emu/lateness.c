@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "emu/lateness.h"
 #include "plots/stats.h"
 
@@ -21,14 +22,6 @@ struct lateness {
 	unsigned int n; /* samples taken (may exceed MAX_SAMPLES) */
 	float late_ms[MAX_SAMPLES];
 };
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static void *run(void *arg)
 {
@@ -43,12 +36,12 @@ static void *run(void *arg)
 	pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
 
 	while (!atomic_load(&l->stop)) {
-		int64_t due = now_ns() + l->period_ns, late;
+		int64_t due = clock_now_ns() + l->period_ns, late;
 		struct timespec ts = { due / 1000000000, due % 1000000000 };
 
 		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 			;
-		late = now_ns() - due;
+		late = clock_now_ns() - due;
 		l->late_ms[l->n % MAX_SAMPLES] = (float)(late > 0 ? late : 0) / 1e6f;
 		l->n++;
 	}

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "regfile.h"
 #include "commands.h"
 #include "cli.h"
@@ -119,55 +120,6 @@ static int detect_parse(int argc, char **argv, struct detect_opts *o)
 	return 0;
 }
 
-static int read_file(const char *path, unsigned char **ret_buf, size_t *ret_len)
-{
-	unsigned char *buf = NULL;
-	struct stat st;
-	size_t len = 0;
-	int fd, r = 0;
-
-	fd = regfile_open(path);
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = -EISDIR;
-		goto out;
-	}
-	if ((unsigned long long)st.st_size > DETECT_FILE_MAX) {
-		r = -EFBIG;
-		goto out;
-	}
-	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
-	if (!buf) {
-		r = -ENOMEM;
-		goto out;
-	}
-	while (len < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	*ret_buf = buf;
-	*ret_len = len;
-	buf = NULL;
-out:
-	free(buf);
-	close(fd);
-	return r;
-}
-
 static int is_jpeg_name(const char *name)
 {
 	const char *dot = strrchr(name, '.');
@@ -233,14 +185,6 @@ out:
 	return r;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static const char *detect_strerror(int r)
 {
 	switch (r) {
@@ -256,24 +200,24 @@ static int detect_one(struct detector *det, const struct detect_opts *o, const c
 {
 	struct record rec = { .job = job, .attempts = 1, .status = RECORD_OK };
 	const char *slash = strrchr(path, '/');
-	unsigned char *buf = NULL;
+	char *buf = NULL;
 	size_t len = 0;
 	int r;
 
 	snprintf(rec.image, sizeof(rec.image), "%s", slash ? slash + 1 : path);
 	snprintf(rec.worker, sizeof(rec.worker), "detect");
-	rec.t_submit = now_s();
-	r = read_file(path, &buf, &len);
+	rec.t_submit = clock_wall_s();
+	r = regfile_read(path, DETECT_FILE_MAX, &buf, &len);
 	rec.bytes = len;
 	if (r < 0) {
 		snprintf(rec.error, sizeof(rec.error), "cannot read: %s",
-			 r == -EISDIR ? "not a regular file" : strerror(-r));
+			 r == -EISDIR || r == -EINVAL ? "not a regular file" : strerror(-r));
 	} else {
-		r = detector_run_jpeg(det, buf, len, &o->pp, o->thresh, &rec.res);
+		r = detector_run_jpeg(det, (const unsigned char *)buf, len, &o->pp, o->thresh, &rec.res);
 		if (r < 0)
 			snprintf(rec.error, sizeof(rec.error), "%s", detect_strerror(r));
 	}
-	rec.t_done = now_s();
+	rec.t_done = clock_wall_s();
 	if (r < 0) {
 		rec.status = RECORD_ERROR;
 		fprintf(stderr, "qoslab detect: %s: %s\n", path, rec.error);

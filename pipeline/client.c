@@ -159,46 +159,6 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-static int read_file(const char *path, uint8_t **ret, size_t *ret_len)
-{
-	int fd = regfile_open(path), r = 0; /* a FIFO in a dataset must not block */
-	struct stat st;
-	uint8_t *buf = NULL;
-	size_t got = 0;
-
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (st.st_size > CLIENT_IMAGE_MAX) {
-		r = -EFBIG;
-		goto out;
-	}
-	buf = malloc(st.st_size > 0 ? (size_t)st.st_size : 1);
-	if (!buf) {
-		r = -ENOMEM;
-		goto out;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n <= 0) {
-			r = n < 0 ? -errno : -EIO;
-			goto out;
-		}
-		got += (size_t)n;
-	}
-	*ret = buf;
-	*ret_len = got;
-	buf = NULL;
-out:
-	free(buf);
-	close(fd);
-	return r;
-}
-
 static void job_release(struct run *run, struct cjob *j)
 {
 	if (j->h) {
@@ -295,7 +255,11 @@ static int job_start(struct run *run, struct cjob *j)
 	int r;
 
 	if (!j->data) {
-		r = read_file(j->path, &j->data, &j->len);
+		char *buf = NULL;
+
+		/* regfile: a FIFO in a dataset must not block */
+		r = regfile_read(j->path, CLIENT_IMAGE_MAX, &buf, &j->len);
+		j->data = (uint8_t *)buf;
 		if (r < 0) {
 			char msg[128];
 
