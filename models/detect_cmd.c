@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 /* qoslab detect: the detector offline over images or a directory, one JSON record per image. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "models/images.h"
 #include "regfile.h"
 #include "commands.h"
 #include "cli.h"
@@ -120,71 +120,6 @@ static int detect_parse(int argc, char **argv, struct detect_opts *o)
 	return 0;
 }
 
-static int is_jpeg_name(const char *name)
-{
-	const char *dot = strrchr(name, '.');
-
-	return dot && (!strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg"));
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The JPEGs of a directory (or of DIR/images, a dataset), sorted, as malloc'ed paths. */
-static int list_dir(const char *dir, char ***ret_paths, size_t *ret_n)
-{
-	char *sub = NULL, **paths = NULL;
-	const char *base = dir;
-	struct stat st;
-	struct dirent *e;
-	size_t n = 0;
-	DIR *d = NULL;
-	int r = 0;
-
-	if (asprintf(&sub, "%s/images", dir) < 0)
-		return -ENOMEM;
-	if (stat(sub, &st) == 0 && S_ISDIR(st.st_mode))
-		base = sub;
-	d = opendir(base);
-	if (!d) {
-		r = -errno;
-		goto out;
-	}
-	while ((e = readdir(d))) {
-		char **tmp;
-
-		if (e->d_name[0] == '.' || !is_jpeg_name(e->d_name))
-			continue;
-		tmp = realloc(paths, (n + 1) * sizeof(*paths));
-		if (!tmp) {
-			r = -ENOMEM;
-			goto out;
-		}
-		paths = tmp;
-		if (asprintf(&paths[n], "%s/%s", base, e->d_name) < 0) {
-			r = -ENOMEM;
-			goto out;
-		}
-		n++;
-	}
-	if (paths)
-		qsort(paths, n, sizeof(*paths), cmp_str);
-	*ret_paths = paths;
-	*ret_n = n;
-	paths = NULL;
-	n = 0;
-out:
-	for (size_t i = 0; i < n; i++)
-		free(paths[i]);
-	free(paths);
-	if (d)
-		closedir(d);
-	free(sub);
-	return r;
-}
-
 static const char *detect_strerror(int r)
 {
 	switch (r) {
@@ -269,7 +204,7 @@ int detect_main(int argc, char **argv)
 		struct stat st;
 
 		if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)) {
-			r = list_dir(argv[i], &paths, &n_paths);
+			r = images_list(argv[i], &paths, &n_paths);
 			if (r < 0) {
 				fprintf(stderr, "qoslab detect: %s: %s\n", argv[i], strerror(-r));
 				ret = 1;
@@ -279,9 +214,7 @@ int detect_main(int argc, char **argv)
 				fprintf(stderr, "qoslab detect: %s: no *.jpg files\n", argv[i]);
 			for (size_t k = 0; k < n_paths && r >= 0; k++)
 				r = detect_one(det, &o, paths[k], job++, out);
-			for (size_t k = 0; k < n_paths; k++)
-				free(paths[k]);
-			free(paths);
+			images_free(paths, n_paths);
 			paths = NULL;
 			n_paths = 0;
 		} else {

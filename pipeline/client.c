@@ -3,7 +3,6 @@
 #include "pipeline/client.h"
 
 #include <curl/curl.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gsl/gsl_randist.h>
@@ -11,7 +10,6 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,79 +25,6 @@
 #define CLIENT_IMAGE_MAX (256 << 20)
 
 /* ---- dataset ---- */
-
-static int is_jpeg_name(const char *n)
-{
-	const char *dot = strrchr(n, '.');
-
-	return dot && (!strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg"));
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-void client_paths_free(char **paths, size_t n)
-{
-	if (!paths)
-		return;
-	for (size_t i = 0; i < n; i++)
-		free(paths[i]);
-	free(paths);
-}
-
-int client_dataset_list(const char *dir, char ***ret_paths, size_t *ret_n)
-{
-	char sub[4096];
-	const char *base = dir;
-	struct stat st;
-	struct dirent *e;
-	char **paths = NULL;
-	size_t n = 0, cap = 0;
-	DIR *d;
-	int r = 0;
-
-	snprintf(sub, sizeof(sub), "%s/images", dir);
-	if (stat(sub, &st) == 0 && S_ISDIR(st.st_mode))
-		base = sub;
-	d = opendir(base);
-	if (!d)
-		return -errno;
-	while ((e = readdir(d))) {
-		char *p;
-
-		if (!is_jpeg_name(e->d_name))
-			continue;
-		if (n == cap) {
-			char **np = realloc(paths, (cap = cap ? 2 * cap : 64) * sizeof(*np));
-
-			if (!np) {
-				r = -ENOMEM;
-				goto out;
-			}
-			paths = np;
-		}
-		if (asprintf(&p, "%s/%s", base, e->d_name) < 0) {
-			r = -ENOMEM;
-			goto out;
-		}
-		paths[n++] = p;
-	}
-	if (!n) {
-		r = -ENOENT;
-		goto out;
-	}
-	qsort(paths, n, sizeof(*paths), cmp_str);
-	*ret_paths = paths;
-	*ret_n = n;
-	paths = NULL;
-out:
-	closedir(d);
-	if (paths)
-		client_paths_free(paths, n);
-	return r;
-}
 
 /* ---- jobs ---- */
 

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Scenario keys as tables: each field's type, range and factor name; setters shared by the
  * YAML walk and by sweep paths, so a swept value is checked exactly like a written one. */
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -13,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "models/images.h"
 #include "emu/testbed.h"
 #include "models/locate.h"
 #include "scenarios/schema.h"
@@ -577,29 +577,14 @@ out:
 	return r;
 }
 
-/* DIR/images/ exists, or DIR holds .jpg files itself (as qoslab client accepts). */
+/* At least one image by the rule qoslab client and detect list them with (models/images.h). */
 static int has_images(const char *dir)
 {
-	struct dirent *e;
-	char *sub = NULL;
-	DIR *d;
-	int ok;
+	char **paths = NULL;
+	size_t n = 0;
+	int ok = images_list(dir, &paths, &n) == 0 && n > 0;
 
-	if (asprintf(&sub, "%s/images", dir) < 0)
-		return 0;
-	ok = is_dir(sub);
-	free(sub);
-	if (ok)
-		return 1;
-	d = opendir(dir);
-	if (!d)
-		return 0;
-	while (!ok && (e = readdir(d))) {
-		const char *dot = strrchr(e->d_name, '.');
-
-		ok = dot && (!strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg"));
-	}
-	closedir(d);
+	images_free(paths, n);
 	return ok;
 }
 
@@ -628,7 +613,7 @@ static int resolve_dataset(struct schema_ctx *c, const char *value, const char *
 		goto out;
 	}
 	if (!has_images(dir)) {
-		r = schema_fail(c, line, path, "%s: no images/ directory and no .jpg files", dir);
+		r = schema_fail(c, line, path, "%s: no .jpg images in it or in its images/", dir);
 		goto out;
 	}
 	real = realpath(dir, NULL);
