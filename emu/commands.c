@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "cli.h"
+#include "units.h"
 #include "commands.h"
 #include "emu/kernel.h"
 #include "emu/sampler.h"
@@ -105,7 +105,7 @@ int testbed_main(int argc, char **argv)
 		case 'w': {
 			long v;
 
-			if (cli_long(optarg, 0, TESTBED_MAX_WORKERS, &v) < 0) {
+			if (units_long(optarg, 0, TESTBED_MAX_WORKERS, &v) < 0) {
 				fprintf(stderr, "qoslab testbed: --workers '%s' is not in 1..%d\n",
 					optarg, TESTBED_MAX_WORKERS);
 				return 2;
@@ -117,7 +117,7 @@ int testbed_main(int argc, char **argv)
 		case 'W': case 'S': case 'C': {
 			double v;
 
-			if (cli_double(optarg, 0, 4096, &v) < 0) {
+			if (units_double(optarg, 0, 4096, &v) < 0) {
 				fprintf(stderr, "qoslab testbed: CPU limit '%s' is not a number >= 0\n", optarg);
 				return 2;
 			}
@@ -137,7 +137,7 @@ int testbed_main(int argc, char **argv)
 			execs[nexecs++] = optarg;
 			break;
 		case 'H':
-			if (cli_double(optarg, 0, 1e9, &hold) < 0) {
+			if (units_double(optarg, 0, 1e9, &hold) < 0) {
 				fprintf(stderr, "qoslab testbed: --hold '%s' is not a number of seconds >= 0\n", optarg);
 				return 2;
 			}
@@ -155,7 +155,7 @@ int testbed_main(int argc, char **argv)
 		case 'I': {
 			long v;
 
-			if (cli_long(optarg, 10, 3600000, &v) < 0) {
+			if (units_long(optarg, 10, 3600000, &v) < 0) {
 				fprintf(stderr, "qoslab testbed: --interval '%s' is not 10..3600000 ms\n", optarg);
 				return 2;
 			}
@@ -375,11 +375,11 @@ int echo_main(int argc, char **argv)
 		       "and probes talk to inside a node).\n");
 		return argc < 2 ? 2 : 0;
 	}
-	if (cli_long(argv[1], 1, 65535, &port) < 0) {
+	if (units_long(argv[1], 1, 65535, &port) < 0) {
 		fprintf(stderr, "qoslab echo: PORT '%s' is not in 1..65535\n", argv[1]);
 		return 2;
 	}
-	if (argc > 2 && cli_double(argv[2], 0, 1e9, &seconds) < 0) {
+	if (argc > 2 && units_double(argv[2], 0, 1e9, &seconds) < 0) {
 		fprintf(stderr, "qoslab echo: SECONDS '%s' is not a number >= 0\n", argv[2]);
 		return 2;
 	}

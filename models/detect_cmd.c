@@ -14,7 +14,7 @@
 #include "models/images.h"
 #include "regfile.h"
 #include "commands.h"
-#include "cli.h"
+#include "units.h"
 #include "models/detector.h"
 #include "models/locate.h"
 #include "models/record.h"
@@ -69,7 +69,7 @@ static int detect_parse(int argc, char **argv, struct detect_opts *o)
 	};
 	int c;
 	long v;
-	char *end;
+	double d;
 
 	while ((c = getopt_long(argc, argv, "m:t:o:gq:r:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -79,31 +79,28 @@ static int detect_parse(int argc, char **argv, struct detect_opts *o)
 		case 'L': o->letterbox = 1; break;
 		case 'h': detect_usage(stdout); return 1;
 		case 't':
-			errno = 0;
-			o->thresh = strtof(optarg, &end);
-			if (errno || end == optarg || *end || !(o->thresh >= 0 && o->thresh < 1)) {
+			if (units_double(optarg, 0, 1, &d) < 0 || d >= 1) {
 				fprintf(stderr, "qoslab detect: --thresh '%s': expected a number in [0,1)\n", optarg);
 				return -1;
 			}
+			o->thresh = (float)d;
 			break;
 		case 'q':
-			if (cli_long(optarg, 1, 100, &v) < 0) {
+			if (units_long(optarg, 1, 100, &v) < 0) {
 				fprintf(stderr, "qoslab detect: --quality '%s': expected 1-100\n", optarg);
 				return -1;
 			}
 			o->pp.quality = (int)v;
 			break;
 		case 'r':
-			if (cli_long(optarg, 1, 100, &v) < 0) {
+			if (units_long(optarg, 1, 100, &v) < 0) {
 				fprintf(stderr, "qoslab detect: --resize '%s': expected a percentage 1-100\n", optarg);
 				return -1;
 			}
 			o->pp.resize_pct = (int)v;
 			break;
 		case 'P':
-			errno = 0;
-			o->pp.max_pixels = strtoull(optarg, &end, 10);
-			if (errno || end == optarg || *end || o->pp.max_pixels == 0 || *optarg == '-') {
+			if (units_u64(optarg, 10, UINT64_MAX, &o->pp.max_pixels) < 0 || !o->pp.max_pixels) {
 				fprintf(stderr, "qoslab detect: --max-pixels '%s': expected a positive integer\n", optarg);
 				return -1;
 			}

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* The server's HTTP/1.1 API on libmicrohttpd; a POST is suspended until its job is answered. */
+#include "units.h"
 #include "pipeline/api.h"
 
 #include <errno.h>
@@ -262,17 +263,11 @@ static const char *const param_keys[] = { "grayscale", "quality", "resize", "udp
 /* Decimal digits only: -EINVAL when v is not a number, -ERANGE when above max. */
 static int parse_uint(const char *v, unsigned long long max, unsigned long long *ret)
 {
-	char *end;
-	unsigned long long x;
+	uint64_t x;
+	int r = units_u64(v, 10, max, &x);
 
-	if (!v || *v < '0' || *v > '9')
-		return -EINVAL;
-	errno = 0;
-	x = strtoull(v, &end, 10);
-	if (*end)
-		return -EINVAL;
-	if (errno || x > max)
-		return -ERANGE;
+	if (r < 0)
+		return r;
 	*ret = x;
 	return 0;
 }

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "models/images.h"
-#include "cli.h"
+#include "units.h"
 #include "commands.h"
 #include "pipeline/client.h"
 #include "pipeline/udp.h"
@@ -67,7 +67,7 @@ static void usage(FILE *f)
 
 static int num(const char *opt, const char *s, double lo, double hi, double *ret)
 {
-	if (cli_double(s, lo, hi, ret) < 0) {
+	if (units_double(s, lo, hi, ret) < 0) {
 		fprintf(stderr, "qoslab client: %s '%s': expected a number in [%g, %g]\n", opt, s, lo, hi);
 		return -EINVAL;
 	}
