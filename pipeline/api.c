@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 /* The server's HTTP/1.1 API on libmicrohttpd; a POST is suspended until its job is answered. */
-#include "units.h"
 #include "pipeline/api.h"
 
 #include <errno.h>
@@ -14,9 +13,11 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "models/detections.h"
 #include "pipeline/proto.h"
 #include "pipeline/udp.h"
 #include "pipeline/web.h"
+#include "units.h"
 
 struct api {
 	struct server *srv;
@@ -115,9 +116,7 @@ static json_t *detections_json(const struct proto_result *r)
 	for (uint32_t i = 0; a && i < r->n; i++) {
 		const struct proto_det *d = &r->dets[i];
 
-		json_array_append_new(a, json_pack("{s:i, s:s, s:f, s:[f, f, f, f]}", "class", d->cls,
-			"name", d->name, "conf", (double)d->conf, "box", (double)d->box[0],
-			(double)d->box[1], (double)d->box[2], (double)d->box[3]));
+		json_array_append_new(a, detection_json_new(d->cls, d->name, d->conf, d->box));
 	}
 	return a;
 }

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "models/detections.h"
 #include "models/record.h"
 #include "clock.h"
 #include "pipeline/udp.h"
@@ -112,10 +113,9 @@ static void job_finish(struct run *run, struct cjob *j, enum record_status st,
 	struct record r = { .job = j->idx, .status = st, .t_submit = j->t_submit,
 			    .t_done = clock_wall_s(), .bytes = j->len, .attempts = j->attempts };
 	int accepted = j->server_id != 0;
-	json_t *dets = answer ? json_object_get(answer, "detections") : NULL;
 	struct detection *d = NULL;
+	size_t n = 0;
 	int w;
-	size_t n = dets ? json_array_size(dets) : 0;
 
 	snprintf(r.image, sizeof(r.image), "%s", base_name(j->path));
 	snprintf(r.mode, sizeof(r.mode), "%s", run->cfg->async ? "async" : "sync");
@@ -135,20 +135,15 @@ static void job_finish(struct run *run, struct cjob *j, enum record_status st,
 		r.res.t_pre_ms = json_number_value(json_object_get(tm, "pre"));
 		r.res.t_infer_ms = json_number_value(json_object_get(tm, "infer"));
 	}
-	if (n)
-		d = calloc(n, sizeof(*d));
-	for (size_t i = 0; d && i < n; i++) {
-		json_t *o = json_array_get(dets, i), *box = json_object_get(o, "box");
-		const char *name = json_string_value(json_object_get(o, "name"));
-
-		d[i].cls = (int)json_integer_value(json_object_get(o, "class"));
-		d[i].conf = (float)json_number_value(json_object_get(o, "conf"));
-		snprintf(d[i].name, sizeof(d[i].name), "%s", name ? name : "");
-		for (size_t k = 0; k < 4; k++)
-			d[i].box[k] = (float)json_number_value(json_array_get(box, k));
+	/* the server's answer read as records read it (models/detections.h) */
+	if (answer && detections_from_json(json_object_get(answer, "detections"), &d, &n) < 0 &&
+	    st == RECORD_OK) {
+		st = RECORD_ERROR;
+		r.status = st;
+		snprintf(r.error, sizeof(r.error), "answer: malformed detections");
 	}
 	r.res.dets = d;
-	r.res.n = d ? n : 0;
+	r.res.n = n;
 	w = record_write(run->cfg->out, &r);
 	if (w < 0 && !run->sum.write_err)
 		run->sum.write_err = w; /* the run stops: results that cannot be kept are not measured */

@@ -2,8 +2,8 @@
 /* Scenario keys as tables: each field's type, range and factor name; setters shared by the
  * YAML walk and by sweep paths, so a swept value is checked exactly like a written one. */
 #include <errno.h>
-#include <limits.h>
 #include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
