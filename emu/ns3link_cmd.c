@@ -19,6 +19,7 @@
 #include "commands.h"
 #include "emu/kernel.h"
 #include "emu/link.h"
+#include "emu/netns.h"
 #include "emu/ns3link.h"
 
 static void usage(FILE *f)
@@ -63,31 +64,6 @@ static void usage(FILE *f)
 "                          of a fresh one; give one per node\n"
 "      --kernel K          auto|host|uml (default auto: host if it can make taps, else UML)\n",
 		NS3LINK_MAX_ENDPOINTS);
-}
-
-/* A namespace held only by its fd (no name under /run/netns): nothing of it outlives us. */
-static int netns_anonymous(int *ret_fd)
-{
-	int saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC), fd = -1, r = 0;
-
-	if (saved < 0)
-		return -errno;
-	if (unshare(CLONE_NEWNET) < 0) {
-		r = -errno;
-		goto out;
-	}
-	fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		r = -errno;
-	if (setns(saved, CLONE_NEWNET) < 0 && !r)
-		r = -errno;
-out:
-	close(saved);
-	if (r < 0 && fd >= 0)
-		close(fd);
-	if (!r)
-		*ret_fd = fd;
-	return r;
 }
 
 static int loopback_up(int ns_fd)
@@ -436,7 +412,7 @@ int ns3link_main(int argc, char **argv)
 			ns_fd[i] = open(netns[i], O_RDONLY | O_CLOEXEC);
 			r = ns_fd[i] < 0 ? -errno : 0;
 		} else {
-			r = netns_anonymous(&ns_fd[i]);
+			r = netns_new_anonymous(&ns_fd[i]);
 		}
 		if (!r)
 			r = loopback_up(ns_fd[i]);
