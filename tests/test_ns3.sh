@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ns-3 links (emu/ns3link.c, qoslab-ns3) through `qoslab ns3link`, real traffic: p2p delay, rate,
 # RateErrorModel loss and a packet list; CSMA among 3 nodes; Wi-Fi goodput falling with distance;
-# the program unprivileged; "fell behind real time" reported; nothing left after SIGKILL of the
+# changes while the link runs (delay, loss, a station's distance, a track); live counters; seeded
+# losses repeat; the program unprivileged; "fell behind real time" reported; nothing left after SIGKILL of the
 # controller; a p2p link inside UML. `qoslab ns3link` runs on the host where it can make taps in
 # namespaces, else inside UML by itself.
 set -u
@@ -18,7 +19,7 @@ if [ "$(id -u)" -ne 0 ]; then echo "skip - ns3: not root (taps in namespaces)"; 
 # 2 shared cores: allow the simulator more lateness than the default before failing a run
 L="--hard-limit 300"
 tmp=$(mktemp -d /tmp/qoslab-test-ns3.XXXXXX)
-trap 'rm -rf "$tmp"; ip netns del qoslab-t-ns3-a 2>/dev/null; ip netns del qoslab-t-ns3-b 2>/dev/null' EXIT
+trap 'rm -rf "$tmp"' EXIT
 
 in_range() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }'; }
 
@@ -70,6 +71,60 @@ if in_range "$near" 10 54 && in_range "$far" 1 1000 && awk -v a="$near" -v b="$f
 	ok "ns3_wifi_distance ($near Mbit/s at 10 m, $far at 50 m)"
 else fail ns3_wifi_distance "10 m '$near', 50 m '$far'"; fi
 
+# a change while the link runs: p2p delay 10 -> 40 ms at 1.5 s; RTT follows (medians of the
+# first and last ten pings)
+out=$($Q ns3link $L --delay 10 --at 1.5:delay=40 -e '1=ping -c 30 -i 0.1 10.78.0.2' 2>&1)
+rtts=$(sed -n 's/.*icmp_seq=\([0-9]*\) .*time=\([0-9.]*\) ms.*/\1 \2/p' <<<"$out")
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
+before=$(awk '$1 <= 10 { print $2 }' <<<"$rtts" | median)
+after=$(awk '$1 > 20 { print $2 }' <<<"$rtts" | median)
+if [ -n "$before" ] && [ -n "$after" ] && in_range "$before" 19.9 23 && in_range "$after" 79.9 83; then
+	ok "ns3_timeline_p2p_delay (median RTT $before ms, then $after ms after 10 -> 40 ms)"
+else fail ns3_timeline_p2p_delay "before '$before', after '$after'" "$out"; fi
+
+# live counters and a changed loss: 0 % for 1 s, then 50 % on node 2's receive side
+out=$($Q ns3link $L --at 1:stats --at 1:loss=50@2 --at 2.4:stats \
+	-e '1=ping -c 25 -i 0.1 -q 10.78.0.2' 2>&1)
+d1=$(grep '^{' <<<"$out" | sed -n 1p | jq '.devices[1].error_drops' 2>/dev/null)
+d2=$(grep '^{' <<<"$out" | sed -n 2p | jq '.devices[1].error_drops, .devices[0].error_drops' 2>/dev/null | paste -sd' ')
+if [ "$d1" = 0 ] && [ -n "$d2" ] && in_range "${d2% *}" 2 12 && [ "${d2#* }" = 0 ]; then
+	ok "ns3_timeline_loss (drops at node 2: 0, then ${d2% *} of ~14 at 50 %)"
+else fail ns3_timeline_loss "drops '$d1' then '$d2'" "$out"; fi
+
+# a setting the channel does not have is refused, naming it
+out=$($Q ns3link $L --at 0.2:distance=5@2 --hold 1 2>&1); st=$?
+if [ $st -ne 0 ] && grep -q "distance=5@2.*no such setting" <<<"$out"; then ok ns3_timeline_refused
+else fail ns3_timeline_refused "status $st" "$out"; fi
+
+# same seed, same losses: two runs drop the same frames (each device's count, and the same
+# pings answered); another seed drops others
+seeded() { # $1 = seed
+	local o
+	o=$($Q ns3link $L --delay 1 --loss 5 --seed "$1" --stats -e '1=ping -c 300 -i 0.01 10.78.0.2' 2>&1)
+	echo "$(tail -1 <<<"$o" | jq -c '[.devices[].error_drops]' 2>/dev/null)" \
+		"$(sed -n 's/.*icmp_seq=\([0-9]*\) .*/\1/p' <<<"$o" | md5sum | cut -c1-8)"
+}
+s7a=$(seeded 7) s7b=$(seeded 7) s8=$(seeded 8)
+if [ "$s7a" = "$s7b" ] && [ "$s7a" != "$s8" ] && [[ $s7a == \[* ]]; then
+	ok "ns3_seed (seed 7 twice: drops ${s7a% *}; seed 8: ${s8% *})"
+else fail ns3_seed "seed 7: '$s7a', '$s7b'; seed 8: '$s8'"; fi
+
+# Wi-Fi station moved while traffic flows: 10 m, 80 m from 2.5 s, 10 m again from 5 s
+out=$($Q ns3link $L -c wifi --distance 10 --at 2.5:distance=80@2 --at 5:distance=10@2 \
+	-e '2=iperf3 -s -1 >/dev/null' \
+	-e '1=sleep 0.3; timeout 20 iperf3 -c 10.78.0.2 -t 7 -i 1 -J | jq -c "[.intervals[].sum.bits_per_second/1e6*10|round/10]"' 2>&1)
+iv=$(tail -1 <<<"$out")
+near=$(jq '.[1]' <<<"$iv" 2>/dev/null) far=$(jq '.[3]' <<<"$iv" 2>/dev/null) back=$(jq '.[6]' <<<"$iv" 2>/dev/null)
+if [ -n "$near" ] && in_range "$near" 8 54 && in_range "$far" 0 1 && in_range "$back" 8 54; then
+	ok "ns3_timeline_wifi_distance ($near Mbit/s at 10 m, $far at 80 m, $back back at 10 m; $iv)"
+else fail ns3_timeline_wifi_distance "intervals '$iv'" "$out"; fi
+
+# a track: 10 m until 1 s, then 150 m (out of reach); pings stop getting through
+out=$($Q ns3link $L -c wifi --track 2=0:10,1:10,1.2:150 -e '1=ping -c 30 -i 0.1 -w 5 -q 10.78.0.2' 2>&1)
+rx=$(sed -n 's/.*, \([0-9]*\) received.*/\1/p' <<<"$out")
+if [ -n "$rx" ] && in_range "$rx" 6 14; then ok "ns3_wifi_track ($rx of 30 pings before leaving)"
+else fail ns3_wifi_track "received '$rx'" "$out"; fi
+
 # the program needs no privilege once it has its fds
 out=$($Q ns3link $L --user 65534 --print -e '1=ping -c 2 -i 0.1 -q 10.78.0.2' 2>&1)
 if grep -q ' 2 received' <<<"$out"; then ok ns3_unprivileged
@@ -86,19 +141,7 @@ if [ "$st" -ne 0 ] && grep -q 'fell behind real time' "$tmp/behind.err"; then ok
 else fail ns3_fell_behind_reported "status $st" "$(cat "$tmp/behind.err")"; fi
 
 # SIGKILL of the controller: no ns-3 process, no tap in the namespaces it was given
-ip netns add qoslab-t-ns3-a && ip netns add qoslab-t-ns3-b
-$Q ns3link $L --print --hold 0 --netns /run/netns/qoslab-t-ns3-a --netns /run/netns/qoslab-t-ns3-b \
-	>"$tmp/kill.out" 2>&1 &
-ctl=$!
-for _ in $(seq 50); do grep -q '^ns3 pid' "$tmp/kill.out" && break; sleep 0.1; done
-pid=$(sed -n 's/^ns3 pid //p' "$tmp/kill.out")
-up=$(ip -n qoslab-t-ns3-a -br link show ns3-1 2>/dev/null | wc -l)
-kill -9 "$ctl"; wait "$ctl" 2>/dev/null
-for _ in $(seq 20); do [ -n "$pid" ] && [ -e "/proc/$pid" ] || break; sleep 0.1; done
-taps=$(( $(ip -n qoslab-t-ns3-a -br link show ns3-1 2>/dev/null | wc -l) + \
-	 $(ip -n qoslab-t-ns3-b -br link show ns3-2 2>/dev/null | wc -l) ))
-if [ -n "$pid" ] && [ "$up" = 1 ] && [ ! -e "/proc/$pid" ] && [ "$taps" = 0 ]; then ok ns3_sigkill_leaves_nothing
-else fail ns3_sigkill_leaves_nothing "ns-3 pid '$pid' (alive: $([ -e "/proc/$pid" ] && echo yes || echo no)), tap before $up, taps after $taps"; fi
+bash tests/ns3_sigkill.sh ns3_sigkill_leaves_nothing
 
 # inside UML (its kernel: qoslab's own with TUN built in, or Debian's with tun.ko)
 why=$($Q check --json 2>/dev/null | jq -r '.machine.uml_why // empty')
@@ -110,4 +153,8 @@ else
 	if grep -q ' 3 received' <<<"$out" && [ -n "$avg" ] && in_range "$avg" 19.5 40; then
 		ok "ns3_uml_p2p (RTT $avg ms)"
 	else fail ns3_uml_p2p "$out"; fi
+	# the same SIGKILL inside the guest (whose own controller is not the one killed)
+	out=$($Q ns3link --kernel uml --hard-limit 1000 -e "1=BUILD=$B bash tests/ns3_sigkill.sh ns3_uml_sigkill_leaves_nothing" 2>&1)
+	if grep -q '^ok - ns3_uml_sigkill_leaves_nothing' <<<"$out"; then ok ns3_uml_sigkill_leaves_nothing
+	else fail ns3_uml_sigkill_leaves_nothing "$out"; fi
 fi
