@@ -9,7 +9,7 @@ name=$1 a=qoslab-t-ns3k-a-$$ b=qoslab-t-ns3k-b-$$
 out=$(mktemp /tmp/qoslab-ns3-kill.XXXXXX)
 trap 'rm -f "$out"; ip netns del "$a" 2>/dev/null; ip netns del "$b" 2>/dev/null' EXIT
 ip netns add "$a" && ip netns add "$b"
-$Q ns3link --hard-limit 1000 --print --hold 0 --kernel host --netns "/run/netns/$a" \
+$Q ns3link --hard-limit 600000 --print --hold 0 --kernel host --netns "/run/netns/$a" \
 	--netns "/run/netns/$b" >"$out" 2>&1 &
 ctl=$!
 for _ in $(seq 100); do grep -q '^ns3 pid' "$out" && break; sleep 0.1; done

@@ -82,14 +82,16 @@ if [ -n "$before" ] && [ -n "$after" ] && in_range "$before" 19.9 23 && in_range
 	ok "ns3_timeline_p2p_delay (median RTT $before ms, then $after ms after 10 -> 40 ms)"
 else fail ns3_timeline_p2p_delay "before '$before', after '$after'" "$out"; fi
 
-# live counters and a changed loss: 0 % for 1 s, then 50 % on node 2's receive side
-out=$($Q ns3link $L --at 1:stats --at 1:loss=50@2 --at 2.4:stats \
-	-e '1=ping -c 25 -i 0.1 -q 10.78.0.2' 2>&1)
-d1=$(grep '^{' <<<"$out" | sed -n 1p | jq '.devices[1].error_drops' 2>/dev/null)
-d2=$(grep '^{' <<<"$out" | sed -n 2p | jq '.devices[1].error_drops, .devices[0].error_drops' 2>/dev/null | paste -sd' ')
-if [ "$d1" = 0 ] && [ -n "$d2" ] && in_range "${d2% *}" 2 12 && [ "${d2#* }" = 0 ]; then
-	ok "ns3_timeline_loss (drops at node 2: 0, then ${d2% *} of ~14 at 50 %)"
-else fail ns3_timeline_loss "drops '$d1' then '$d2'" "$out"; fi
+# live counters and a changed loss: 0 % for 0.5 s, then 50 % on node 2's receive side
+out=$($Q ns3link $L --at 0.5:stats --at 0.5:loss=50@2 --at 2.1:stats \
+	-e '1=ping -c 45 -i 0.05 -q 10.78.0.2' 2>&1)
+js=$(grep '^{' <<<"$out" | jq -s -c '[.[0].devices[1].error_drops, .[1].devices[1].error_drops,
+	.[1].devices[1].received - .[0].devices[1].received, .[1].devices[0].error_drops]' 2>/dev/null)
+read -r d0 d1 rx0 other < <(jq -r '@tsv' <<<"$js" 2>/dev/null)
+n=$(( ${d1:-0} + ${rx0:-0} ))
+if [ "$d0" = 0 ] && [ "$other" = 0 ] && [ "$n" -ge 20 ] && in_range "$(( 100 * d1 / n ))" 20 80; then
+	ok "ns3_timeline_loss (node 2 dropped 0, then $d1 of $n frames at 50 %)"
+else fail ns3_timeline_loss "counters '$js'" "$out"; fi
 
 # a setting the channel does not have is refused, naming it
 out=$($Q ns3link $L --at 0.2:distance=5@2 --hold 1 2>&1); st=$?
@@ -154,7 +156,8 @@ else
 		ok "ns3_uml_p2p (RTT $avg ms)"
 	else fail ns3_uml_p2p "$out"; fi
 	# the same SIGKILL inside the guest (whose own controller is not the one killed)
-	out=$($Q ns3link --kernel uml --hard-limit 1000 -e "1=BUILD=$B bash tests/ns3_sigkill.sh ns3_uml_sigkill_leaves_nothing" 2>&1)
+	# (the guest's own link only carries the command: it may lag as it likes)
+	out=$($Q ns3link --kernel uml --hard-limit 600000 -e "1=BUILD=$B bash tests/ns3_sigkill.sh ns3_uml_sigkill_leaves_nothing" 2>&1)
 	if grep -q '^ok - ns3_uml_sigkill_leaves_nothing' <<<"$out"; then ok ns3_uml_sigkill_leaves_nothing
 	else fail ns3_uml_sigkill_leaves_nothing "$out"; fi
 fi
