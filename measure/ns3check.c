@@ -5,9 +5,9 @@
 #include <unistd.h>
 
 #include "emu/netns.h"
-#include "emu/ns3check.h"
 #include "emu/ns3link.h"
-#include "netem/probe.h"
+#include "measure/ns3check.h"
+#include "measure/probe.h"
 
 /* what netem's check configures, so that the two kinds of link are judged alike */
 #define DELAY_MS 20.0

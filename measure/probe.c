@@ -17,7 +17,7 @@
 #include "clock.h"
 #include "emu/netns.h"
 #include "emu/testbed.h"
-#include "netem/probe.h"
+#include "measure/probe.h"
 
 #define PROBE_PORT 47001
 #define BULK_PORT 47002
