@@ -164,14 +164,14 @@ static int parse_at(const char *s, int nodes, struct at *ret)
 	at = strchr(val, '@');
 	if (at) {
 		*at++ = '\0';
-		if (cli_long(at, 1, nodes, &node) < 0)
+		if (units_long(at, 1, nodes, &node) < 0)
 			return -EINVAL;
 		ret->dev = (int)node - 1;
 	}
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if (strcmp(key, keys[i].name))
 			continue;
-		if (cli_double(val, 0, keys[i].max, &ret->value) < 0)
+		if (units_double(val, 0, keys[i].max, &ret->value) < 0)
 			return -EINVAL;
 		ret->key = keys[i].key;
 		ret->value *= keys[i].scale;
