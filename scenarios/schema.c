@@ -320,7 +320,7 @@ const char *schema_what(const struct schema_field *f)
 	case T_FRACTION: return "a fraction (0.4 or 40%)";
 	case T_BOOL: return "true or false";
 	case T_CHOICE: return "one word";
-	case T_FAILURE: return "kill, freeze, partition or blackhole";
+	case T_FAILURE: return failure_choices();
 	case T_NODE: return "a node or link name: client, server, worker-K, workers or a topology name";
 	case T_DIRS: return "up, down or both";
 	case T_TEXT: case T_BUF: return "text";

@@ -188,7 +188,6 @@ static json_t *sweep_schema(int *r);
 
 static json_t *field_schema(int *r, const struct schema_field *f, const void *base)
 {
-	static const char *const failures[] = { "kill", "freeze", "partition", "blackhole", NULL };
 	static const char *const dirs[] = { "up", "down", "both", NULL };
 	json_t *o = NULL, *d;
 
@@ -224,7 +223,13 @@ static json_t *field_schema(int *r, const struct schema_field *f, const void *ba
 		o = words(r, f->choices);
 		break;
 	case T_FAILURE:
-		o = words(r, failures);
+		{
+			const char *failures[FAILURE_KIND_COUNT + 1] = { NULL };
+
+			for (int k = 0; k < FAILURE_KIND_COUNT; k++)
+				failures[k] = failure_name((enum failure_kind)k);
+			o = words(r, failures);
+		}
 		break;
 	case T_NODE:
 		o = typed(r, NULL, PAT_NODE);

@@ -390,6 +390,14 @@ static void defaults_and_timeline(struct t *t)
 	T_ASSERT(t, sc->events[1].action == SCENARIO_FAIL && sc->events[1].failure == FAILURE_FREEZE);
 	T_ASSERT(t, sc->events[2].action == SCENARIO_RECOVER && sc->events[2].failure == FAILURE_FREEZE);
 	T_EQ_INT(t, sc->events[2].line, 7);
+	/* every kind parses back from its name and the messages name it */
+	for (int k = 0; k < FAILURE_KIND_COUNT; k++) {
+		enum failure_kind fk;
+
+		T_ASSERT(t, failure_parse(failure_name((enum failure_kind)k), &fk) == 0 && (int)fk == k);
+		T_ASSERTF(t, strstr(failure_choices(), failure_name((enum failure_kind)k)) != NULL,
+			  "failure_choices() misses %s", failure_name((enum failure_kind)k));
+	}
 	int first, last;
 	T_ASSERT(t, scenario_node_range(sc, "workers", &first, &last) == 0 && first == 2 && last == 2);
 	T_ASSERT(t, scenario_node_range(sc, "worker-2", &first, &last) == -ENOENT);
