@@ -773,26 +773,38 @@ out:
 	return r;
 }
 
+/* Until no request is open or ms passed; 1 when some still are. */
+static int wait_idle(struct edge *e, long ms)
+{
+	unsigned int active = 1;
+
+	for (long waited = 0;; waited += 10) {
+		pthread_mutex_lock(&e->lock);
+		active = e->active;
+		pthread_mutex_unlock(&e->lock);
+		if (!active || waited >= ms)
+			break;
+		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+	}
+	return active > 0;
+}
+
 void edge_stop(struct edge *e, long grace_ms)
 {
 	MHD_socket fd;
-	unsigned int active = 1;
 
 	if (!e->mhd)
 		return;
 	fd = MHD_quiesce_daemon(e->mhd);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
-	for (long waited = 0; waited < grace_ms; waited += 10) {
-		pthread_mutex_lock(&e->lock);
-		active = e->active;
-		pthread_mutex_unlock(&e->lock);
-		if (!active)
-			break;
-		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+	if (wait_idle(e, grace_ms)) {
+		edge_log(e, "requests unanswered after %ld ms: aborted", grace_ms);
+		/* their transfers stop at curl's next progress call (within a second), and the
+		 * clients get 503 before MHD shuts their sockets */
+		__atomic_store_n(&e->aborting, 1, __ATOMIC_SEQ_CST);
+		wait_idle(e, 2000);
 	}
-	if (active)
-		edge_log(e, "%u requests unanswered after %ld ms: aborted", active, grace_ms);
 	__atomic_store_n(&e->aborting, 1, __ATOMIC_SEQ_CST);
 	MHD_stop_daemon(e->mhd);
 	e->mhd = NULL;
