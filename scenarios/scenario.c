@@ -709,6 +709,10 @@ static int validate(struct schema_ctx *c)
 	if (sc->workload.mode == SCENARIO_OPEN && sc->workload.rate_per_s <= 0)
 		return schema_fail(c, schema_line_of(c, "workload.mode"), "workload.rate",
 				   "mode open needs a rate (jobs/s)");
+	if (sc->preprocess_at == SCENARIO_AT_EDGE && sc->transport.protocol == SCENARIO_UDP)
+		return schema_fail(c, schema_line_of(c, "preprocess.at"), "preprocess.at",
+				   "edge: the edge takes images over HTTP; UDP transfers go to the "
+				   "server itself (transport: tcp, or preprocess.at: worker)");
 	if (sc->autoscaler.max && (sc->autoscaler.max < sc->autoscaler.min ||
 				   sc->autoscaler.max < sc->topology.workers ||
 				   sc->autoscaler.min > sc->topology.workers))

@@ -29,6 +29,7 @@
 #define HTTP_PORT 8080
 #define WORKER_PORT 9090
 #define UDP_PORT 9091
+#define EDGE_PORT 8081
 /* workers load darknet and its ~250 OpenCV libraries; inside UML, through hostfs and at a
  * CPU cap, the first load of a run took 164 s here */
 #define READY_TIMEOUT_S 600.0
@@ -114,6 +115,94 @@ static int spawn_worker(struct testbed *tb, const struct scenario *t, const char
 	return testbed_spawn(tb, k, worker, &pid);
 }
 
+/* ---- the edge tier (qoslab edge) ---- */
+
+/* The node that runs qoslab edge, or -1 (preprocessing on the workers). In the star the
+ * client's own node: the device preprocesses before its uplink, so the client -> server link
+ * carries the reduced bytes. */
+static int edge_node(const struct testbed *tb, const struct scenario *t)
+{
+	(void)tb;
+	return t->preprocess_at == SCENARIO_AT_EDGE ? 0 : -1;
+}
+
+static int spawn_edge(struct testbed *tb, const struct scenario *t, const char *bin, int k,
+		      char *err, size_t errlen)
+{
+	char http[64], server[96], quality[16], resize[16], timeout[32], max[16];
+	pid_t pid;
+	int r, n;
+
+	snprintf(http, sizeof(http), "%s:%d", testbed_node_addr(tb, k), EDGE_PORT);
+	snprintf(server, sizeof(server), "http://%s:%d", testbed_node_addr(tb, 1), HTTP_PORT);
+	/* the client gives up first: its attempts, not the edge, decide a job's fate */
+	snprintf(timeout, sizeof(timeout), "%.0f",
+		 ceil(t->workload.timeout_s * (t->workload.retries + 1)) + 5);
+	/* every job the client may have outstanding is in work at the edge, never refused */
+	snprintf(max, sizeof(max), "%d", 16 + (t->workload.mode == SCENARIO_OPEN ?
+					      t->workload.max_outstanding : t->workload.concurrency));
+	char *edge[24] = { (char *)bin, "edge", "--http", http, "--server", server, "--timeout",
+			   timeout, "--max-jobs", max, "--max-conns", max };
+	n = 12;
+	if (t->preprocess.grayscale)
+		edge[n++] = "--grayscale";
+	if (t->preprocess.quality > 0) {
+		snprintf(quality, sizeof(quality), "%d", t->preprocess.quality);
+		edge[n++] = "--quality";
+		edge[n++] = quality;
+	}
+	if (t->preprocess.resize_pct > 0 && t->preprocess.resize_pct < 100) {
+		snprintf(resize, sizeof(resize), "%d", t->preprocess.resize_pct);
+		edge[n++] = "--resize";
+		edge[n++] = resize;
+	}
+	edge[n] = NULL;
+	if ((r = testbed_spawn(tb, k, edge, &pid)) < 0)
+		snprintf(err, errlen, "starting the edge on %s: %s", testbed_node_name(tb, k),
+			 strerror(-r));
+	return r;
+}
+
+/* The edge answers (its own counters) once it listens. */
+static int wait_edge(struct testbed *tb, int k, volatile sig_atomic_t *stop)
+{
+	char url[96];
+	struct health h = { .url = url };
+	double until = clock_now_s() + READY_TIMEOUT_S;
+
+	snprintf(url, sizeof(url), "http://%s:%d/v1/edge/stats", testbed_node_addr(tb, k), EDGE_PORT);
+	while (clock_now_s() < until && !*stop) {
+		if (testbed_in_node(tb, 0, health_get, &h) == 0 && strstr(h.body, "\"bytes_in\":"))
+			return 0;
+		sleep_ms(100);
+	}
+	return *stop ? -EINTR : -ETIMEDOUT;
+}
+
+static long stat_field(const char *body, const char *key);
+static void put(struct trial_metrics *m, const char *name, double v);
+
+/* Image bytes into and out of the edge: the saving the edge -> server link sees. */
+static void edge_metrics(struct testbed *tb, int k, struct trial_metrics *m)
+{
+	char url[96];
+	struct health h = { .url = url };
+	long in, out, images;
+
+	snprintf(url, sizeof(url), "http://%s:%d/v1/edge/stats", testbed_node_addr(tb, k), EDGE_PORT);
+	if (testbed_in_node(tb, 0, health_get, &h) < 0)
+		return;
+	in = stat_field(h.body, "\"bytes_in\":");
+	out = stat_field(h.body, "\"bytes_out\":");
+	images = stat_field(h.body, "\"images\":");
+	if (in < 0 || out < 0 || images < 0)
+		return;
+	put(m, "edge_in_bytes", (double)in);
+	put(m, "edge_out_bytes", (double)out);
+	if (in > 0)
+		put(m, "edge_out_pct", 100.0 * (double)out / (double)in);
+}
+
 /* Whether standby workers can stand in for the workers: not when a worker may be killed,
  * since recovery restarts the commands the testbed spawned. */
 static int warm_ok(const struct scenario *t)
@@ -175,7 +264,7 @@ static int spawn_service(struct testbed *tb, const struct scenario *t, const cha
 }
 
 static int spawn_client(struct testbed *tb, const struct scenario *t, const char *bin,
-			const char *dir, pid_t *ret_client, char *err, size_t errlen)
+			const char *dir, int edge, pid_t *ret_client, char *err, size_t errlen)
 {
 	const char *srv = testbed_node_addr(tb, 1);
 	char udp[64], url[96], records[1024], count[16], conc[16], rate[32], timeout[32];
@@ -183,7 +272,10 @@ static int spawn_client(struct testbed *tb, const struct scenario *t, const char
 	int r, n;
 
 	snprintf(udp, sizeof(udp), "%s:%d", srv, UDP_PORT);
-	snprintf(url, sizeof(url), "http://%s:%d", srv, HTTP_PORT);
+	if (edge >= 0)
+		snprintf(url, sizeof(url), "http://%s:%d", testbed_node_addr(tb, edge), EDGE_PORT);
+	else
+		snprintf(url, sizeof(url), "http://%s:%d", srv, HTTP_PORT);
 	snprintf(records, sizeof(records), "%s/records.jsonl", dir);
 	snprintf(count, sizeof(count), "%d", t->workload.count);
 	snprintf(conc, sizeof(conc), "%d", t->workload.concurrency);
@@ -207,14 +299,15 @@ static int spawn_client(struct testbed *tb, const struct scenario *t, const char
 		client[n++] = "--shuffle";
 	if (t->workload.async)
 		client[n++] = "--async";
-	if (t->preprocess.grayscale)
+	/* with an edge, the edge preprocesses and the workers do not again */
+	if (edge < 0 && t->preprocess.grayscale)
 		client[n++] = "--grayscale";
-	if (t->preprocess.quality > 0) {
+	if (edge < 0 && t->preprocess.quality > 0) {
 		snprintf(quality, sizeof(quality), "%d", t->preprocess.quality);
 		client[n++] = "--quality";
 		client[n++] = quality;
 	}
-	if (t->preprocess.resize_pct > 0 && t->preprocess.resize_pct < 100) {
+	if (edge < 0 && t->preprocess.resize_pct > 0 && t->preprocess.resize_pct < 100) {
 		snprintf(resize, sizeof(resize), "%d", t->preprocess.resize_pct);
 		client[n++] = "--resize";
 		client[n++] = resize;
@@ -757,7 +850,7 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 	struct lateness_stats ls = { 0 };
 	struct scaler sc = { 0 };
 	pid_t client;
-	int r, status = 0;
+	int r, status = 0, edge;
 	/* where a trial's time goes besides its workload: testbed, process start and model load
 	 * until every worker registered, the client, teardown */
 	double t_start = clock_now_s(), t_built = NAN, t_ready = NAN, t_client = NAN, t_played = NAN;
@@ -771,6 +864,7 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 	r = testbed_new(&cfg, &tb, err, errlen);
 	if (r < 0)
 		return r;
+	edge = edge_node(tb, t);
 	/* netem's seeded decisions meet the same packets only without ARP in between */
 	if ((r = testbed_pin_neighbours(tb)) < 0) {
 		snprintf(err, errlen, "neighbour entries: %s", strerror(-r));
@@ -800,8 +894,15 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 			 "the workers did not register with the server in time (see logs/)");
 		goto out;
 	}
+	if (edge >= 0 && ((r = spawn_edge(tb, t, bin, edge, err, errlen)) < 0 ||
+			  (r = wait_edge(tb, edge, stop)) < 0)) {
+		if (r == -EINTR || r == -ETIMEDOUT)
+			snprintf(err, errlen, "%s", r == -EINTR ? "interrupted" :
+				 "the edge did not answer in time (see logs/)");
+		goto out;
+	}
 	t_ready = clock_now_s();
-	r = spawn_client(tb, t, bin, dir, &client, err, errlen);
+	r = spawn_client(tb, t, bin, dir, edge, &client, err, errlen);
 	if (r < 0)
 		goto out;
 	t_client = clock_now_s();
@@ -855,6 +956,8 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 	}
 	for (size_t i = 0; i < links.n; i++)
 		put(ret, links.m[i].name, links.m[i].value);
+	if (edge >= 0)
+		edge_metrics(tb, edge, ret);
 	lateness_free(late, &ls);
 	late = NULL;
 	put(ret, "setup_s", t_built - t_start);

@@ -373,6 +373,7 @@ static void defaults_and_timeline(struct t *t)
 	T_ASSERT(t, sc->workload.retries == 2 && sc->workload.shuffle == 1);
 	T_ASSERT(t, strstr(sc->workload.dataset_dir, "/ds") && sc->workload.dataset_dir[0] == '/');
 	T_ASSERT(t, sc->transport.protocol == SCENARIO_TCP && sc->preprocess.resize_pct == 100);
+	T_ASSERT(t, sc->preprocess_at == SCENARIO_AT_WORKER);
 	T_ASSERT(t, fabs(sc->random_failures.rate - 0.4) < 1e-12);
 	T_ASSERT(t, sc->random_failures.interval_s == 0.5 && sc->random_failures.recovery_s == 2);
 	T_ASSERT(t, !strcmp(sc->random_failures.node, "workers"));
@@ -417,6 +418,9 @@ static const struct bad bad_files[] = {
 	{ "rate 0", "links:\n  - node: server\n    rate: 0mbit\n", 3, "links[0].rate",
 	  "invalid rate '0mbit'" },
 	{ "workers 0", "topology:\n  workers: 0\n", 2, "topology.workers", "out of range 1..4096" },
+	{ "edge with udp", "transport: udp\npreprocess:\n  quality: 50\n  at: edge\n", 4,
+	  "preprocess.at", "UDP transfers go to the server itself" },
+	{ "preprocess at nowhere", "preprocess:\n  at: cloud\n", 2, "preprocess.at", "cloud" },
 	{ "chunk 50", "transport:\n  protocol: udp\n  chunk: 50\n", 3, "transport.chunk",
 	  "out of range 128..1400" },
 	{ "missing dataset", "workload:\n  count: 4\n  dataset: /nonexistent/qoslab-ds\n", 3,
