@@ -5,7 +5,8 @@
 # every image comes back with detections, and those detections (and the records' sizes)
 # equal the worker-side preprocessing of the same images; asynchronous jobs poll through
 # the edge; hostile requests get clean errors; the server's errors are relayed; busy and
-# timeout answers; SIGTERM stops it cleanly with its counters on stdout.
+# timeout answers; SIGTERM stops it cleanly with its counters on stdout. Then a trial with
+# preprocess.at swept.
 set -u
 cd "$(dirname "$0")/.."
 Q=${BUILD:-build}/qoslab
@@ -171,4 +172,33 @@ check edge_log_no_crash bash -c "! grep -qi 'sanitizer\|segfault\|abort' '$tmp/e
 check bad_server_url bash -c "[ $st -eq 2 ] && [ \$(wc -l <'$tmp/err') -eq 1 ] && grep -q -- --server '$tmp/err'"
 "$Q" edge --http 127.0.0.1:0 --server http://x:1 --quality 0 2>"$tmp/err"; st=$?
 check bad_quality bash -c "[ $st -eq 2 ] && grep -q -- --quality '$tmp/err'"
+
+# A trial with preprocess.at swept (UML here): the edge on the client's node, the client's
+# uplink limited; the edge point sends a small share of the bytes, with the same mAP.
+. tests/kernel.sh
+facts=$(machine_facts)
+if [ "$(jq -r .netem_on_host <<<"$facts")" != true ] && [ "$(jq -r .uml_available <<<"$facts")" != true ]; then
+	echo "skip - edge_trial: no kernel with netem here"
+	exit $((fails > 0))
+fi
+cat >"$tmp/edge.yaml" <<YAML
+name: edge-trial
+seed: 2
+topology: {workers: 1}
+links:
+  - {node: client, direction: up, rate: 10mbit}
+preprocess: {quality: 10, resize: 25}
+model: yolo-fastest-1.1
+workload: {count: 4, concurrency: 1, timeout: 30, retries: 1}
+sweep:
+  - {key: preprocess.at, values: [worker, edge]}
+YAML
+"$Q" run "$tmp/edge.yaml" --out "$tmp/run" --jobs 1 >"$tmp/run.out" 2>&1
+check trial_exit_0 test $? -eq 0 || tail -20 "$tmp/run.out"
+m() { jq ".trials[] | select(.point.preprocess_at == \"$1\") | .metrics.$2" "$tmp/run/results.json"; }
+echo "# client uplink: worker $(m worker client_up_bytes), edge $(m edge client_up_bytes) bytes; edge in $(m edge edge_in_bytes), out $(m edge edge_out_bytes)"
+check trial_all_ok bash -c "[ $(m worker ok_jobs) = 4 ] && [ $(m edge ok_jobs) = 4 ]"
+check trial_edge_counts awk -v i="$(m edge edge_in_bytes)" -v o="$(m edge edge_out_bytes)" 'BEGIN { exit !(i > 100000 && o > 0 && o / i < 0.05) }'
+check trial_uplink_saving awk -v w="$(m worker client_up_bytes)" -v e="$(m edge client_up_bytes)" 'BEGIN { exit !(e > 0 && e < w / 5) }'
+check trial_same_map bash -c "[ '$(m worker map50)' = '$(m edge map50)' ] && [ '$(m edge map50)' != null ]"
 exit $((fails > 0))
