@@ -22,8 +22,9 @@
 
 enum scenario_transport { SCENARIO_TCP = 0, SCENARIO_UDP };
 enum scenario_mode { SCENARIO_CLOSED = 0, SCENARIO_OPEN };
-/* Where preprocess happens: on the worker after the network, or in a qoslab edge before it. */
-enum scenario_pre_at { SCENARIO_AT_WORKER = 0, SCENARIO_AT_EDGE };
+/* Where preprocess happens: on the worker after the network, or in a qoslab edge before it;
+ * auto: at the edge when the topology has one, else on the worker. */
+enum scenario_pre_at { SCENARIO_AT_AUTO = 0, SCENARIO_AT_WORKER, SCENARIO_AT_EDGE };
 enum scenario_action { SCENARIO_IMPAIR = 0, SCENARIO_FAIL, SCENARIO_RECOVER,
 		       SCENARIO_ADD_WORKER, SCENARIO_REMOVE_WORKER };
 

@@ -21,7 +21,7 @@
 static const char *const protocols[] = { "tcp", "udp", NULL };
 static const char *const reassemblies[] = { "holes", "concat", NULL };
 static const char *const modes[] = { "closed", "open", NULL };
-static const char *const pre_ats[] = { "worker", "edge", NULL };
+static const char *const pre_ats[] = { "auto", "worker", "edge", NULL };
 static const char *const actions[] = { "impair", "fail", "recover", "add_worker",
 				       "remove_worker", NULL };
 

@@ -117,13 +117,19 @@ static int spawn_worker(struct testbed *tb, const struct scenario *t, const char
 
 /* ---- the edge tier (qoslab edge) ---- */
 
-/* The node that runs qoslab edge, or -1 (preprocessing on the workers). In the star the
- * client's own node: the device preprocesses before its uplink, so the client -> server link
- * carries the reduced bytes. */
+/* Whether the edge preprocesses (else the workers do). */
+static int edge_preprocesses(const struct scenario *t)
+{
+	return t->preprocess_at == SCENARIO_AT_EDGE;
+}
+
+/* The node that runs qoslab edge, or -1 (none: the client talks to the server). In the star
+ * the client's own node when the edge preprocesses: the device preprocesses before its
+ * uplink, so the client -> server link carries the reduced bytes. */
 static int edge_node(const struct testbed *tb, const struct scenario *t)
 {
 	(void)tb;
-	return t->preprocess_at == SCENARIO_AT_EDGE ? 0 : -1;
+	return edge_preprocesses(t) ? 0 : -1;
 }
 
 static int spawn_edge(struct testbed *tb, const struct scenario *t, const char *bin, int k,
@@ -144,14 +150,15 @@ static int spawn_edge(struct testbed *tb, const struct scenario *t, const char *
 	char *edge[24] = { (char *)bin, "edge", "--http", http, "--server", server, "--timeout",
 			   timeout, "--max-jobs", max, "--max-conns", max };
 	n = 12;
-	if (t->preprocess.grayscale)
+	/* otherwise a plain relay: the workers preprocess */
+	if (edge_preprocesses(t) && t->preprocess.grayscale)
 		edge[n++] = "--grayscale";
-	if (t->preprocess.quality > 0) {
+	if (edge_preprocesses(t) && t->preprocess.quality > 0) {
 		snprintf(quality, sizeof(quality), "%d", t->preprocess.quality);
 		edge[n++] = "--quality";
 		edge[n++] = quality;
 	}
-	if (t->preprocess.resize_pct > 0 && t->preprocess.resize_pct < 100) {
+	if (edge_preprocesses(t) && t->preprocess.resize_pct > 0 && t->preprocess.resize_pct < 100) {
 		snprintf(resize, sizeof(resize), "%d", t->preprocess.resize_pct);
 		edge[n++] = "--resize";
 		edge[n++] = resize;
@@ -299,15 +306,15 @@ static int spawn_client(struct testbed *tb, const struct scenario *t, const char
 		client[n++] = "--shuffle";
 	if (t->workload.async)
 		client[n++] = "--async";
-	/* with an edge, the edge preprocesses and the workers do not again */
-	if (edge < 0 && t->preprocess.grayscale)
+	/* the edge preprocesses, or the workers, never both */
+	if (!edge_preprocesses(t) && t->preprocess.grayscale)
 		client[n++] = "--grayscale";
-	if (edge < 0 && t->preprocess.quality > 0) {
+	if (!edge_preprocesses(t) && t->preprocess.quality > 0) {
 		snprintf(quality, sizeof(quality), "%d", t->preprocess.quality);
 		client[n++] = "--quality";
 		client[n++] = quality;
 	}
-	if (edge < 0 && t->preprocess.resize_pct > 0 && t->preprocess.resize_pct < 100) {
+	if (!edge_preprocesses(t) && t->preprocess.resize_pct > 0 && t->preprocess.resize_pct < 100) {
 		snprintf(resize, sizeof(resize), "%d", t->preprocess.resize_pct);
 		client[n++] = "--resize";
 		client[n++] = resize;

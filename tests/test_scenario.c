@@ -373,7 +373,7 @@ static void defaults_and_timeline(struct t *t)
 	T_ASSERT(t, sc->workload.retries == 2 && sc->workload.shuffle == 1);
 	T_ASSERT(t, strstr(sc->workload.dataset_dir, "/ds") && sc->workload.dataset_dir[0] == '/');
 	T_ASSERT(t, sc->transport.protocol == SCENARIO_TCP && sc->preprocess.resize_pct == 100);
-	T_ASSERT(t, sc->preprocess_at == SCENARIO_AT_WORKER);
+	T_ASSERT(t, sc->preprocess_at == SCENARIO_AT_AUTO);
 	T_ASSERT(t, fabs(sc->random_failures.rate - 0.4) < 1e-12);
 	T_ASSERT(t, sc->random_failures.interval_s == 0.5 && sc->random_failures.recovery_s == 2);
 	T_ASSERT(t, !strcmp(sc->random_failures.node, "workers"));
