@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <jansson.h>
 
-#include "cli.h"
+#include "units.h"
 #include "commands.h"
 #include "emu/kernel.h"
 #include "emu/link.h"
@@ -140,7 +140,7 @@ static int parse_distances(const char *s, double *d, unsigned int max)
 
 	snprintf(buf, sizeof(buf), "%s", s);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (i == max || cli_double(tok, 0, 1e6, &d[i]) < 0)
+		if (i == max || units_double(tok, 0, 1e6, &d[i]) < 0)
 			return -EINVAL;
 		i++;
 	}
@@ -193,7 +193,7 @@ int ns3link_main(int argc, char **argv)
 			}
 			break;
 		case 'n':
-			if (cli_long(optarg, 2, NS3LINK_MAX_ENDPOINTS, &lv) < 0) {
+			if (units_long(optarg, 2, NS3LINK_MAX_ENDPOINTS, &lv) < 0) {
 				fprintf(stderr, "qoslab ns3link: --nodes '%s' is not in 2..%d\n", optarg,
 					NS3LINK_MAX_ENDPOINTS);
 				return 2;
@@ -202,7 +202,7 @@ int ns3link_main(int argc, char **argv)
 			break;
 		case 's': subnet = optarg; break;
 		case 'r': case 'd': case 'l': case 'x': case 'o':
-			if (cli_double(optarg, 0, 1e9, &v) < 0 || (c == 'l' && v > 100)) {
+			if (units_double(optarg, 0, 1e9, &v) < 0 || (c == 'l' && v > 100)) {
 				fprintf(stderr, "qoslab ns3link: '%s' is not a valid number here\n", optarg);
 				return 2;
 			}
@@ -218,7 +218,7 @@ int ns3link_main(int argc, char **argv)
 				hold = v;
 			break;
 		case 'q': case 'z': case 'H': case 'u':
-			if (cli_long(optarg, c == 'z' ? 0 : 1, 2147483647L, &lv) < 0) {
+			if (units_long(optarg, c == 'z' ? 0 : 1, 2147483647L, &lv) < 0) {
 				fprintf(stderr, "qoslab ns3link: '%s' is not a valid whole number here\n", optarg);
 				return 2;
 			}

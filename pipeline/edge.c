@@ -25,6 +25,7 @@
 
 #include "clock.h"
 #include "pipeline/proto.h"
+#include "units.h"
 
 /* What the edge remembers of the last images it preprocessed, by server job id, so that an
  * asynchronous job's result polled later carries the edge's facts too. */
@@ -595,21 +596,16 @@ static enum MHD_Result check_length(struct edge *e, struct MHD_Connection *conn,
 {
 	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						     MHD_HTTP_HEADER_CONTENT_LENGTH);
-	char *end;
-	unsigned long long n;
+	uint64_t n;
 
-	if (!cl)
+	/* not a number: MHD refused the request already */
+	if (!cl || units_u64(cl, 10, e->cfg.max_body_bytes, &n) != -ERANGE)
 		return MHD_YES;
-	errno = 0;
-	n = strtoull(cl, &end, 10);
-	if (errno || end == cl || n > e->cfg.max_body_bytes) {
-		q->early = 1;
-		count(e, &e->st.too_large, 1);
-		return respond_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "error",
-				     "image larger than %zu bytes (Content-Length: %.24s)",
-				     e->cfg.max_body_bytes, cl);
-	}
-	return MHD_YES;
+	q->early = 1;
+	count(e, &e->st.too_large, 1);
+	return respond_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "error",
+			     "image larger than %zu bytes (Content-Length: %.24s)",
+			     e->cfg.max_body_bytes, cl);
 }
 
 static enum MHD_Result body_append(struct req *q, const char *data, size_t n, size_t max)

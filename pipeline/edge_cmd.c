@@ -13,9 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
 #include "commands.h"
 #include "pipeline/edge.h"
+#include "units.h"
 
 struct edge_opts {
 	const char *http, *ready_file;
@@ -111,42 +111,42 @@ static int parse_opts(int argc, char **argv, struct edge_opts *o)
 		case 'Q': o->quiet = 1; break;
 		case 'g': o->cfg.pp.grayscale = 1; break;
 		case 'q':
-			if (cli_long(optarg, 1, 100, &v) < 0)
+			if (units_long(optarg, 1, 100, &v) < 0)
 				return bad("--quality", optarg, "1..100");
 			o->cfg.pp.quality = (int)v;
 			break;
 		case 'z':
-			if (cli_long(optarg, 1, 100, &v) < 0)
+			if (units_long(optarg, 1, 100, &v) < 0)
 				return bad("--resize", optarg, "1..100");
 			o->cfg.pp.resize_pct = (int)v;
 			break;
 		case 'p':
-			if (cli_long(optarg, 1, 1L << 30, &v) < 0)
+			if (units_long(optarg, 1, 1L << 30, &v) < 0)
 				return bad("--max-pixels", optarg, "1..1073741824");
 			o->cfg.pp.max_pixels = (uint64_t)v;
 			break;
 		case 'm':
-			if (cli_long(optarg, 1, 4000, &v) < 0)
+			if (units_long(optarg, 1, 4000, &v) < 0)
 				return bad("--max-body-mb", optarg, "1..4000");
 			o->cfg.max_body_bytes = (size_t)v << 20;
 			break;
 		case 'j':
-			if (cli_long(optarg, 1, 100000, &v) < 0)
+			if (units_long(optarg, 1, 100000, &v) < 0)
 				return bad("--max-jobs", optarg, "1..100000");
 			o->cfg.max_jobs = (unsigned int)v;
 			break;
 		case 'c':
-			if (cli_long(optarg, 1, 100000, &v) < 0)
+			if (units_long(optarg, 1, 100000, &v) < 0)
 				return bad("--max-conns", optarg, "1..100000");
 			o->cfg.max_conns = (unsigned int)v;
 			break;
 		case 't':
-			if (cli_double(optarg, 0.001, 86400, &d) < 0)
+			if (units_seconds(optarg, &d) < 0 || d < 0.001 || d > 86400)
 				return bad("--timeout", optarg, "seconds in [0.001, 86400]");
 			o->cfg.timeout_ms = (long)(d * 1000 + 0.5);
 			break;
 		case 'G':
-			if (cli_double(optarg, 0, 3600, &d) < 0)
+			if (units_seconds(optarg, &d) < 0 || d < 0 || d > 3600)
 				return bad("--grace", optarg, "seconds in [0, 3600]");
 			o->grace_s = d;
 			break;

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "units.h"
 #include "clock.h"
 #include "commands.h"
 #include "emu/kernel.h"
@@ -508,26 +509,20 @@ int run_main(int argc, char **argv)
 			break;
 		case 'r': resume = 1; break;
 		case 'C': cold = 1; break;
-		case 'j': {
-			char *end;
-
-			errno = 0;
-			asked = strtol(optarg, &end, 10);
-			if (errno || *end || asked < 1 || asked > 4096) {
+		case 'j':
+			if (units_long(optarg, 1, 4096, &asked) < 0) {
 				fprintf(stderr, "qoslab run: --jobs '%s' is not a number 1..4096\n", optarg);
 				return 2;
 			}
 			break;
-		}
 		case 'c': {
-			char *end;
+			long v;
 
-			errno = 0;
-			chunk = strtoul(optarg, &end, 10);
-			if (errno || *end || chunk < 1 || chunk > 100000) {
+			if (units_long(optarg, 1, 100000, &v) < 0) {
 				fprintf(stderr, "qoslab run: --chunk '%s' is not a number 1..100000\n", optarg);
 				return 2;
 			}
+			chunk = (size_t)v;
 			break;
 		}
 		case 'h': run_usage(stdout); return 0;
