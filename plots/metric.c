@@ -55,6 +55,8 @@ static const struct metric_def table[] = {
 	{ "edge_in_bytes",         "bytes",   "image bytes into the edge",    METRIC_SUM,      METRIC_NEUTRAL },
 	{ "edge_out_bytes",        "bytes",   "image bytes out of the edge",  METRIC_SUM,      METRIC_LOWER },
 	{ "edge_out_pct",          "%",     "edge out / in",                  METRIC_LAST,     METRIC_LOWER },
+	{ "edge_to_server_bytes",  "bytes",   "edge to server (its link)",    METRIC_SUM,      METRIC_LOWER },
+	{ "server_to_edge_bytes",  "bytes",   "server to edge (its link)",    METRIC_SUM,      METRIC_NEUTRAL },
 	/* the trial itself (scenarios/trial.c) */
 	{ "setup_s",               "s",     "testbed setup",                  METRIC_LAST,     METRIC_LOWER },
 	{ "workers_ready_s",       "s",     "workers ready",                  METRIC_LAST,     METRIC_LOWER },

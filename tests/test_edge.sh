@@ -5,8 +5,8 @@
 # every image comes back with detections, and those detections (and the records' sizes)
 # equal the worker-side preprocessing of the same images; asynchronous jobs poll through
 # the edge; hostile requests get clean errors; the server's errors are relayed; busy and
-# timeout answers; SIGTERM stops it cleanly with its counters on stdout. Then a trial with
-# preprocess.at swept.
+# timeout answers; SIGTERM stops it cleanly with its counters on stdout. Then trials with
+# preprocess.at swept: in the star (the edge on the client's node) and with an edge node.
 set -u
 cd "$(dirname "$0")/.."
 Q=${BUILD:-build}/qoslab
@@ -201,4 +201,40 @@ check trial_all_ok bash -c "[ $(m worker ok_jobs) = 4 ] && [ $(m edge ok_jobs) =
 check trial_edge_counts awk -v i="$(m edge edge_in_bytes)" -v o="$(m edge edge_out_bytes)" 'BEGIN { exit !(i > 100000 && o > 0 && o / i < 0.05) }'
 check trial_uplink_saving awk -v w="$(m worker client_up_bytes)" -v e="$(m edge client_up_bytes)" 'BEGIN { exit !(e > 0 && e < w / 5) }'
 check trial_same_map bash -c "[ '$(m worker map50)' = '$(m edge map50)' ] && [ '$(m edge map50)' != null ]"
+
+# The tiers as nodes: client -> edge -> server -> worker, the edge -> server link limited. At
+# the worker, the edge node relays the originals; at the edge, its link carries the saving.
+cat >"$tmp/tiers.yaml" <<YAML
+name: edge-tiers
+seed: 2
+topology:
+  switches: [lan, dc]
+  nodes:
+    - {name: client, role: client}
+    - {name: edge, role: edge}
+    - {name: server, role: server}
+    - {name: worker-1, role: worker}
+  links:
+    - {a: client, b: lan}
+    - {a: edge, b: lan}
+    - {a: server, b: dc}
+    - {a: worker-1, b: dc}
+    - {name: wan, a: edge, b: server}
+links:
+  - {link: wan, direction: up, rate: 10mbit}
+preprocess: {quality: 10, resize: 25}
+model: yolo-fastest-1.1
+workload: {count: 4, concurrency: 1, timeout: 30, retries: 1}
+sweep:
+  - {key: preprocess.at, values: [worker, edge]}
+YAML
+"$Q" run "$tmp/tiers.yaml" --out "$tmp/tiers" --jobs 1 >"$tmp/tiers.out" 2>&1
+check tiers_exit_0 test $? -eq 0 || tail -20 "$tmp/tiers.out"
+t() { jq ".trials[] | select(.point.preprocess_at == \"$1\") | .metrics.$2" "$tmp/tiers/results.json"; }
+echo "# edge -> server link: relay $(t worker edge_to_server_bytes), edge preprocessing $(t edge edge_to_server_bytes) bytes"
+check tiers_all_ok bash -c "[ $(t worker ok_jobs) = 4 ] && [ $(t edge ok_jobs) = 4 ]"
+check tiers_relay_unchanged bash -c "[ $(t worker edge_in_bytes) = $(t worker edge_out_bytes) ]"
+check tiers_link_saving awk -v w="$(t worker edge_to_server_bytes)" -v e="$(t edge edge_to_server_bytes)" 'BEGIN { exit !(e > 0 && e < w / 5) }'
+check tiers_client_link_unchanged awk -v w="$(t worker client_up_bytes)" -v e="$(t edge client_up_bytes)" 'BEGIN { exit !(e > w * 0.8) }'
+check tiers_same_map bash -c "[ '$(t worker map50)' = '$(t edge map50)' ] && [ '$(t edge map50)' != null ]"
 exit $((fails > 0))
