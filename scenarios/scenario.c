@@ -890,6 +890,15 @@ static int validate(struct schema_ctx *c)
 	if (sc->workload.mode == SCENARIO_OPEN && sc->workload.rate_per_s <= 0)
 		return schema_fail(c, schema_line_of(c, "workload.mode"), "workload.rate",
 				   "mode open needs a rate (jobs/s)");
+	if (sc->preprocess_at == SCENARIO_AT_EDGE && sc->transport.protocol == SCENARIO_UDP)
+		return schema_fail(c, schema_line_of(c, "preprocess.at"), "preprocess.at",
+				   "edge: the edge takes images over HTTP; UDP transfers go to the "
+				   "server itself (transport: tcp, or preprocess.at: worker)");
+	/* the client talks to the edge node's qoslab edge, which relays HTTP only */
+	if (topology_count_role(sc->topo, ROLE_EDGE) && sc->transport.protocol == SCENARIO_UDP)
+		return schema_fail(c, schema_line_of(c, "transport"), "transport",
+				   "udp: the client sends through the edge node, which takes images "
+				   "over HTTP only");
 	if (sc->autoscaler.max && (sc->autoscaler.max < sc->autoscaler.min ||
 				   sc->autoscaler.max < sc->topology.workers ||
 				   sc->autoscaler.min > sc->topology.workers))

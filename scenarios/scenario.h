@@ -22,6 +22,9 @@
 
 enum scenario_transport { SCENARIO_TCP = 0, SCENARIO_UDP };
 enum scenario_mode { SCENARIO_CLOSED = 0, SCENARIO_OPEN };
+/* Where preprocess happens: on the worker after the network, or in a qoslab edge before it;
+ * auto: at the edge when the topology has one, else on the worker. */
+enum scenario_pre_at { SCENARIO_AT_AUTO = 0, SCENARIO_AT_WORKER, SCENARIO_AT_EDGE };
 enum scenario_action { SCENARIO_IMPAIR = 0, SCENARIO_FAIL, SCENARIO_RECOVER,
 		       SCENARIO_ADD_WORKER, SCENARIO_REMOVE_WORKER };
 
@@ -114,6 +117,7 @@ struct scenario {
 	} transport;
 
 	struct preprocess preprocess; /* quality 0: no re-encode; resize_pct 100: no resize */
+	enum scenario_pre_at preprocess_at;
 
 	char *model;              /* as written: "yolo-fastest-1.1-xl", "default" or a path */
 	char *model_prefix;       /* absolute; PREFIX.cfg and PREFIX.weights exist */

@@ -25,6 +25,7 @@
 static const char *const protocols[] = { "tcp", "udp", NULL };
 static const char *const reassemblies[] = { "holes", "concat", NULL };
 static const char *const modes[] = { "closed", "open", NULL };
+static const char *const pre_ats[] = { "auto", "worker", "edge", NULL };
 static const char *const actions[] = { "impair", "fail", "recover", "add_worker",
 				       "remove_worker", NULL };
 
@@ -152,6 +153,7 @@ static const struct schema_field preprocess_fields[] = {
 	{ "grayscale", T_BOOL, SC(preprocess.grayscale), 0, 1, NULL, "grayscale", NULL },
 	{ "quality", T_INT, SC(preprocess.quality), 0, 100, NULL, "quality", NULL },
 	{ "resize", T_INT, SC(preprocess.resize_pct), 1, 100, NULL, "resize_pct", NULL },
+	{ "at", T_CHOICE, SC(preprocess_at), 0, 0, pre_ats, "preprocess_at", NULL },
 };
 static const struct schema_section preprocess_section = {
 	.name = "preprocess", .fields = preprocess_fields, .n_fields = N(preprocess_fields) };

@@ -29,6 +29,7 @@
 #define HTTP_PORT 8080
 #define WORKER_PORT 9090
 #define UDP_PORT 9091
+#define EDGE_PORT 8081
 /* workers load darknet and its ~250 OpenCV libraries; inside UML, through hostfs and at a
  * CPU cap, the first load of a run took 164 s here */
 #define READY_TIMEOUT_S 600.0
@@ -125,6 +126,149 @@ static int spawn_worker(struct testbed *tb, const struct scenario *t, const char
 	return testbed_spawn(tb, k, worker, &pid);
 }
 
+/* ---- the edge tier (qoslab edge) ---- */
+
+/* Whether the edge preprocesses (else the workers do). */
+static int edge_preprocesses(const struct scenario *t)
+{
+	return t->preprocess_at == SCENARIO_AT_EDGE || (t->preprocess_at == SCENARIO_AT_AUTO &&
+							topology_count_role(t->topo, ROLE_EDGE) > 0);
+}
+
+/* The node that runs qoslab edge, or -1 (none: the client talks to the server): the node
+ * with role edge (a plain relay when preprocess.at is worker); without one, the client's own
+ * node when the edge preprocesses: the device preprocesses before its uplink, so the
+ * client's link towards the server carries the reduced bytes. */
+static int edge_node(const struct testbed *tb, const struct scenario *t)
+{
+	int k = role_node(tb, ROLE_EDGE);
+
+	if (k >= 0)
+		return k;
+	return edge_preprocesses(t) ? role_node(tb, ROLE_CLIENT) : -1;
+}
+
+static int spawn_edge(struct testbed *tb, const struct scenario *t, const char *bin, int k,
+		      char *err, size_t errlen)
+{
+	char http[64], server[96], quality[16], resize[16], timeout[32], max[16];
+	pid_t pid;
+	int r, n;
+
+	snprintf(http, sizeof(http), "%s:%d", testbed_node_addr(tb, k), EDGE_PORT);
+	snprintf(server, sizeof(server), "http://%s:%d",
+		 testbed_node_addr(tb, role_node(tb, ROLE_SERVER)), HTTP_PORT);
+	/* the client gives up first: its attempts, not the edge, decide a job's fate */
+	snprintf(timeout, sizeof(timeout), "%.0f",
+		 ceil(t->workload.timeout_s * (t->workload.retries + 1)) + 5);
+	/* every job the client may have outstanding is in work at the edge, never refused */
+	snprintf(max, sizeof(max), "%d", 16 + (t->workload.mode == SCENARIO_OPEN ?
+					      t->workload.max_outstanding : t->workload.concurrency));
+	char *edge[24] = { (char *)bin, "edge", "--http", http, "--server", server, "--timeout",
+			   timeout, "--max-jobs", max, "--max-conns", max };
+	n = 12;
+	/* otherwise a plain relay: the workers preprocess */
+	if (edge_preprocesses(t) && t->preprocess.grayscale)
+		edge[n++] = "--grayscale";
+	if (edge_preprocesses(t) && t->preprocess.quality > 0) {
+		snprintf(quality, sizeof(quality), "%d", t->preprocess.quality);
+		edge[n++] = "--quality";
+		edge[n++] = quality;
+	}
+	if (edge_preprocesses(t) && t->preprocess.resize_pct > 0 && t->preprocess.resize_pct < 100) {
+		snprintf(resize, sizeof(resize), "%d", t->preprocess.resize_pct);
+		edge[n++] = "--resize";
+		edge[n++] = resize;
+	}
+	edge[n] = NULL;
+	if ((r = testbed_spawn(tb, k, edge, &pid)) < 0)
+		snprintf(err, errlen, "starting the edge on %s: %s", testbed_node_name(tb, k),
+			 strerror(-r));
+	return r;
+}
+
+/* The edge answers (its own counters) once it listens. */
+static int wait_edge(struct testbed *tb, int k, volatile sig_atomic_t *stop)
+{
+	char url[96];
+	struct health h = { .url = url };
+	double until = clock_now_s() + READY_TIMEOUT_S;
+
+	snprintf(url, sizeof(url), "http://%s:%d/v1/edge/stats", testbed_node_addr(tb, k), EDGE_PORT);
+	while (clock_now_s() < until && !*stop) {
+		if (testbed_in_node(tb, role_node(tb, ROLE_CLIENT), health_get, &h) == 0 &&
+		    strstr(h.body, "\"bytes_in\":"))
+			return 0;
+		sleep_ms(100);
+	}
+	return *stop ? -EINTR : -ETIMEDOUT;
+}
+
+static long stat_field(const char *body, const char *key);
+static void put(struct trial_metrics *m, const char *name, double v);
+
+/* The edge node's link towards the server: the server's own, or one to a switch the server
+ * is on; -1 when the way goes through other nodes (or the edge is the client's node and
+ * shares the client's link). */
+static int edge_server_link(const struct testbed *tb, int edge, int server)
+{
+	const int *el, *sl;
+	int ne = testbed_node_links(tb, edge, &el), ns = testbed_node_links(tb, server, &sl);
+
+	for (int i = 0; i < ne; i++) {
+		int a, b, far;
+
+		testbed_link_ends(tb, el[i], &a, &b);
+		far = a == edge ? b : a;
+		if (far == server)
+			return el[i];
+		for (int j = 0; far <= TESTBED_SWITCH && j < ns; j++) {
+			int c, d;
+
+			testbed_link_ends(tb, sl[j], &c, &d);
+			if (d == far)
+				return el[i];
+		}
+	}
+	return -1;
+}
+
+/* Wire bytes (headers, acknowledgements and all) on the edge's link towards the server. */
+static void edge_link_metrics(struct testbed *tb, int k, struct trial_metrics *m)
+{
+	int l = edge_server_link(tb, k, role_node(tb, ROLE_SERVER)), a, b;
+	struct link_stats ls;
+
+	if (testbed_node_role(tb, k) != ROLE_EDGE || l < 0 || testbed_link_stats(tb, l, &ls) < 0)
+		return;
+	testbed_link_ends(tb, l, &a, &b);
+	/* the counters are the a end's: tx is a -> b */
+	put(m, "edge_to_server_bytes", (double)(a == k ? ls.tx_bytes : ls.rx_bytes));
+	put(m, "server_to_edge_bytes", (double)(a == k ? ls.rx_bytes : ls.tx_bytes));
+}
+
+/* Image bytes into and out of the edge: the saving the edge -> server link sees. */
+static void edge_metrics(struct testbed *tb, int k, struct trial_metrics *m)
+{
+	char url[96];
+	struct health h = { .url = url };
+	long in, out, images;
+
+	snprintf(url, sizeof(url), "http://%s:%d/v1/edge/stats", testbed_node_addr(tb, k), EDGE_PORT);
+	if (testbed_in_node(tb, role_node(tb, ROLE_CLIENT), health_get, &h) < 0)
+		return;
+	in = stat_field(h.body, "\"bytes_in\":");
+	out = stat_field(h.body, "\"bytes_out\":");
+	images = stat_field(h.body, "\"images\":");
+	if (in < 0 || out < 0 || images < 0)
+		return;
+	edge_link_metrics(tb, k, m);
+	put(m, "edge_in_bytes", (double)in);
+	put(m, "edge_out_bytes", (double)out);
+	if (in > 0)
+		put(m, "edge_out_pct", 100.0 * (double)out / (double)in);
+}
+
 /* Whether standby workers can stand in for the workers: not when a worker may be killed,
  * since recovery restarts the commands the testbed spawned. */
 static int warm_ok(const struct scenario *t)
@@ -189,7 +333,7 @@ static int spawn_service(struct testbed *tb, const struct scenario *t, const cha
 }
 
 static int spawn_client(struct testbed *tb, const struct scenario *t, const char *bin,
-			const char *dir, pid_t *ret_client, char *err, size_t errlen)
+			const char *dir, int edge, pid_t *ret_client, char *err, size_t errlen)
 {
 	const char *srv = testbed_node_addr(tb, role_node(tb, ROLE_SERVER));
 	char udp[64], url[96], records[1024], count[16], conc[16], rate[32], timeout[32];
@@ -197,7 +341,10 @@ static int spawn_client(struct testbed *tb, const struct scenario *t, const char
 	int r, n;
 
 	snprintf(udp, sizeof(udp), "%s:%d", srv, UDP_PORT);
-	snprintf(url, sizeof(url), "http://%s:%d", srv, HTTP_PORT);
+	if (edge >= 0)
+		snprintf(url, sizeof(url), "http://%s:%d", testbed_node_addr(tb, edge), EDGE_PORT);
+	else
+		snprintf(url, sizeof(url), "http://%s:%d", srv, HTTP_PORT);
 	snprintf(records, sizeof(records), "%s/records.jsonl", dir);
 	snprintf(count, sizeof(count), "%d", t->workload.count);
 	snprintf(conc, sizeof(conc), "%d", t->workload.concurrency);
@@ -221,14 +368,15 @@ static int spawn_client(struct testbed *tb, const struct scenario *t, const char
 		client[n++] = "--shuffle";
 	if (t->workload.async)
 		client[n++] = "--async";
-	if (t->preprocess.grayscale)
+	/* the edge preprocesses, or the workers, never both */
+	if (!edge_preprocesses(t) && t->preprocess.grayscale)
 		client[n++] = "--grayscale";
-	if (t->preprocess.quality > 0) {
+	if (!edge_preprocesses(t) && t->preprocess.quality > 0) {
 		snprintf(quality, sizeof(quality), "%d", t->preprocess.quality);
 		client[n++] = "--quality";
 		client[n++] = quality;
 	}
-	if (t->preprocess.resize_pct > 0 && t->preprocess.resize_pct < 100) {
+	if (!edge_preprocesses(t) && t->preprocess.resize_pct > 0 && t->preprocess.resize_pct < 100) {
 		snprintf(resize, sizeof(resize), "%d", t->preprocess.resize_pct);
 		client[n++] = "--resize";
 		client[n++] = resize;
@@ -800,7 +948,7 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 	struct lateness_stats ls = { 0 };
 	struct scaler sc = { 0 };
 	pid_t client;
-	int r, status = 0;
+	int r, status = 0, edge;
 	/* where a trial's time goes besides its workload: testbed, process start and model load
 	 * until every worker registered, the client, teardown */
 	double t_start = clock_now_s(), t_built = NAN, t_ready = NAN, t_client = NAN, t_played = NAN;
@@ -814,6 +962,7 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 	r = testbed_new(&cfg, &tb, err, errlen);
 	if (r < 0)
 		return r;
+	edge = edge_node(tb, t);
 	/* netem's seeded decisions meet the same packets only without ARP in between */
 	if ((r = testbed_pin_neighbours(tb)) < 0) {
 		snprintf(err, errlen, "neighbour entries: %s", strerror(-r));
@@ -844,8 +993,15 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 			 "the workers did not register with the server in time (see logs/)");
 		goto out;
 	}
+	if (edge >= 0 && ((r = spawn_edge(tb, t, bin, edge, err, errlen)) < 0 ||
+			  (r = wait_edge(tb, edge, stop)) < 0)) {
+		if (r == -EINTR || r == -ETIMEDOUT)
+			snprintf(err, errlen, "%s", r == -EINTR ? "interrupted" :
+				 "the edge did not answer in time (see logs/)");
+		goto out;
+	}
 	t_ready = clock_now_s();
-	r = spawn_client(tb, t, bin, dir, &client, err, errlen);
+	r = spawn_client(tb, t, bin, dir, edge, &client, err, errlen);
 	if (r < 0)
 		goto out;
 	t_client = clock_now_s();
@@ -899,6 +1055,8 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 	}
 	for (size_t i = 0; i < links.n; i++)
 		put(ret, links.m[i].name, links.m[i].value);
+	if (edge >= 0)
+		edge_metrics(tb, edge, ret);
 	lateness_free(late, &ls);
 	late = NULL;
 	put(ret, "setup_s", t_built - t_start);

@@ -380,6 +380,7 @@ static void defaults_and_timeline(struct t *t)
 	T_ASSERT(t, sc->workload.retries == 2 && sc->workload.shuffle == 1);
 	T_ASSERT(t, strstr(sc->workload.dataset_dir, "/ds") && sc->workload.dataset_dir[0] == '/');
 	T_ASSERT(t, sc->transport.protocol == SCENARIO_TCP && sc->preprocess.resize_pct == 100);
+	T_ASSERT(t, sc->preprocess_at == SCENARIO_AT_AUTO);
 	T_ASSERT(t, fabs(sc->random_failures.rate - 0.4) < 1e-12);
 	T_ASSERT(t, sc->random_failures.interval_s == 0.5 && sc->random_failures.recovery_s == 2);
 	T_ASSERT(t, !strcmp(sc->random_failures.node, "workers"));
@@ -432,6 +433,9 @@ static const struct bad bad_files[] = {
 	{ "rate 0", "links:\n  - node: server\n    rate: 0mbit\n", 3, "links[0].rate",
 	  "invalid rate '0mbit'" },
 	{ "workers 0", "topology:\n  workers: 0\n", 2, "topology.workers", "out of range 1..4096" },
+	{ "edge with udp", "transport: udp\npreprocess:\n  quality: 50\n  at: edge\n", 4,
+	  "preprocess.at", "UDP transfers go to the server itself" },
+	{ "preprocess at nowhere", "preprocess:\n  at: cloud\n", 2, "preprocess.at", "cloud" },
 	{ "chunk 50", "transport:\n  protocol: udp\n  chunk: 50\n", 3, "transport.chunk",
 	  "out of range 128..1400" },
 	{ "missing dataset", "workload:\n  count: 4\n  dataset: /nonexistent/qoslab-ds\n", 3,
@@ -468,6 +472,11 @@ static const struct bad bad_files[] = {
 	{ "graph: no path to the server", "topology:\n  switches: [lan, wan]\n  nodes:\n    - {name: client, role: client}\n    - {name: r1}\n    - {name: server, role: server}\n    - {name: w, role: worker}\n  links:\n"
 	  "    - {a: client, b: lan}\n    - {a: r1, b: lan}\n    - {a: server, b: wan}\n"
 	  "    - {a: w, b: wan}\n", 4, "topology.nodes[0]", "no path between client 'client' and server" },
+	{ "graph: an edge node with udp", "transport: udp\ntopology:\n  switches: [lan]\n  nodes:\n"
+	  "    - {name: c, role: client}\n    - {name: e, role: edge}\n    - {name: s, role: server}\n"
+	  "    - {name: w, role: worker}\n  links:\n    - {a: c, b: lan}\n    - {a: e, b: lan}\n"
+	  "    - {a: s, b: lan}\n    - {a: w, b: lan}\n", 1, "transport",
+	  "sends through the edge node" },
 	{ "graph: two servers", "topology:\n  switches: [lan]\n  nodes:\n"
 	  "    - {name: a, role: server}\n    - {name: b, role: server}\n"
 	  "  links:\n    - {a: a, b: lan}\n    - {a: b, b: lan}\n", 5,
