@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: MIT
+/* Metric lines read with jansson and aggregated per key (scenarios/README.md, run). */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "regfile.h"
+#include "scenarios/metricline.h"
+
+static int name_ok(const char *s)
+{
+	if (!*s || strlen(s) > METRICLINE_NAME_MAX || !strcmp(s, "rep"))
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
+			return 0;
+	return 1;
+}
+
+static void sample(struct metricline_value *v, enum scenario_aggregate agg, double x)
+{
+	if (!v->samples++) {
+		v->value = x;
+		return;
+	}
+	switch (agg) {
+	case SCENARIO_AGG_MEAN: /* running mean: no sum to overflow */
+		v->value += (x - v->value) / (double)v->samples;
+		break;
+	case SCENARIO_AGG_LAST:
+		v->value = x;
+		break;
+	case SCENARIO_AGG_MIN:
+		v->value = fmin(v->value, x);
+		break;
+	case SCENARIO_AGG_MAX:
+		v->value = fmax(v->value, x);
+		break;
+	case SCENARIO_AGG_SUM:
+		v->value += x;
+		break;
+	}
+}
+
+static int blank(const char *s)
+{
+	return s[strspn(s, " \t\r\n")] == '\0';
+}
+
+/* One object's members into ret. */
+static int take(json_t *obj, const char *prefix, enum scenario_aggregate agg,
+		struct metricline_value *ret, size_t *n, char *why, size_t whylen)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(obj, key, v) {
+		char name[METRICLINE_NAME_MAX + 2];
+		double x;
+		size_t i;
+
+		if (json_is_number(v))
+			x = json_number_value(v);
+		else if (json_is_boolean(v))
+			x = json_is_true(v);
+		else
+			continue;
+		if (snprintf(name, sizeof(name), "%s%s", prefix, key) > METRICLINE_NAME_MAX ||
+		    !name_ok(name)) {
+			snprintf(why, whylen, "'%s%s' is not a metric name ([A-Za-z0-9_-], at most "
+				 "%d bytes, not 'rep')", prefix, key, METRICLINE_NAME_MAX);
+			return -EINVAL;
+		}
+		for (i = 0; i < *n && strcmp(ret[i].name, name); i++)
+			;
+		if (i == *n) {
+			if (*n == METRICLINE_KEYS_MAX) {
+				snprintf(why, whylen, "more than %d metrics", METRICLINE_KEYS_MAX);
+				return -E2BIG;
+			}
+			memset(&ret[i], 0, sizeof(ret[i]));
+			snprintf(ret[i].name, sizeof(ret[i].name), "%s", name);
+			(*n)++;
+		}
+		sample(&ret[i], agg, x);
+	}
+	return 0;
+}
+
+int metricline_read(const char *path, const char *prefix, enum scenario_aggregate agg,
+		    struct metricline_value *ret, size_t *ret_n, char *err, size_t errlen)
+{
+	FILE *f = regfile_fopen(path);
+	char *line = NULL, why[160];
+	size_t cap = 0, n = 0;
+	ssize_t len;
+	int r = 0, lineno = 0;
+
+	*ret_n = 0;
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		json_error_t je;
+		json_t *obj;
+
+		lineno++;
+		if (len > METRICLINE_LINE_MAX) {
+			snprintf(why, sizeof(why), "a line longer than %d bytes", METRICLINE_LINE_MAX);
+			r = -EINVAL;
+			break;
+		}
+		if (blank(line))
+			continue;
+		obj = json_loadb(line, (size_t)len, JSON_REJECT_DUPLICATES, &je);
+		if (!obj || !json_is_object(obj)) {
+			snprintf(why, sizeof(why), "not a JSON object (%s)", obj ? "another JSON value" : je.text);
+			json_decref(obj);
+			r = -EINVAL;
+			break;
+		}
+		r = take(obj, prefix ? prefix : "", agg, ret, &n, why, sizeof(why));
+		json_decref(obj);
+		if (r < 0)
+			break;
+	}
+	if (r == 0 && ferror(f))
+		r = -EIO;
+	else if (r < 0)
+		snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
+	free(line);
+	fclose(f);
+	if (r == 0)
+		*ret_n = n;
+	return r;
+}
