@@ -27,6 +27,7 @@ struct usercmd {
 	int node;
 	char **argv, **env;       /* placeholders replaced; env with QOSLAB_* added */
 	char log[1024], metrics[1024];
+	const char *cwd;          /* the trial directory: the command's files land there */
 	int metrics_fd;           /* metrics.fd: the file the command's descriptor writes */
 	pid_t pid;                /* 0: not running */
 	double start_at;          /* next start, trial seconds; < 0: never again */
@@ -36,6 +37,7 @@ struct usercmd {
 
 struct usercmds {
 	struct testbed *tb;
+	char *dir;                /* the trial directory, absolute: commands chdir there */
 	struct usercmd *cmds;
 	size_t n;
 	int stopped;
@@ -111,6 +113,7 @@ static int prepare(struct usercmds *u, struct usercmd *c, const struct scenario 
 	int r;
 
 	c->metrics_fd = -1;
+	c->cwd = dir;
 	c->start_at = run->start_s;
 	if ((c->node = testbed_node_index(u->tb, run->node)) < 0)
 		return c->node;
@@ -168,6 +171,11 @@ int usercmds_new(const struct scenario *t, struct testbed *tb, const char *dir,
 		return -ENOMEM;
 	u->tb = tb;
 	u->n = t->n_runs;
+	if (!(u->dir = realpath(dir, NULL))) {
+		r = -errno;
+		goto out;
+	}
+	dir = u->dir;
 	if (u->n && !(u->cmds = calloc(u->n, sizeof(*u->cmds))))
 		goto out;
 	for (size_t i = 0; i < u->n; i++) {
@@ -192,7 +200,8 @@ out:
 
 static int start(struct usercmds *u, struct usercmd *c, double now)
 {
-	struct testbed_spawn_opts o = { .log_path = c->log, .env = c->env, .fd = c->metrics_fd,
+	struct testbed_spawn_opts o = { .log_path = c->log, .env = c->env, .cwd = c->cwd,
+					.fd = c->metrics_fd,
 					.target_fd = c->run->metrics.fd };
 	int r = testbed_spawn_with(u->tb, c->node, c->argv, &o, &c->pid);
 
@@ -313,8 +322,10 @@ void usercmds_stop(struct usercmds *u)
 		for (size_t i = 0; i < u->n; i++) {
 			struct usercmd *c = &u->cmds[i];
 
-			if (c->pid > 0 && waitpid(c->pid, NULL, WNOHANG) != 0)
+			if (c->pid > 0 && waitpid(c->pid, NULL, WNOHANG) != 0) {
 				c->pid = 0;
+				note(c, NAN, "stopped with the trial (SIGTERM)");
+			}
 			running += c->pid > 0;
 		}
 		if (running)
@@ -389,5 +400,6 @@ void usercmds_free(struct usercmds *u)
 			close(u->cmds[i].metrics_fd);
 	}
 	free(u->cmds);
+	free(u->dir);
 	free(u);
 }

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Bring your own processes (scenario run:): commands in nodes without the pipeline, their
+# metric lines as trial metrics with CIs, logs per trial, bounded restarts, nothing left.
+set -u
+cd "$(dirname "$0")/.."
+Q=./${BUILD:-build}/qoslab
+ok() { echo "ok - $1"; }
+fail() { echo "FAIL - $1"; }
+check() { if eval "$2"; then ok "$1"; else fail "$1"; fi; }
+
+. tests/kernel.sh
+need_netem_kernel byo
+tmp=$(mktemp -d /tmp/qoslab-byo-test.XXXXXX)
+trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
+# flaky fails twice (a counter in the trial directory, its cwd), then pings the server and
+# prints metric lines on fd 3; broken always fails (2 restarts, then left alone); sleeper
+# runs until the trial stops it
+cat >"$tmp/byo.yaml" <<'YAML'
+name: byo
+seed: 3
+repeats: 2
+pipeline: false
+links:
+  - {node: server, direction: both, delay: 5ms}
+run:
+  - node: server
+    name: sleeper
+    argv: [sleep, 600]
+  - node: worker-1
+    name: broken
+    argv: ["false"]
+    restart: on-failure
+    max_restarts: 2
+    restart_delay: 0.1
+  - node: client
+    name: flaky
+    argv:
+      - sh
+      - -c
+      - |
+        n=$(cat count 2>/dev/null || echo 0); echo $((n + 1)) >count
+        [ "$n" -ge 2 ] || exit 1
+        echo "$GREETING from $QOSLAB_NODE"
+        rtt=$(ping -c 5 -i 0.2 -q "$1" | awk -F/ '/^rtt/ {print $5}')
+        echo '{"x_value": 1, "label": "text is skipped"}' >&3
+        echo "{\"x_value\": 3, \"rtt_ms\": $rtt}" >&3
+      - sh
+      - "{addr:server}"
+    env: {GREETING: hello}
+    restart: on-failure
+    max_restarts: 5
+    restart_delay: 0.1
+    wait: true
+    timeout: 60
+    metrics: {fd: 3}
+YAML
+$Q scenario check "$tmp/byo.yaml" >"$tmp/check" 2>&1; st=$?
+check byo_scenario_valid "[ $st -eq 0 ]"
+$Q run "$tmp/byo.yaml" --out "$tmp/out" --jobs 1 >"$tmp/stdout" 2>"$tmp/stderr"; st=$?
+check byo_run_exit_0 "[ $st -eq 0 ]"
+[ $st -eq 0 ] || { sed 's/^/    /' "$tmp/stderr" | tail -20; cat "$tmp/out/trials/"*/run/*.log 2>/dev/null | sed 's/^/    /' | tail -30; }
+R="$tmp/out/results.json"
+# the mean of the lines (1 and 3), per trial; a CI over the 2 trials
+check byo_metric_mean_of_lines "jq -e '[.trials[].metrics.x_value] == [2, 2]' '$R' >/dev/null"
+check byo_metric_has_ci "jq -e '.points[0].stats.rtt_ms | .n == 2 and (.ci_lo | type) == \"number\" and .ci_lo <= .mean and .mean <= .ci_hi' '$R' >/dev/null"
+check byo_metric_in_csv "head -1 '$tmp/out/results.csv' | tr , '\n' | grep -qx 'rtt_ms.ci_half'"
+# 5 ms each way on the server's link: 10 ms round trip through {addr:server}
+check byo_rtt_is_the_delay "jq -e '[.trials[].metrics.rtt_ms] | all(. >= 9.5 and . < 15)' '$R' >/dev/null"
+check byo_text_skipped "jq -e '[.trials[].metrics | has(\"label\")] | all(. == false)' '$R' >/dev/null"
+check byo_plot "ls '$tmp/out/plots/' | grep -q rtt_ms || grep -q rtt_ms '$tmp/out/report.html'"
+# flaky: 2 restarts; broken: 2 restarts, then no more
+check byo_restarts_counted "jq -e '[.trials[].metrics.run_restarts] == [4, 4]' '$R' >/dev/null"
+check byo_restart_bounded "for d in '$tmp/out/trials/'*/; do grep -q 'restart 2 of 2' \$d/run/broken.log && grep -q 'not restarted (max_restarts reached)' \$d/run/broken.log && [ \$(grep -c 'started false' \$d/run/broken.log) -eq 3 ] || exit 1; done"
+check byo_logs_per_trial "[ \$(ls '$tmp/out/trials/'*/run/flaky.log | wc -l) -eq 2 ] && for d in '$tmp/out/trials/'*/; do grep -q 'hello from client' \$d/run/flaky.log || exit 1; done"
+check byo_metrics_file_kept "[ \$(cat '$tmp/out/trials/'*/run/flaky.metrics.jsonl | wc -l) -eq 4 ]"
+check byo_stopped_with_trial "for d in '$tmp/out/trials/'*/; do grep -q 'stopped with the trial (SIGTERM)' \$d/run/sleeper.log || exit 1; done"
+check byo_nothing_left "! pgrep -f 'sleep 600' >/dev/null && [ -z \"\$(ls /run/netns 2>/dev/null | grep qoslab-)\" ]"
+check byo_manifest_no_model "jq -e '.model == null and .dataset == null' '$tmp/out/manifest.json' >/dev/null"
