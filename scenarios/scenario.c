@@ -521,10 +521,14 @@ static int program_resolve(struct schema_ctx *c, struct scenario_run *run, const
 			free(abs);
 			return -EINVAL;
 		}
-		if (abs) {
-			free(run->argv[0]);
-			run->argv[0] = abs;
-		}
+		/* absolute: the command runs in the trial directory */
+		char *real = realpath(abs ? abs : prog, NULL);
+
+		free(abs);
+		if (!real)
+			return schema_oom(c);
+		free(run->argv[0]);
+		run->argv[0] = real;
 		return 0;
 	}
 	copy = strdup(dirs ? dirs : "/usr/local/bin:/usr/bin:/bin");
