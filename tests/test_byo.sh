@@ -76,3 +76,45 @@ check byo_metrics_file_kept "[ \$(cat '$tmp/out/trials/'*/run/flaky.metrics.json
 check byo_stopped_with_trial "for d in '$tmp/out/trials/'*/; do grep -q 'stopped with the trial (SIGTERM)' \$d/run/sleeper.log || exit 1; done"
 check byo_nothing_left "! pgrep -f 'sleep 600' >/dev/null && [ -z \"\$(ls /run/netns 2>/dev/null | grep qoslab-)\" ]"
 check byo_manifest_no_model "jq -e '.model == null and .dataset == null' '$tmp/out/manifest.json' >/dev/null"
+
+# beside the pipeline: a background command that is not waited for is stopped when the client
+# is done, and its metric line (prefixed) joins the pipeline's metrics
+SHARED=../shared
+if [ -d "$SHARED/models" ] && [ -d "$SHARED/datasets/coco-val2017-64" ]; then
+	cat >"$tmp/beside.yaml" <<'YAML'
+name: beside
+repeats: 1
+sweep:
+  - {key: "run[0].start", values: [0]}
+workload: {count: 2}
+run:
+  - node: server
+    argv: [sh, -c, 'echo "{\"lines\": 1}" >metrics.txt; exec sleep 600']
+    metrics: {file: metrics.txt, prefix: bg_}
+YAML
+	$Q run "$tmp/beside.yaml" --out "$tmp/beside" >"$tmp/beside.out" 2>&1; st=$?
+	check byo_beside_pipeline "[ $st -eq 0 ] && jq -e '.trials[0].metrics | .ok_jobs == 2 and .bg_lines == 1 and .run_restarts == 0' '$tmp/beside/results.json' >/dev/null"
+	[ $st -eq 0 ] || tail -5 "$tmp/beside.out" | sed 's/^/    /'
+	check byo_beside_stopped "grep -q 'stopped with the trial (SIGTERM)' '$tmp/beside/trials/'*/run/run-0.log"
+else
+	echo "skip - byo_beside_pipeline: $SHARED/models or the dataset missing"
+fi
+
+# Ctrl-C while a command the trial waits for runs: exit 130, nothing left behind
+cat >"$tmp/long.yaml" <<'YAML'
+name: long
+pipeline: false
+repeats: 2
+run:
+  - {node: client, argv: [sleep, 600], wait: true}
+YAML
+$Q run "$tmp/long.yaml" --out "$tmp/long" --jobs 1 >"$tmp/long.out" 2>&1 &
+pid=$!
+for _ in $(seq 120); do
+	grep -qs 'started sleep' "$tmp/long/trials/"*/run/run-0.log && break
+	sleep 0.5
+done
+kill -INT $pid
+wait $pid; st=$?
+check byo_interrupt_exit_130 "[ $st -eq 130 ]"
+check byo_interrupt_leaves_nothing "! pgrep -f 'sleep 600' >/dev/null && [ \$(ls /run/netns 2>/dev/null | grep -c qoslab) -eq 0 ] && ! pgrep -f 'umid=qoslab-uml-$pid' >/dev/null"
