@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -95,15 +96,21 @@ static int take(json_t *obj, const char *prefix, enum scenario_aggregate agg,
 int metricline_read(const char *path, const char *prefix, enum scenario_aggregate agg,
 		    struct metricline_value *ret, size_t *ret_n, char *err, size_t errlen)
 {
-	FILE *f = regfile_fopen(path);
+	int fd = regfile_open(path); /* a command could leave a FIFO there */
+	FILE *f;
 	char *line = NULL, why[160];
 	size_t cap = 0, n = 0;
 	ssize_t len;
 	int r = 0, lineno = 0;
 
 	*ret_n = 0;
-	if (!f)
-		return errno == ENOENT ? 0 : -errno;
+	if (fd < 0)
+		return fd == -ENOENT ? 0 : fd;
+	if (!(f = fdopen(fd, "r"))) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
 	while ((len = getline(&line, &cap, f)) >= 0) {
 		json_error_t je;
 		json_t *obj;
