@@ -65,7 +65,7 @@ _qoslab()
 		compopt -o nospace 2>/dev/null; return ;;
 	-w | --workers | --server | --http | --listen | --udp | --count | --rate | --timeout | \
 	--seed | --hold | --interval | --subnet | --thresh | --conf | --quality | --resize | \
-	--chunk | --queue | --name | --cpu-*)
+	--chunk | --slurm-retries | --queue | --name | --cpu-*)
 		return ;;
 	esac
 	if [[ $cmd == scenario ]]; then

@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "units.h"
 #include "clock.h"
 #include "commands.h"
 #include "emu/capture.h"
@@ -75,7 +75,7 @@ static int opt_set(struct testbed_opts *o, int c, const char *arg)
 
 	switch (c) {
 	case 'w':
-		if (cli_long(arg, 0, TESTBED_MAX_WORKERS, &v) < 0) {
+		if (units_long(arg, 0, TESTBED_MAX_WORKERS, &v) < 0) {
 			fprintf(stderr, "qoslab testbed: --workers '%s' is not in 1..%d\n", arg,
 				TESTBED_MAX_WORKERS);
 			return -EINVAL;
@@ -84,7 +84,7 @@ static int opt_set(struct testbed_opts *o, int c, const char *arg)
 		return 0;
 	case 's': o->cfg.subnet = arg; return 0;
 	case 'W': case 'S': case 'C':
-		if (cli_double(arg, 0, 4096, &d) < 0) {
+		if (units_double(arg, 0, 4096, &d) < 0) {
 			fprintf(stderr, "qoslab testbed: CPU limit '%s' is not a number >= 0\n", arg);
 			return -EINVAL;
 		}
@@ -111,7 +111,7 @@ static int opt_set(struct testbed_opts *o, int c, const char *arg)
 		o->execs[o->nexecs++] = arg;
 		return 0;
 	case 'H':
-		if (cli_double(arg, 0, 1e9, &o->hold) < 0) {
+		if (units_double(arg, 0, 1e9, &o->hold) < 0) {
 			fprintf(stderr, "qoslab testbed: --hold '%s' is not a number of seconds >= 0\n", arg);
 			return -EINVAL;
 		}
@@ -127,7 +127,7 @@ static int opt_set(struct testbed_opts *o, int c, const char *arg)
 	case 'c': o->capture_dir = arg; return 0;
 	case 'm': o->samples = arg; return 0;
 	case 'I':
-		if (cli_long(arg, 10, 3600000, &v) < 0) {
+		if (units_long(arg, 10, 3600000, &v) < 0) {
 			fprintf(stderr, "qoslab testbed: --interval '%s' is not 10..3600000 ms\n", arg);
 			return -EINVAL;
 		}

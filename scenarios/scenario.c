@@ -13,6 +13,7 @@
 
 #include <yaml.h>
 
+#include "regfile.h"
 #include "scenarios/scenario.h"
 #include "scenarios/schema.h"
 #include "scenarios/sweep.h"
@@ -1201,54 +1202,22 @@ static void point_context(const struct scenario *sc, size_t point, char *err, si
 		snprintf(err + n, errlen - n, ")");
 }
 
-static int read_file(const char *path, char **ret, char *err, size_t errlen)
+static int load_text(const char *path, char **ret, char *err, size_t errlen)
 {
-	struct stat st;
-	char *buf = NULL;
-	size_t got = 0;
-	int fd, r = 0;
+	size_t len;
+	int r = regfile_read(path, SCENARIO_FILE_MAX, ret, &len);
 
-	/* O_NONBLOCK: opening a FIFO would wait for a writer before fstat could refuse it */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		r = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size > SCENARIO_FILE_MAX) {
-		r = S_ISREG(st.st_mode) ? -EFBIG : -EINVAL;
-		snprintf(err, errlen, "%s: %s", path, S_ISREG(st.st_mode) ?
-			 "larger than 1 MiB: not a scenario" : "not a regular file");
-		goto out;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		r = -ENOMEM;
-		snprintf(err, errlen, "%s: out of memory", path);
-		goto out;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n <= 0) {
-			r = n < 0 ? -errno : -EIO;
-			snprintf(err, errlen, "%s: %s", path, strerror(-r));
-			goto out;
-		}
-		got += (size_t)n;
-	}
-	buf[got] = '\0';
-	if (strlen(buf) != got) {
-		r = -EINVAL;
+	if (r == -EFBIG)
+		snprintf(err, errlen, "%s: larger than 1 MiB: not a scenario", path);
+	else if (r == -EINVAL || r == -EISDIR)
+		snprintf(err, errlen, "%s: not a regular file", path);
+	else if (r < 0)
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+	else if (strlen(*ret) != len) {
 		snprintf(err, errlen, "%s:1: scenario: the file holds a NUL byte: not YAML text", path);
-		goto out;
+		free(*ret);
+		r = -EINVAL;
 	}
-	*ret = buf;
-	buf = NULL;
-out:
-	if (fd >= 0)
-		close(fd);
-	free(buf);
 	return r;
 }
 
@@ -1294,7 +1263,7 @@ int scenario_load(const char *path, struct scenario **ret, char *err, size_t err
 	char *text = NULL;
 	int r;
 
-	r = read_file(path, &text, err, errlen);
+	r = load_text(path, &text, err, errlen);
 	if (r == 0)
 		r = scenario_load_text(path, text, ret, err, errlen);
 	free(text);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* Scenario keys as tables: each field's type, range and factor name; setters shared by the
  * YAML walk and by sweep paths, so a swept value is checked exactly like a written one. */
-#include <dirent.h>
 #include <errno.h>
+#include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -13,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "units.h"
+#include "models/images.h"
 #include "emu/testbed.h"
 #include "models/locate.h"
 #include "scenarios/schema.h"
@@ -450,47 +453,21 @@ int schema_defaults(struct scenario *sc)
 	return 0;
 }
 
+/* Plain numbers and times go through units.h, the one parser of scenario files and options. */
 static int parse_ll(const char *s, long long *ret)
 {
-	char *end;
-	long long v;
+	long v;
+	int r = units_long(s, LONG_MIN, LONG_MAX, &v);
 
-	if (!*s || (*s != '-' && *s != '+' && (*s < '0' || *s > '9')))
-		return -EINVAL;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || *end)
-		return -EINVAL;
+	if (r < 0)
+		return r;
 	*ret = v;
 	return 0;
 }
 
 static int parse_num(const char *s, double *ret)
 {
-	char *end;
-	double v;
-
-	if (!*s || (*s != '-' && *s != '+' && *s != '.' && (*s < '0' || *s > '9')))
-		return -EINVAL;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || *end || !isfinite(v))
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
-
-/* A bare number is seconds; anything with a unit goes through netem's parse_time_ns. */
-static int parse_seconds(const char *s, double *ret)
-{
-	uint64_t ns;
-
-	if (parse_num(s, ret) == 0)
-		return 0;
-	if (parse_time_ns(s, &ns) < 0)
-		return -EINVAL;
-	*ret = (double)ns / 1e9;
-	return 0;
+	return units_double(s, -DBL_MAX, DBL_MAX, ret);
 }
 
 static int parse_bool(const char *s, int *ret)
@@ -629,29 +606,14 @@ out:
 	return r;
 }
 
-/* DIR/images/ exists, or DIR holds .jpg files itself (as qoslab client accepts). */
+/* At least one image by the rule qoslab client and detect list them with (models/images.h). */
 static int has_images(const char *dir)
 {
-	struct dirent *e;
-	char *sub = NULL;
-	DIR *d;
-	int ok;
+	char **paths = NULL;
+	size_t n = 0;
+	int ok = images_list(dir, &paths, &n) == 0 && n > 0;
 
-	if (asprintf(&sub, "%s/images", dir) < 0)
-		return 0;
-	ok = is_dir(sub);
-	free(sub);
-	if (ok)
-		return 1;
-	d = opendir(dir);
-	if (!d)
-		return 0;
-	while (!ok && (e = readdir(d))) {
-		const char *dot = strrchr(e->d_name, '.');
-
-		ok = dot && (!strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg"));
-	}
-	closedir(d);
+	images_free(paths, n);
 	return ok;
 }
 
@@ -680,7 +642,7 @@ static int resolve_dataset(struct schema_ctx *c, const char *value, const char *
 		goto out;
 	}
 	if (!has_images(dir)) {
-		r = schema_fail(c, line, path, "%s: no images/ directory and no .jpg files", dir);
+		r = schema_fail(c, line, path, "%s: no .jpg images in it or in its images/", dir);
 		goto out;
 	}
 	real = realpath(dir, NULL);
@@ -762,21 +724,21 @@ static int set_number(struct schema_ctx *c, const struct schema_field *f, char *
 		*(double *)p = v;
 		return 0;
 	case T_SECONDS:
-		if (parse_seconds(text, &v) < 0)
+		if (units_seconds(text, &v) < 0)
 			return schema_fail(c, line, path, "'%s' is not %s", text, schema_what(f));
 		if (!range_ok(f, v))
 			return schema_fail(c, line, path, "%s is out of range %g..%g s", text, f->lo, f->hi);
 		*(double *)p = v;
 		return 0;
 	case T_TIME_NS:
-		if (parse_time_ns(text, &ns) < 0)
+		if (units_time_ns(text, &ns) < 0)
 			return schema_fail(c, line, path, "'%s' is not %s", text, schema_what(f));
 		if (!range_ok(f, (double)ns))
 			return schema_fail(c, line, path, "%s is out of range 0..%g s", text, f->hi / 1e9);
 		*(uint64_t *)p = ns;
 		return 0;
 	case T_FRACTION:
-		if (parse_fraction(text, &v) < 0)
+		if (units_fraction(text, &v) < 0)
 			return schema_fail(c, line, path, "'%s' is not %s", text, schema_what(f));
 		*(double *)p = v;
 		return 0;
@@ -796,18 +758,11 @@ int schema_set(struct schema_ctx *c, const struct schema_field *f, void *base,
 	case T_INT: case T_NUM: case T_SECONDS: case T_TIME_NS: case T_FRACTION:
 		r = set_number(c, f, p, path, text, line);
 		break;
-	case T_U64: {
-		char *end;
-		unsigned long long v;
-
-		errno = 0;
-		v = strtoull(text, &end, 0);
-		if (!*text || *text == '-' || *text == '+' || errno || *end)
+	case T_U64:
+		if (units_u64(text, 0, UINT64_MAX, (uint64_t *)p) < 0)
 			return schema_fail(c, line, path, "'%s' is not %s", text, schema_what(f));
-		*(uint64_t *)p = v;
 		r = 0;
 		break;
-	}
 	case T_BOOL:
 		if (parse_bool(text, (int *)p) < 0)
 			return schema_fail(c, line, path, "'%s' is not true or false", text);
@@ -1114,11 +1069,11 @@ static int level_of(enum ftype type, const char *text, char **ret)
 	case T_NUM:
 		return parse_num(text, &v) < 0 ? 1 : level_number(v, ret);
 	case T_SECONDS:
-		return parse_seconds(text, &v) < 0 ? 1 : level_number(v, ret);
+		return units_seconds(text, &v) < 0 ? 1 : level_number(v, ret);
 	case T_TIME_NS:
-		return parse_time_ns(text, &u) < 0 ? 1 : level_number((double)u / 1e3, ret);
+		return units_time_ns(text, &u) < 0 ? 1 : level_number((double)u / 1e3, ret);
 	case T_FRACTION:
-		return parse_fraction(text, &v) < 0 ? 1 : level_number(v, ret);
+		return units_fraction(text, &v) < 0 ? 1 : level_number(v, ret);
 	default:
 		return 1;
 	}
@@ -1138,11 +1093,11 @@ static int impair_level(const char *key, const char *text, char **ret, const cha
 			*ret_name = impair_units[i].factor;
 		switch (impair_units[i].kind) {
 		case 't':
-			return parse_time_ns(text, &u) < 0 ? 1 : level_number((double)u / 1e6, ret);
+			return units_time_ns(text, &u) < 0 ? 1 : level_number((double)u / 1e6, ret);
 		case 'r':
-			return parse_rate_bps(text, &u) < 0 ? 1 : level_number((double)u / 1e6, ret);
+			return units_rate_bps(text, &u) < 0 ? 1 : level_number((double)u / 1e6, ret);
 		default:
-			return parse_fraction(text, &v) < 0 ? 1 : level_number(v, ret);
+			return units_fraction(text, &v) < 0 ? 1 : level_number(v, ret);
 		}
 	}
 	return 1;

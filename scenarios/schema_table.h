@@ -10,8 +10,8 @@ enum ftype {
 	T_U64,      /* uint64_t, decimal or 0x hex */
 	T_NUM,      /* double in [lo, hi] */
 	T_SECONDS,  /* double seconds in [lo, hi]: a bare number is seconds, "500ms" has a unit */
-	T_TIME_NS,  /* uint64_t ns via parse_time_ns (a bare number is ms, as in tc) */
-	T_FRACTION, /* double via parse_fraction: 0.4 or 40% */
+	T_TIME_NS,  /* uint64_t ns via units_time_ns (a bare number is ms, as in tc) */
+	T_FRACTION, /* double via units_fraction: 0.4 or 40% */
 	T_BOOL,     /* int 0/1 */
 	T_CHOICE,   /* int: index into choices */
 	T_FAILURE,  /* enum failure_kind */

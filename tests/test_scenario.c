@@ -364,6 +364,12 @@ static void defaults_and_timeline(struct t *t)
 	T_ASSERT(t, mkdir(ds, 0755) == 0);
 	snprintf(ds, sizeof(ds), "%s/ds/images", tmp.dir);
 	T_ASSERT(t, mkdir(ds, 0755) == 0);
+	snprintf(ds, sizeof(ds), "%s/ds/images/a.jpg", tmp.dir);
+	{
+		FILE *img = fopen(ds, "we"); /* a dataset has images */
+
+		T_ASSERT(t, img && fclose(img) == 0);
+	}
 	T_ASSERTF(t, load_text(&tmp, text, &sc, err, sizeof(err)) == 0, "%s", err);
 	T_ASSERT(t, !strcmp(sc->name, "s"));      /* the file name without .yaml */
 	T_ASSERT(t, sc->seed == 1 && sc->repeats == 1 && sc->n_points == 1 && sc->n_factors == 0);
