@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Metric lines read with jansson and aggregated per key (scenarios/README.md, run). */
+/* Metric lines read with jansson and reduced per key (scenarios/README.md, run). */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "plots/metric.h"
 #include "regfile.h"
 #include "scenarios/metricline.h"
 
@@ -23,29 +24,47 @@ static int name_ok(const char *s)
 	return 1;
 }
 
-static void sample(struct metricline_value *v, enum scenario_aggregate agg, double x)
+/* One key's samples while the file is read. */
+struct series {
+	double *x;
+	size_t n, cap;
+};
+
+static int sample(struct series *sr, double x)
 {
-	if (!v->samples++) {
-		v->value = x;
-		return;
+	if (sr->n == METRICLINE_SAMPLES_MAX)
+		return -E2BIG;
+	if (sr->n == sr->cap) {
+		size_t cap = sr->cap ? 2 * sr->cap : 16;
+		double *grown = realloc(sr->x, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		sr->x = grown;
+		sr->cap = cap;
 	}
+	sr->x[sr->n++] = x;
+	return 0;
+}
+
+/* The trial's value: mean, median, last and sum as the metric registry defines them
+ * (plots/metric.h), so a user metric is reduced like a built-in one; min and max here. */
+static double reduce(enum scenario_aggregate agg, const struct series *sr)
+{
+	double v;
+
 	switch (agg) {
-	case SCENARIO_AGG_MEAN: /* running mean: no sum to overflow */
-		v->value += (x - v->value) / (double)v->samples;
-		break;
-	case SCENARIO_AGG_LAST:
-		v->value = x;
-		break;
-	case SCENARIO_AGG_MIN:
-		v->value = fmin(v->value, x);
-		break;
-	case SCENARIO_AGG_MAX:
-		v->value = fmax(v->value, x);
-		break;
-	case SCENARIO_AGG_SUM:
-		v->value += x;
+	case SCENARIO_AGG_MEAN: return metric_reduce(METRIC_MEAN, sr->x, sr->n, 0, 0);
+	case SCENARIO_AGG_MEDIAN: return metric_reduce(METRIC_QUANTILE, sr->x, sr->n, 0.5, 0);
+	case SCENARIO_AGG_LAST: return metric_reduce(METRIC_LAST, sr->x, sr->n, 0, 0);
+	case SCENARIO_AGG_SUM: return metric_reduce(METRIC_SUM, sr->x, sr->n, 0, 0);
+	case SCENARIO_AGG_MIN: case SCENARIO_AGG_MAX:
 		break;
 	}
+	v = sr->x[0];
+	for (size_t i = 1; i < sr->n; i++)
+		v = agg == SCENARIO_AGG_MIN ? fmin(v, sr->x[i]) : fmax(v, sr->x[i]);
+	return v;
 }
 
 static int blank(const char *s)
@@ -54,7 +73,7 @@ static int blank(const char *s)
 }
 
 /* One object's members into ret. */
-static int take(json_t *obj, const char *prefix, enum scenario_aggregate agg,
+static int take(json_t *obj, const char *prefix, struct series *series,
 		struct metricline_value *ret, size_t *n, char *why, size_t whylen)
 {
 	const char *key;
@@ -88,7 +107,11 @@ static int take(json_t *obj, const char *prefix, enum scenario_aggregate agg,
 			snprintf(ret[i].name, sizeof(ret[i].name), "%s", name);
 			(*n)++;
 		}
-		sample(&ret[i], agg, x);
+		if (sample(&series[i], x) < 0) {
+			snprintf(why, whylen, "more than %d samples of %s", METRICLINE_SAMPLES_MAX, name);
+			return -E2BIG;
+		}
+		ret[i].samples = series[i].n;
 	}
 	return 0;
 }
@@ -98,6 +121,7 @@ int metricline_read(const char *path, const char *prefix, enum scenario_aggregat
 {
 	int fd = regfile_open(path); /* a command could leave a FIFO there */
 	FILE *f;
+	struct series series[METRICLINE_KEYS_MAX] = { { 0 } };
 	char *line = NULL, why[160];
 	size_t cap = 0, n = 0;
 	ssize_t len;
@@ -130,7 +154,7 @@ int metricline_read(const char *path, const char *prefix, enum scenario_aggregat
 			r = -EINVAL;
 			break;
 		}
-		r = take(obj, prefix ? prefix : "", agg, ret, &n, why, sizeof(why));
+		r = take(obj, prefix ? prefix : "", series, ret, &n, why, sizeof(why));
 		json_decref(obj);
 		if (r < 0)
 			break;
@@ -141,6 +165,11 @@ int metricline_read(const char *path, const char *prefix, enum scenario_aggregat
 		snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
 	free(line);
 	fclose(f);
+	for (size_t i = 0; i < n; i++) {
+		if (r == 0)
+			ret[i].value = reduce(agg, &series[i]);
+		free(series[i].x);
+	}
 	if (r == 0)
 		*ret_n = n;
 	return r;

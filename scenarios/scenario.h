@@ -43,7 +43,7 @@ struct scenario_link {
 /* A command of the scenario's own (`run:`), started in a node with the trial. */
 enum scenario_restart { SCENARIO_RESTART_NEVER = 0, SCENARIO_RESTART_ON_FAILURE };
 enum scenario_aggregate { SCENARIO_AGG_MEAN = 0, SCENARIO_AGG_LAST, SCENARIO_AGG_MIN,
-			  SCENARIO_AGG_MAX, SCENARIO_AGG_SUM };
+			  SCENARIO_AGG_MAX, SCENARIO_AGG_SUM, SCENARIO_AGG_MEDIAN };
 #define SCENARIO_RUN_NAME_MAX 32      /* bytes of run[i].name: logs/run-NAME.log */
 
 struct scenario_run {

@@ -28,7 +28,7 @@ static const char *const actions[] = { "impair", "fail", "recover", "add_worker"
 				       "remove_worker", NULL };
 
 static const char *const restarts[] = { "never", "on-failure", NULL };
-static const char *const aggregates[] = { "mean", "last", "min", "max", "sum", NULL };
+static const char *const aggregates[] = { "mean", "last", "min", "max", "sum", "median", NULL };
 
 const char *scenario_action_name(enum scenario_action a)
 {

@@ -47,7 +47,7 @@ static void aggregates(struct t *t)
 	static const struct { enum scenario_aggregate agg; double goodput, rtt; } want[] = {
 		{ SCENARIO_AGG_MEAN, 2e6, 20 }, { SCENARIO_AGG_LAST, 3e6, 20 },
 		{ SCENARIO_AGG_MIN, 1e6, 10 }, { SCENARIO_AGG_MAX, 3e6, 30 },
-		{ SCENARIO_AGG_SUM, 4e6, 60 },
+		{ SCENARIO_AGG_SUM, 4e6, 60 }, { SCENARIO_AGG_MEDIAN, 2e6, 20 },
 	};
 	struct metricline_value v[METRICLINE_KEYS_MAX];
 	char err[256];
