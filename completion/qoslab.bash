@@ -50,7 +50,7 @@ _qoslab()
 		[[ $cmd == client && $prev == --out ]] && { COMPREPLY=($(compgen -f -- "$cur")); return; }
 		[[ $cmd == detect && $prev == --out ]] && { COMPREPLY=($(compgen -f -- "$cur")); return; }
 		COMPREPLY=($(compgen -d -- "$cur")); compopt -o filenames 2>/dev/null; return ;;
-	--model | --names | --samples | --ready-file)
+	--model | --names | --samples | --ready-file | --topology)
 		COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; return ;;
 	-e | --exec)
 		COMPREPLY=($(compgen -S = -W "$(_qoslab_nodes)" -- "$cur")); compopt -o nospace 2>/dev/null; return ;;

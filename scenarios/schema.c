@@ -17,6 +17,7 @@
 #include "units.h"
 #include "models/images.h"
 #include "emu/testbed.h"
+#include "emu/topology.h"
 #include "models/locate.h"
 #include "scenarios/schema.h"
 #include "scenarios/schema_table.h"
@@ -78,23 +79,79 @@ static const struct schema_field cpu_fields[] = {
 static const struct schema_section cpu_section = {
 	.name = "topology.cpu", .fields = cpu_fields, .n_fields = N(cpu_fields) };
 
+#define TS(m) offsetof(struct scenario_tswitch, m)
+#define TN(m) offsetof(struct scenario_tnode, m)
+#define TL(m) offsetof(struct scenario_tlink, m)
+#define NAME_SIZE SCENARIO_NODE_MAX
+
+static const char *const roles[] = { "none", "client", "server", "worker", "edge", NULL };
+
+static void no_init(void *item)
+{
+	(void)item;
+}
+
+static void tnode_init(void *item)
+{
+	((struct scenario_tnode *)item)->cpu = -1;
+}
+
+static const struct schema_field tswitch_fields[] = {
+	{ "name", T_BUF, TS(name), 0, NAME_SIZE, NULL, NULL, NULL },
+};
+static const char *const tswitch_required[] = { "name", NULL };
+static const struct schema_section tswitch_section = {
+	.name = "topology.switches", .fields = tswitch_fields, .n_fields = N(tswitch_fields),
+	.shorthand = "name", .required = tswitch_required,
+	.list_off = SC(topology.switches), .count_off = SC(topology.n_switches),
+	.item_size = sizeof(struct scenario_tswitch), .item_init = no_init };
+
+static const struct schema_field tnode_fields[] = {
+	{ "name", T_BUF, TN(name), 0, NAME_SIZE, NULL, NULL, NULL },
+	{ "role", T_CHOICE, TN(role), 0, 0, roles, NULL, NULL },
+	{ "cpu", T_NUM, TN(cpu), 0, 1024, NULL, NULL, NULL },
+};
+static const char *const tnode_required[] = { "name", NULL };
+static const struct schema_section tnode_section = {
+	.name = "topology.nodes", .fields = tnode_fields, .n_fields = N(tnode_fields),
+	.required = tnode_required,
+	.list_off = SC(topology.nodes), .count_off = SC(topology.n_nodes),
+	.item_size = sizeof(struct scenario_tnode), .item_init = tnode_init };
+
+static const struct schema_field tlink_fields[] = {
+	{ "name", T_BUF, TL(name), 0, NAME_SIZE, NULL, NULL, NULL },
+	{ "a", T_BUF, TL(a), 0, NAME_SIZE, NULL, NULL, NULL },
+	{ "b", T_BUF, TL(b), 0, NAME_SIZE, NULL, NULL, NULL },
+	{ "kind", T_BUF, TL(kind), 0, NAME_SIZE, NULL, NULL, NULL },
+};
+static const char *const tlink_required[] = { "a", "b", NULL };
+static const struct schema_section tlink_section = {
+	.name = "topology.links", .fields = tlink_fields, .n_fields = N(tlink_fields),
+	.required = tlink_required,
+	.list_off = SC(topology.links), .count_off = SC(topology.n_links),
+	.item_size = sizeof(struct scenario_tlink), .item_init = no_init };
+
 static const struct schema_field topology_fields[] = {
 	{ "workers", T_INT, SC(topology.workers), 1, TESTBED_MAX_WORKERS, NULL, "workers", NULL },
 	{ "cpu", T_MAP, 0, 0, 0, NULL, NULL, &cpu_section },
 	{ "subnet", T_BUF, SC(topology.subnet), 0, sizeof(((struct scenario *)0)->topology.subnet),
 	  NULL, "subnet", NULL },
+	{ "switches", T_LIST, 0, 0, 0, NULL, NULL, &tswitch_section },
+	{ "nodes", T_LIST, 0, 0, 0, NULL, NULL, &tnode_section },
+	{ "links", T_LIST, 0, 0, 0, NULL, NULL, &tlink_section },
 };
 static const struct schema_section topology_section = {
 	.name = "topology", .fields = topology_fields, .n_fields = N(topology_fields) };
 
 static const struct schema_field link_fields[] = {
 	{ "node", T_NODE, LK(node), 0, 0, NULL, "node", NULL },
+	{ "link", T_NODE, LK(link), 0, 0, NULL, NULL, NULL },
 	{ "direction", T_DIRS, LK(dirs), 0, 0, NULL, "direction", NULL },
 };
-static const char *const link_required[] = { "node", NULL };
+static const char *const node_or_link[] = { "node", "link", NULL };
 static const struct schema_section link_section = {
 	.name = "links", .fields = link_fields, .n_fields = N(link_fields), .impair_off = LK(im),
-	.required = link_required,
+	.one_of = node_or_link,
 	.list_off = SC(links), .count_off = SC(n_links), .item_size = sizeof(struct scenario_link),
 	.item_init = link_init };
 
@@ -137,15 +194,16 @@ static const struct schema_field event_fields[] = {
 	{ "at", T_SECONDS, EV(at_s), 0, 1e6, NULL, "at_s", NULL },
 	{ "action", T_CHOICE, EV(action), 0, 0, actions, "action", NULL },
 	{ "node", T_NODE, EV(node), 0, 0, NULL, "node", NULL },
+	{ "link", T_NODE, EV(link), 0, 0, NULL, NULL, NULL },
 	{ "direction", T_DIRS, EV(dirs), 0, 0, NULL, "direction", NULL },
 	{ "failure", T_FAILURE, EV(failure), 0, 0, NULL, "failure", NULL },
 	{ "provisioning", T_SECONDS, EV(provisioning_s), 0, 1e5, NULL, "provisioning_s", NULL },
 	{ "drain", T_BOOL, EV(drain), 0, 1, NULL, "drain", NULL },
 };
-static const char *const event_required[] = { "at", "action", "node", NULL };
+static const char *const event_required[] = { "at", "action", NULL };
 static const struct schema_section event_section = {
 	.name = "timeline", .fields = event_fields, .n_fields = N(event_fields), .impair_off = EV(im),
-	.required = event_required,
+	.required = event_required, .one_of = node_or_link,
 	.list_off = SC(events), .count_off = SC(n_events), .item_size = sizeof(struct scenario_event),
 	.item_init = event_init };
 
@@ -312,7 +370,7 @@ const char *schema_what(const struct schema_field *f)
 	case T_BOOL: return "true or false";
 	case T_CHOICE: return "one word";
 	case T_FAILURE: return "kill, freeze, partition or blackhole";
-	case T_NODE: return "a node: client, server, worker-K or workers";
+	case T_NODE: return "a node or link name: client, server, worker-K, workers or a topology name";
 	case T_DIRS: return "up, down or both";
 	case T_TEXT: case T_BUF: return "text";
 	case T_MODEL: return "a model name or path prefix";
@@ -488,8 +546,8 @@ static int parse_bool(const char *s, int *ret)
 	return -EINVAL;
 }
 
-/* client | server | workers | worker-K with 1 <= K <= TESTBED_MAX_WORKERS. */
-static int node_syntax(const char *s)
+/* client | server | workers | worker-K with 1 <= K <= TESTBED_MAX_WORKERS: the star's. */
+static int star_syntax(const char *s)
 {
 	long long k;
 
@@ -500,12 +558,27 @@ static int node_syntax(const char *s)
 	return k <= TESTBED_MAX_WORKERS ? 0 : -EINVAL;
 }
 
+/* A star name, or a topology name: [A-Za-z0-9_.-], not starting with '.' or '-'. */
+static int node_syntax(const char *s)
+{
+	if (star_syntax(s) == 0)
+		return 0;
+	if (!*s || *s == '.' || *s == '-' || strlen(s) >= TOPO_LINK_NAME_MAX)
+		return -EINVAL;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-'))
+			return -EINVAL;
+	return 0;
+}
+
 int scenario_node_range(const struct scenario *sc, const char *node, int *ret_first, int *ret_last)
 {
 	int k;
 
 	if (node_syntax(node) < 0)
 		return -EINVAL;
+	/* topology_plan puts client, server and the workers first, in that order */
 	if (!strcmp(node, "client"))
 		*ret_first = *ret_last = 0;
 	else if (!strcmp(node, "server"))
@@ -513,13 +586,50 @@ int scenario_node_range(const struct scenario *sc, const char *node, int *ret_fi
 	else if (!strcmp(node, SCENARIO_ALL_WORKERS)) {
 		*ret_first = 2;
 		*ret_last = 1 + sc->topology.workers;
+	} else if (sc->topo) {
+		k = topology_node_index(sc->topo, node);
+		if (k < 0)
+			return -ENOENT;
+		*ret_first = *ret_last = k;
 	} else {
+		if (star_syntax(node) < 0)
+			return -ENOENT;
 		k = atoi(node + 7);
 		if (k > sc->topology.workers)
 			return -ENOENT;
 		*ret_first = *ret_last = 1 + k;
 	}
 	return 0;
+}
+
+int scenario_links_of(const struct scenario *sc, const char *node, const char *link, int *ret,
+		      int max, int *ret_bad)
+{
+	int first, last, n = 0, r;
+
+	if (link && *link) {
+		r = sc->topo ? topology_link_index(sc->topo, link) : -ENOENT;
+		if (r < 0)
+			return r;
+		if (max > 0)
+			ret[0] = r;
+		return 1;
+	}
+	r = scenario_node_range(sc, node, &first, &last);
+	if (r < 0)
+		return r;
+	for (int k = first; k <= last; k++) {
+		int l = sc->topo ? topology_node_link(sc->topo, k) : k;
+
+		if (l < 0) {
+			*ret_bad = k;
+			return -EMLINK;
+		}
+		if (n < max)
+			ret[n] = l;
+		n++;
+	}
+	return n;
 }
 
 static int is_file(const char *path)

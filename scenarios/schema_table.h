@@ -43,6 +43,7 @@ struct schema_section {
 	size_t impair_off;      /* offset of struct impair in the item; 0: no impairment keys */
 	const char *shorthand;
 	const char *const *required; /* list items: keys every item must have (NULL-ended) */
+	const char *const *one_of;   /* list items: at least one of these keys (NULL-ended) */
 	/* lists: the array and count in struct scenario, the item size */
 	size_t list_off, count_off, item_size;
 	void (*item_init)(void *item);

@@ -82,17 +82,27 @@ static int health_get(void *arg)
 	return rc == CURLE_OK ? 0 : -EAGAIN;
 }
 
+/* The node with the role (client, server): the trial finds them by role, not by index. */
+static int role_node(const struct testbed *tb, enum topo_role role)
+{
+	int k = -1;
+
+	testbed_with_role(tb, role, &k, 1);
+	return k;
+}
+
 static int wait_ready(struct testbed *tb, int workers, volatile sig_atomic_t *stop)
 {
 	char url[96];
 	struct health h = { .url = url };
 	double until = clock_now_s() + READY_TIMEOUT_S;
 
-	snprintf(url, sizeof(url), "http://%s:%d/v1/health", testbed_node_addr(tb, 1), HTTP_PORT);
+	snprintf(url, sizeof(url), "http://%s:%d/v1/health",
+		 testbed_node_addr(tb, role_node(tb, ROLE_SERVER)), HTTP_PORT);
 	while (clock_now_s() < until && !*stop) {
 		const char *p;
 
-		if (testbed_in_node(tb, 0, health_get, &h) == 0 && (p = strstr(h.body, "\"workers\":")) &&
+		if (testbed_in_node(tb, role_node(tb, ROLE_CLIENT), health_get, &h) == 0 && (p = strstr(h.body, "\"workers\":")) &&
 		    atoi(p + 10) >= workers)
 			return 0;
 		sleep_ms(200);
@@ -107,7 +117,8 @@ static int spawn_worker(struct testbed *tb, const struct scenario *t, const char
 	char listen[64], name[32];
 	pid_t pid;
 
-	snprintf(listen, sizeof(listen), "%s:%d", testbed_node_addr(tb, 1), WORKER_PORT);
+	snprintf(listen, sizeof(listen), "%s:%d", testbed_node_addr(tb, role_node(tb, ROLE_SERVER)),
+		 WORKER_PORT);
 	snprintf(name, sizeof(name), "%s", testbed_node_name(tb, k));
 	char *worker[] = { (char *)bin, "worker", "--server", listen, "--model",
 			   t->model_prefix, "--name", name, NULL };
@@ -135,7 +146,8 @@ static int warm_ok(const struct scenario *t)
 static int spawn_service(struct testbed *tb, const struct scenario *t, const char *bin,
 			 struct warm_pool *warm, const char *logs, char *err, size_t errlen)
 {
-	const char *srv = testbed_node_addr(tb, 1);
+	int server_node = role_node(tb, ROLE_SERVER);
+	const char *srv = testbed_node_addr(tb, server_node);
 	char http[64], listen[64], udp[64], job_timeout[32];
 	pid_t pid;
 	int r, n = 0;
@@ -154,11 +166,13 @@ static int spawn_service(struct testbed *tb, const struct scenario *t, const cha
 		server[n++] = udp;
 	}
 	server[n] = NULL;
-	if ((r = testbed_spawn(tb, 1, server, &pid)) < 0) {
+	if ((r = testbed_spawn(tb, server_node, server, &pid)) < 0) {
 		snprintf(err, errlen, "starting the server: %s", strerror(-r));
 		return r;
 	}
-	for (int w = 2; w < testbed_node_count(tb); w++) {
+	for (int w = 0; w < testbed_node_count(tb); w++) {
+		if (testbed_node_role(tb, w) != ROLE_WORKER)
+			continue;
 		if (warm) {
 			char log[1024];
 
@@ -178,7 +192,7 @@ static int spawn_service(struct testbed *tb, const struct scenario *t, const cha
 static int spawn_client(struct testbed *tb, const struct scenario *t, const char *bin,
 			const char *dir, pid_t *ret_client, char *err, size_t errlen)
 {
-	const char *srv = testbed_node_addr(tb, 1);
+	const char *srv = testbed_node_addr(tb, role_node(tb, ROLE_SERVER));
 	char udp[64], url[96], records[1024], count[16], conc[16], rate[32], timeout[32];
 	char retries[16], seed[32], quality[16], resize[16], chunk[16];
 	int r, n;
@@ -230,7 +244,7 @@ static int spawn_client(struct testbed *tb, const struct scenario *t, const char
 		client[n++] = t->transport.concat ? "concat" : "holes";
 	}
 	client[n] = NULL;
-	if ((r = testbed_spawn(tb, 0, client, ret_client)) < 0) {
+	if ((r = testbed_spawn(tb, role_node(tb, ROLE_CLIENT), client, ret_client)) < 0) {
 		snprintf(err, errlen, "starting the client: %s", strerror(-r));
 		return r;
 	}
@@ -239,30 +253,36 @@ static int spawn_client(struct testbed *tb, const struct scenario *t, const char
 
 /* ---- impairments and the timeline ---- */
 
-static int apply_impair(struct testbed *tb, const struct scenario *t, const char *node, int dirs,
-			const struct impair *im)
+static int apply_impair(struct testbed *tb, const struct scenario *t, const char *node,
+			const char *link, int dirs, const struct impair *im)
 {
-	int first, last, r;
+	int n_links = testbed_link_count(tb), *links, bad, n, r = 0;
 
-	if ((r = scenario_node_range(t, node, &first, &last)) < 0)
-		return r;
-	for (int k = first; k <= last; k++)
-		for (int d = 0; d < 2; d++) {
+	links = malloc(sizeof(int) * (size_t)(n_links + 1));
+	if (!links)
+		return -ENOMEM;
+	n = scenario_links_of(t, node, link, links, n_links + 1, &bad);
+	if (n < 0)
+		r = n;
+	for (int i = 0; i < n && !r; i++)
+		for (int d = 0; d < 2 && !r; d++) {
 			struct impair x = *im;
 			char purpose[64];
 
 			if (!(dirs & (d ? SCENARIO_DOWN : SCENARIO_UP)))
 				continue;
 			if (!x.has_seed) {
-				snprintf(purpose, sizeof(purpose), "netem %s %s", testbed_node_name(tb, k),
-					 d ? "down" : "up");
+				/* the star's links are named after their nodes: the seeds it
+				 * always had */
+				snprintf(purpose, sizeof(purpose), "netem %s %s",
+					 testbed_link_name(tb, links[i]), d ? "down" : "up");
 				x.seed = scenario_seed_for(t->trial_seed, purpose);
 				x.has_seed = 1;
 			}
-			if ((r = testbed_impair(tb, k, (enum link_dir)d, &x)) < 0)
-				return r;
+			r = testbed_impair(tb, links[i], (enum link_dir)d, &x);
 		}
-	return 0;
+	free(links);
+	return r;
 }
 
 /* Failed nodes: the kind, and when a random failure recovers (0: by the timeline). */
@@ -318,7 +338,7 @@ static int remove_worker(struct testbed *tb, struct joins *j, const char *name, 
 {
 	int k = testbed_node_index(tb, name);
 
-	if (k < 2)
+	if (k < 0 || testbed_node_role(tb, k) != ROLE_WORKER)
 		return -ENOENT;
 	for (size_t i = 0; i < j->n; i++)
 		if (j->node[i] == k)
@@ -379,7 +399,7 @@ static int scaler_step(struct testbed *tb, const struct scenario *t, struct scal
 		return 0;
 	s->next_look = now + (as->interval_s > 0 ? as->interval_s : 1);
 	/* the first members of the answer are these counters (jansson keeps the order) */
-	if (testbed_in_node(tb, 0, health_get, &h) < 0)
+	if (testbed_in_node(tb, role_node(tb, ROLE_CLIENT), health_get, &h) < 0)
 		return 0; /* the server is busy or restarting: look again next time */
 	queue = stat_field(h.body, "\"queue_depth\":");
 	running = stat_field(h.body, "\"running\":");
@@ -423,7 +443,7 @@ static int play_event(struct testbed *tb, const struct scenario *t, const struct
 	int first, last, r = 0;
 
 	if (e->action == SCENARIO_IMPAIR)
-		return apply_impair(tb, t, e->node, e->dirs, &e->im);
+		return apply_impair(tb, t, e->node, e->link, e->dirs, &e->im);
 	if (e->action == SCENARIO_ADD_WORKER)
 		return add_worker(tb, j, now, e->provisioning_s);
 	if (e->action == SCENARIO_REMOVE_WORKER)
@@ -540,7 +560,7 @@ static int play(struct testbed *tb, const struct scenario *t, const char *bin, p
 	}
 out:
 	/* f covers the initial nodes: only those fail and recover */
-	for (int k = 0; f && k < 2 + t->topology.workers; k++)
+	for (int k = 0; f && k < topology_node_count(t->topo); k++)
 		recover_node(tb, f, k);
 	free(f);
 	free(j.node);
@@ -742,25 +762,47 @@ static void link_metrics(struct testbed *tb, struct trial_metrics *m)
 	int has_netem[3][2] = { { 0 } };
 
 	for (int k = 0; k < testbed_node_count(tb); k++) {
-		struct link_stats ls;
-		int row = k < 2 ? k : 2;
+		enum topo_role role = testbed_node_role(tb, k);
+		int row = role == ROLE_CLIENT ? 0 : role == ROLE_SERVER ? 1 : 2;
+		const int *links;
+		int n;
 
-		/* netem's own count: measured loss next to the configured one */
-		for (int d = 0; d < 2; d++) {
-			uint64_t p, x;
-
-			if (testbed_netem_stats(tb, k, (enum link_dir)d, &p, &x) == 0) {
-				has_netem[row][d] = 1;
-				sent[row][d] += (double)p;
-				drops[row][d] += (double)x;
-			}
-		}
-		if (testbed_link_stats(tb, k, &ls) < 0)
+		if (role != ROLE_CLIENT && role != ROLE_SERVER && role != ROLE_WORKER)
 			continue;
-		sum[row][0] += (double)ls.tx_bytes;
-		sum[row][1] += (double)ls.rx_bytes;
-		sum[row][2] += (double)ls.tx_packets;
-		sum[row][3] += (double)ls.rx_packets;
+		n = testbed_node_links(tb, k, &links);
+		for (int i = 0; i < n; i++) {
+			struct link_stats ls;
+			int a, b, mine;
+
+			/* up is what leaves the node: a -> b when the node is a */
+			testbed_link_ends(tb, links[i], &a, &b);
+			mine = a == k ? 0 : 1;
+			/* netem's own count: measured loss next to the configured one */
+			for (int d = 0; d < 2; d++) {
+				uint64_t p, x;
+
+				if (testbed_netem_stats(tb, links[i], (enum link_dir)(d ^ mine), &p, &x) == 0) {
+					has_netem[row][d] = 1;
+					sent[row][d] += (double)p;
+					drops[row][d] += (double)x;
+				}
+			}
+			if (testbed_link_stats(tb, links[i], &ls) < 0)
+				continue;
+			if (mine) {
+				/* the a end's counters, seen from b */
+				uint64_t tb_ = ls.tx_bytes, tp = ls.tx_packets;
+
+				ls.tx_bytes = ls.rx_bytes;
+				ls.tx_packets = ls.rx_packets;
+				ls.rx_bytes = tb_;
+				ls.rx_packets = tp;
+			}
+			sum[row][0] += (double)ls.tx_bytes;
+			sum[row][1] += (double)ls.rx_bytes;
+			sum[row][2] += (double)ls.tx_packets;
+			sum[row][3] += (double)ls.rx_packets;
+		}
 	}
 	for (int row = 0; row < 3; row++) {
 		for (int c = 0; c < 4; c++)
@@ -775,6 +817,7 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 	      volatile sig_atomic_t *stop, struct trial_metrics *ret, char *err, size_t errlen)
 {
 	struct testbed_config cfg = {
+		.topology = t->topo,
 		.workers = (unsigned int)t->topology.workers,
 		.subnet = t->topology.subnet[0] ? t->topology.subnet : NULL,
 		.cpu_client = t->topology.cpu_client,
@@ -820,7 +863,8 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 		goto out;
 	}
 	for (size_t i = 0; i < t->n_links; i++)
-		if ((r = apply_impair(tb, t, t->links[i].node, t->links[i].dirs, &t->links[i].im)) < 0) {
+		if ((r = apply_impair(tb, t, t->links[i].node, t->links[i].link, t->links[i].dirs,
+				      &t->links[i].im)) < 0) {
 			snprintf(err, errlen, "links[%zu] (line %d): netem: %s", i, t->links[i].line,
 				 strerror(-r));
 			goto out;
