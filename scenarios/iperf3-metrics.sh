@@ -14,8 +14,9 @@ seconds=$2
 shift 2
 fd=${QOSLAB_METRICS_FD:-3}
 name=${QOSLAB_RUN_NAME:-iperf3}
-# 20 pings 50 ms apart: a round trip of netem delay needs no more, loss leaves enough
-ping -n -q -c 20 -i 0.05 -W 2 "$server" >"$name.ping.txt" || true
+# 40 pings 25 ms apart (1 s): the minimum is the path's RTT unless every one of them met a
+# late timer on a busy host; loss leaves enough of them
+ping -n -q -c 40 -i 0.025 -W 2 "$server" >"$name.ping.txt" || true
 avg=$(awk -F/ '/^rtt/ {print $5}' "$name.ping.txt")
 min=$(awk -F'[/= ]+' '/^rtt/ {print $6}' "$name.ping.txt")
 iperf3 -c "$server" -t "$seconds" -O 1 -J "$@" >"$name.iperf3.json"
