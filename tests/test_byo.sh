@@ -41,7 +41,7 @@ run:
         n=$(cat count 2>/dev/null || echo 0); echo $((n + 1)) >count
         [ "$n" -ge 2 ] || exit 1
         echo "$GREETING from $QOSLAB_NODE"
-        rtt=$(ping -c 5 -i 0.2 -q "$1" | awk -F/ '/^rtt/ {print $5}')
+        rtt=$(ping -c 10 -i 0.05 -q "$1" | awk -F'[/= ]+' '/^rtt/ {print $6}')
         echo '{"x_value": 1, "label": "text is skipped"}' >&3
         echo "{\"x_value\": 3, \"rtt_ms\": $rtt}" >&3
       - sh
@@ -64,8 +64,9 @@ R="$tmp/out/results.json"
 check byo_metric_mean_of_lines "jq -e '[.trials[].metrics.x_value] == [2, 2]' '$R' >/dev/null"
 check byo_metric_has_ci "jq -e '.points[0].stats.rtt_ms | .n == 2 and (.ci_lo | type) == \"number\" and .ci_lo <= .mean and .mean <= .ci_hi' '$R' >/dev/null"
 check byo_metric_in_csv "head -1 '$tmp/out/results.csv' | tr , '\n' | grep -qx 'rtt_ms.ci_half'"
-# 5 ms each way on the server's link: 10 ms round trip through {addr:server}
-check byo_rtt_is_the_delay "jq -e '[.trials[].metrics.rtt_ms] | all(. >= 9.5 and . < 15)' '$R' >/dev/null"
+# 5 ms each way on the server's link: 10 ms round trip through {addr:server} (ping's
+# minimum: its average carries a busy host's late timers)
+check byo_rtt_is_the_delay "jq -e '[.trials[].metrics.rtt_ms] | all(. >= 9.5 and . < 12)' '$R' >/dev/null"
 check byo_text_skipped "jq -e '[.trials[].metrics | has(\"label\")] | all(. == false)' '$R' >/dev/null"
 check byo_plot "ls '$tmp/out/plots/' | grep -q rtt_ms || grep -q rtt_ms '$tmp/out/report.html'"
 # flaky: 2 restarts; broken: 2 restarts, then no more
