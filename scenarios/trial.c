@@ -578,7 +578,8 @@ static void put(struct trial_metrics *m, const char *name, double v)
 
 /* The run: commands' metrics after the built-in ones; a name both have would make one of
  * them silently wrong, so it fails the trial. */
-static int put_user(struct trial_metrics *m, struct usercmds *u, char *err, size_t errlen)
+static int put_user(struct trial_metrics *m, const struct scenario *t, struct usercmds *u,
+		    char *err, size_t errlen)
 {
 	int r = usercmds_metrics(u, m->user, TRIAL_USER_METRICS_MAX, &m->n_user, err, errlen);
 
@@ -594,9 +595,15 @@ static int put_user(struct trial_metrics *m, struct usercmds *u, char *err, size
 
 		for (size_t j = 0; j < m->n; j++)
 			taken |= !strcmp(m->m[j].name, m->user[i].name);
+		/* a trial's scenario has the names the file gives factors (the defaults are
+		 * the loaded scenario's; results_add_trial refuses those) */
+		for (size_t f = 0; f < t->n_factors; f++)
+			if (t->factors && t->factors[f].name)
+				taken |= 2 * !strcmp(t->factors[f].name, m->user[i].name);
 		if (taken) {
-			snprintf(err, errlen, "metric %s of a run: command is a built-in metric's "
-				 "name (set metrics.prefix)", m->user[i].name);
+			snprintf(err, errlen, "metric %s of a run: command is a %s name (set "
+				 "metrics.prefix)", m->user[i].name,
+				 taken & 2 ? "sweep factor's" : "built-in metric's");
 			return -EINVAL;
 		}
 		put(m, m->user[i].name, m->user[i].value);
@@ -967,7 +974,7 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 	}
 	put(ret, "timer_lateness_p99_ms", ls.p99_ms);
 	put(ret, "host_overloaded", lateness_overloaded(&ls));
-	if ((r = put_user(ret, u, err, errlen)) < 0)
+	if ((r = put_user(ret, t, u, err, errlen)) < 0)
 		goto out;
 	if (lateness_overloaded(&ls)) {
 		size_t n = strlen(ret->summary);

@@ -120,3 +120,13 @@ kill -INT $pid
 wait $pid; st=$?
 check byo_interrupt_exit_130 "[ $st -eq 130 ]"
 check byo_interrupt_leaves_nothing "! pgrep -f 'sleep 617' >/dev/null && ! pgrep -f 'umid=qoslab-uml-$pid' >/dev/null"
+
+# a metric line may not take a built-in metric's name: the trial fails and says which
+cat >"$tmp/clash.yaml" <<'YAML'
+name: clash
+pipeline: false
+run:
+  - {node: client, argv: [sh, -c, 'echo "{\"setup_s\": 1}" >&3'], wait: true, metrics: {fd: 3}}
+YAML
+$Q run "$tmp/clash.yaml" --out "$tmp/clash" >"$tmp/clash.out" 2>&1; st=$?
+check byo_name_clash_fails "[ $st -ne 0 ] && grep -q 'metric setup_s of a run: command is a built-in metric' '$tmp/clash.out'"
