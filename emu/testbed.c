@@ -596,14 +596,18 @@ static char **argv_dup(char *const argv[])
  * the node's cgroup, so nothing it forks escapes the group; exec errors come back on a
  * close-on-exec pipe. */
 static int spawn(struct testbed *tb, const char *name, int ns_fd, struct cgroup *cg,
-		 char *const argv[], pid_t *ret_pid)
+		 char *const argv[], const struct testbed_spawn_opts *o, pid_t *ret_pid)
 {
 	int go[2] = { -1, -1 }, status[2] = { -1, -1 }, logfd = -1, r;
 	pid_t parent = getpid(), pid;
 	char path[512];
 	ssize_t n;
 
-	if (tb->log_dir[0]) {
+	if (o && o->log_path) {
+		logfd = open(o->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (logfd < 0)
+			return -errno;
+	} else if (tb->log_dir[0]) {
 		snprintf(path, sizeof(path), "%s/%s.log", tb->log_dir, name);
 		logfd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 		if (logfd < 0)
@@ -634,6 +638,14 @@ static int spawn(struct testbed *tb, const char *name, int ns_fd, struct cgroup 
 		if (devnull < 0 || dup2(devnull, 0) < 0)
 			goto child_fail;
 		if (logfd >= 0 && (dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0))
+			goto child_fail;
+		/* dup2 clears close-on-exec on the copy: the command keeps exactly that one */
+		if (o && o->fd >= 0 && dup2(o->fd, o->target_fd) < 0)
+			goto child_fail;
+		for (size_t i = 0; o && o->env && o->env[i]; i++)
+			if (putenv(o->env[i]) != 0)
+				goto child_fail;
+		if (o && o->cwd && chdir(o->cwd) < 0)
 			goto child_fail;
 		signal(SIGPIPE, SIG_DFL);
 		execvp(argv[0], argv);
@@ -689,11 +701,11 @@ int testbed_spawn(struct testbed *tb, int k, char *const argv[], pid_t *ret_pid)
 		if (s >= tb->n_sws)
 			return -ENOENT;
 		return spawn(tb, topology_switch_name(tb->topo, s), tb->sws[s].ns_fd, NULL, argv,
-			     ret_pid);
+			     NULL, ret_pid);
 	}
 	if (nd->ncmds == (int)(sizeof(nd->cmds) / sizeof(nd->cmds[0])))
 		return -EMFILE;
-	r = spawn(tb, testbed_node_name(tb, k), nd->ns_fd, nd->cg, argv, ret_pid);
+	r = spawn(tb, testbed_node_name(tb, k), nd->ns_fd, nd->cg, argv, NULL, ret_pid);
 	if (r < 0)
 		return r;
 	nd->cmds[nd->ncmds] = argv_dup(argv);
@@ -701,6 +713,16 @@ int testbed_spawn(struct testbed *tb, int k, char *const argv[], pid_t *ret_pid)
 		return -ENOMEM;
 	nd->ncmds++;
 	return 0;
+}
+
+int testbed_spawn_with(struct testbed *tb, int k, char *const argv[],
+		       const struct testbed_spawn_opts *o, pid_t *ret_pid)
+{
+	struct node *nd = &tb->nodes[k];
+
+	if (o && o->fd >= 0 && o->target_fd <= 2)
+		return -EBADF;
+	return spawn(tb, testbed_node_name(tb, k), nd->ns_fd, nd->cg, argv, o, ret_pid);
 }
 
 int testbed_kill_node(struct testbed *tb, int k)
@@ -733,7 +755,7 @@ int testbed_restart_node(struct testbed *tb, int k)
 	int r;
 
 	for (int i = 0; i < nd->ncmds; i++)
-		if ((r = spawn(tb, testbed_node_name(tb, k), nd->ns_fd, nd->cg, nd->cmds[i], &pid)) < 0)
+		if ((r = spawn(tb, testbed_node_name(tb, k), nd->ns_fd, nd->cg, nd->cmds[i], NULL, &pid)) < 0)
 			return r;
 	return 0;
 }

@@ -101,6 +101,17 @@ int testbed_switch_ns(const struct testbed *tb);
  * the process dies with the controller (PR_SET_PDEATHSIG). TESTBED_SWITCH runs a tool in the
  * switch namespace (no cgroup, no restart). */
 int testbed_spawn(struct testbed *tb, int node, char *const argv[], pid_t *ret_pid);
+/* What testbed_spawn_with adds to a start. */
+struct testbed_spawn_opts {
+	const char *log_path;     /* stdout and stderr appended here; NULL: as testbed_spawn */
+	char *const *env;         /* "NAME=value" entries added to the environment; NULL: none */
+	const char *cwd;          /* NULL: the controller's */
+	int fd, target_fd;        /* fd >= 0: the child has it as target_fd (> 2) */
+};
+/* As testbed_spawn (namespace, cgroup, own session, PDEATHSIG) with o; the command is not
+ * one testbed_restart_node starts again: its caller supervises it. */
+int testbed_spawn_with(struct testbed *tb, int node, char *const argv[],
+		       const struct testbed_spawn_opts *o, pid_t *ret_pid);
 /* SIGKILLs every process of the node (and waits); testbed_restart_node starts again
  * every command testbed_spawn gave it. */
 int testbed_kill_node(struct testbed *tb, int node);

@@ -68,6 +68,7 @@ static const struct metric_def table[] = {
 	{ "worker_s",              "s",     "worker time (workers x seconds)", METRIC_SUM,     METRIC_LOWER },
 	{ "timer_lateness_p99_ms", "ms",    "timer lateness p99",             METRIC_QUANTILE, METRIC_LOWER },
 	{ "host_overloaded",       "",      "host overloaded (1 yes, 0 no)",  METRIC_LAST,     METRIC_LOWER },
+	{ "run_restarts",          "count", "restarts of the run: commands",  METRIC_SUM,      METRIC_LOWER },
 	/* names that are usually factors */
 	{ "workers",               "count", "workers",                        METRIC_LAST,     METRIC_NEUTRAL },
 	{ "repeats",               "count", "repetitions",                    METRIC_LAST,     METRIC_NEUTRAL },

@@ -29,6 +29,9 @@ static const char *const pre_ats[] = { "auto", "worker", "edge", NULL };
 static const char *const actions[] = { "impair", "fail", "recover", "add_worker",
 				       "remove_worker", NULL };
 
+static const char *const restarts[] = { "never", "on-failure", NULL };
+static const char *const aggregates[] = { "mean", "last", "min", "max", "sum", "median", NULL };
+
 const char *scenario_action_name(enum scenario_action a)
 {
 	return (unsigned)a < 5 ? actions[a] : "?";
@@ -38,6 +41,11 @@ const char *scenario_action_name(enum scenario_action a)
 #define SC(m) offsetof(struct scenario, m)
 #define LK(m) offsetof(struct scenario_link, m)
 #define EV(m) offsetof(struct scenario_event, m)
+#define RN(m) offsetof(struct scenario_run, m)
+
+/* T_ARGV and T_ENV keep their count in the size_t right after the array */
+_Static_assert(RN(argc) == RN(argv) + sizeof(char **) && RN(n_env) == RN(env) + sizeof(char **),
+	       "a list's count follows its array");
 
 static void link_init(void *item)
 {
@@ -53,6 +61,15 @@ static void event_init(void *item)
 	e->dirs = SCENARIO_UP | SCENARIO_DOWN;
 	e->failure = FAILURE_KILL;
 	e->drain = 1;
+}
+
+static void run_init(void *item)
+{
+	struct scenario_run *r = item;
+
+	r->max_restarts = 3;
+	r->restart_delay_s = 1;
+	r->timeout_s = 600;
 }
 
 static const struct schema_field cpu_fields[] = {
@@ -192,6 +209,34 @@ static const struct schema_section event_section = {
 	.list_off = SC(events), .count_off = SC(n_events), .item_size = sizeof(struct scenario_event),
 	.item_init = event_init };
 
+static const struct schema_field run_metrics_fields[] = {
+	{ "fd", T_INT, RN(metrics.fd), 3, 255, NULL, NULL, NULL },
+	{ "file", T_TEXT, RN(metrics.file), 0, 0, NULL, NULL, NULL },
+	{ "aggregate", T_CHOICE, RN(metrics.aggregate), 0, 0, aggregates, NULL, NULL },
+	{ "prefix", T_TEXT, RN(metrics.prefix), 0, 0, NULL, NULL, NULL },
+};
+static const struct schema_section run_metrics_section = {
+	.name = "run[].metrics", .fields = run_metrics_fields, .n_fields = N(run_metrics_fields) };
+
+static const struct schema_field run_fields[] = {
+	{ "node", T_NODE, RN(node), 0, 0, NULL, NULL, NULL },
+	{ "argv", T_ARGV, RN(argv), 0, 0, NULL, NULL, NULL },
+	{ "env", T_ENV, RN(env), 0, 0, NULL, NULL, NULL },
+	{ "name", T_BUF, RN(name), 0, SCENARIO_RUN_NAME_MAX, NULL, NULL, NULL },
+	{ "restart", T_CHOICE, RN(restart), 0, 0, restarts, "restart", NULL },
+	{ "max_restarts", T_INT, RN(max_restarts), 0, 100, NULL, "max_restarts", NULL },
+	{ "restart_delay", T_SECONDS, RN(restart_delay_s), 0, 60, NULL, "restart_delay_s", NULL },
+	{ "start", T_SECONDS, RN(start_s), 0, 1e6, NULL, "start_s", NULL },
+	{ "timeout", T_SECONDS, RN(timeout_s), 0.001, 1e6, NULL, "run_timeout_s", NULL },
+	{ "wait", T_BOOL, RN(wait), 0, 1, NULL, NULL, NULL },
+	{ "metrics", T_MAP, 0, 0, 0, NULL, NULL, &run_metrics_section },
+};
+static const char *const run_required[] = { "node", "argv", NULL };
+static const struct schema_section run_section = {
+	.name = "run", .fields = run_fields, .n_fields = N(run_fields), .required = run_required,
+	.list_off = SC(runs), .count_off = SC(n_runs), .item_size = sizeof(struct scenario_run),
+	.item_init = run_init };
+
 static const struct schema_field failures_fields[] = {
 	{ "rate", T_FRACTION, SC(random_failures.rate), 0, 1, NULL, "failure_rate", NULL },
 	{ "interval", T_SECONDS, SC(random_failures.interval_s), 1e-3, 1e6, NULL,
@@ -228,6 +273,7 @@ static const struct schema_field root_fields[] = {
 	{ "repeats", T_INT, SC(repeats), 1, 10000, NULL, NULL, NULL },
 	{ "paired", T_BOOL, SC(paired), 0, 1, NULL, NULL, NULL },
 	{ "warmup", T_INT, SC(warmup_jobs), 0, 1e8, NULL, "warmup_jobs", NULL },
+	{ "pipeline", T_BOOL, SC(pipeline), 0, 1, NULL, NULL, NULL },
 	{ "topology", T_MAP, 0, 0, 0, NULL, NULL, &topology_section },
 	{ "links", T_LIST, 0, 0, 0, NULL, NULL, &link_section },
 	{ "transport", T_MAP, 0, 0, 0, NULL, NULL, &transport_section },
@@ -235,6 +281,7 @@ static const struct schema_field root_fields[] = {
 	{ "model", T_MODEL, SC(model), 0, 0, NULL, "model", NULL },
 	{ "workload", T_MAP, 0, 0, 0, NULL, NULL, &workload_section },
 	{ "timeline", T_LIST, 0, 0, 0, NULL, NULL, &event_section },
+	{ "run", T_LIST, 0, 0, 0, NULL, NULL, &run_section },
 	{ "random_failures", T_MAP, 0, 0, 0, NULL, NULL, &failures_section },
 	{ "autoscaler", T_MAP, 0, 0, 0, NULL, NULL, &autoscaler_section },
 	{ "sweep", T_SWEEP, 0, 0, 0, NULL, NULL, NULL },
@@ -302,6 +349,8 @@ enum schema_kind schema_kind(const struct schema_field *f)
 	case T_MAP: return SCHEMA_MAP;
 	case T_LIST: return SCHEMA_LIST;
 	case T_SWEEP: return SCHEMA_SWEEP;
+	case T_ARGV: return SCHEMA_WORDS;
+	case T_ENV: return SCHEMA_PAIRS;
 	default: return SCHEMA_SCALAR;
 	}
 }
@@ -331,6 +380,8 @@ const char *schema_what(const struct schema_field *f)
 	case T_MAP: return "a mapping (key: value lines)";
 	case T_LIST: return "a list (- items)";
 	case T_SWEEP: return "a list of factors (- key: ..., values: [...])";
+	case T_ARGV: return "a list of words ([prog, arg, ...]; no shell)";
+	case T_ENV: return "a mapping of variable names to values";
 	}
 	return "?";
 }
@@ -437,6 +488,7 @@ int schema_defaults(struct scenario *sc)
 	sc->seed = 1;
 	sc->repeats = 1;
 	sc->paired = 1;
+	sc->pipeline = 1;
 	sc->topology.workers = 1;
 	snprintf(sc->topology.subnet, sizeof(sc->topology.subnet), "10.77.0.0/16");
 	sc->transport.protocol = SCENARIO_TCP;
@@ -908,6 +960,55 @@ int schema_set_impair(struct schema_ctx *c, const struct schema_section *s, void
 	if (s == &event_section)
 		((struct scenario_event *)item)->n_impair_keys++;
 	return schema_note(c, path, line);
+}
+
+/* [A-Za-z_][A-Za-z0-9_]*: a name a program can look up. */
+static int env_name_ok(const char *s)
+{
+	if (!*s || (*s >= '0' && *s <= '9'))
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_'))
+			return 0;
+	return 1;
+}
+
+int schema_append(struct schema_ctx *c, const struct schema_field *f, void *base,
+		  const char *path, const char *name, const char *text, int line)
+{
+	char ***list = (char ***)((char *)base + f->off);
+	size_t *n = (size_t *)((char *)base + f->off + sizeof(char **));
+	char *item = NULL, **grown;
+
+	if (f->type == T_ENV) {
+		if (!env_name_ok(name))
+			return schema_fail(c, line, path, "'%s' is not a variable name "
+					   "([A-Za-z_][A-Za-z0-9_]*)", name);
+		for (size_t i = 0; i < *n; i++)
+			if (!strncmp((*list)[i], name, strlen(name)) && (*list)[i][strlen(name)] == '=')
+				return schema_fail(c, line, path, "duplicate variable");
+		if (asprintf(&item, "%s=%s", name, text) < 0)
+			return schema_oom(c);
+	} else if (!(item = strdup(text))) {
+		return schema_oom(c);
+	}
+	grown = realloc(*list, (*n + 2) * sizeof(*grown));
+	if (!grown) {
+		free(item);
+		return schema_oom(c);
+	}
+	grown[(*n)++] = item;
+	grown[*n] = NULL;
+	*list = grown;
+	return schema_note(c, path, line);
+}
+
+void schema_strings_free(char **list)
+{
+	for (size_t i = 0; list && list[i]; i++)
+		free(list[i]);
+	free(list);
 }
 
 int schema_list_new(struct schema_ctx *c, const struct schema_field *f, size_t n)

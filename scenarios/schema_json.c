@@ -248,6 +248,16 @@ static json_t *field_schema(int *r, const struct schema_field *f, const void *ba
 	case T_MODEL: case T_DATASET:
 		o = typed(r, NULL, NULL);
 		break;
+	case T_ARGV:
+		/* numbers are words too: [sleep, 5] */
+		o = json_pack("{s:s, s:i, s:{s:[sss]}}", "type", "array", "minItems", 1, "items",
+			      "type", "string", "number", "boolean");
+		break;
+	case T_ENV:
+		o = json_pack("{s:[ss], s:{s:s}, s:{s:[ssss]}}", "type", "object", "null",
+			      "propertyNames", "pattern", "^[A-Za-z_][A-Za-z0-9_]*$",
+			      "additionalProperties", "type", "string", "number", "boolean", "null");
+		break;
 	case T_MAP:
 		o = section_schema(r, f->sub, base);
 		break;

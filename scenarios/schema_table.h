@@ -21,6 +21,8 @@ enum ftype {
 	T_BUF,      /* char[size] */
 	T_MODEL,    /* char *, resolved into sc->model_prefix */
 	T_DATASET,  /* char *, resolved into sc->workload.dataset_dir */
+	T_ARGV,     /* char ** NULL-ended + size_t count after it: a list of words */
+	T_ENV,      /* char ** "NAME=value" NULL-ended + size_t count after it: a mapping */
 	T_MAP, T_LIST, T_SWEEP,
 };
 

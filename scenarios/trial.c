@@ -24,6 +24,7 @@
 #include "scenarios/scenario.h"
 #include "scenarios/sweep.h"
 #include "scenarios/trial.h"
+#include "scenarios/usercmd.h"
 #include "scenarios/warm.h"
 
 #define HTTP_PORT 8080
@@ -638,9 +639,11 @@ static int random_failures(struct testbed *tb, const struct scenario *t, struct 
 	return 0;
 }
 
-/* Until the client exits: events at their times, random failures every interval. */
+/* Until the client (0: no pipeline) and the run: commands the trial waits for are done:
+ * events at their times, random failures every interval, the commands supervised. */
 static int play(struct testbed *tb, const struct scenario *t, const char *bin, pid_t client,
-		struct scaler *s, volatile sig_atomic_t *stop, int *ret_status, char *err, size_t errlen)
+		struct usercmds *u, struct scaler *s, volatile sig_atomic_t *stop, int *ret_status,
+		char *err, size_t errlen)
 {
 	struct failed *f = calloc((size_t)testbed_node_count(tb), sizeof(*f));
 	size_t cap = t->n_events + 4 * (size_t)t->autoscaler.max + 1;
@@ -659,19 +662,25 @@ static int play(struct testbed *tb, const struct scenario *t, const char *bin, p
 	}
 	for (;;) {
 		double now = clock_now_s() - t0;
-		pid_t w = waitpid(client, &st, WNOHANG);
 
-		if (w == client) {
+		if (client > 0 && waitpid(client, &st, WNOHANG) == client) {
 			*ret_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-			break;
+			client = 0;
 		}
-		if (*stop || now > limit) {
-			kill(client, SIGTERM);
-			waitpid(client, &st, 0);
+		if (!client && usercmds_waited(u))
+			break;
+		/* the commands' own timeouts bound a trial without the pipeline */
+		if (*stop || (client > 0 && now > limit)) {
+			if (client > 0) {
+				kill(client, SIGTERM);
+				waitpid(client, &st, 0);
+			}
 			r = *stop ? -EINTR : -ETIMEDOUT;
 			snprintf(err, errlen, "%s", *stop ? "interrupted" : "the client ran past its time limit");
 			break;
 		}
+		if ((r = usercmds_step(u, now, err, errlen)) < 0)
+			goto out;
 		while (ev < t->n_events && t->events[ev].at_s <= now) {
 			if ((r = play_event(tb, t, &t->events[ev], f, &j, now)) < 0) {
 				snprintf(err, errlen, "timeline event at %g s (line %d): %s",
@@ -680,7 +689,7 @@ static int play(struct testbed *tb, const struct scenario *t, const char *bin, p
 			}
 			ev++;
 		}
-		if ((r = scaler_step(tb, t, s, &j, now)) < 0) {
+		if (t->pipeline && (r = scaler_step(tb, t, s, &j, now)) < 0) {
 			snprintf(err, errlen, "autoscaler: %s", strerror(-r));
 			goto out;
 		}
@@ -713,6 +722,41 @@ static void put(struct trial_metrics *m, const char *name, double v)
 {
 	if (m->n < TRIAL_METRICS_MAX)
 		m->m[m->n++] = (struct results_metric){ name, v };
+}
+
+/* The run: commands' metrics after the built-in ones; a name both have would make one of
+ * them silently wrong, so it fails the trial. */
+static int put_user(struct trial_metrics *m, const struct scenario *t, struct usercmds *u,
+		    char *err, size_t errlen)
+{
+	int r = usercmds_metrics(u, m->user, TRIAL_USER_METRICS_MAX, &m->n_user, err, errlen);
+
+	if (r == -E2BIG)
+		snprintf(err, errlen, "the run: commands gave more than %d metrics",
+			 TRIAL_USER_METRICS_MAX - 1);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < m->n_user; i++) {
+		/* the two that trial_run puts last */
+		int taken = !strcmp(m->user[i].name, "trial_wall_s") ||
+			    !strcmp(m->user[i].name, "overhead_s");
+
+		for (size_t j = 0; j < m->n; j++)
+			taken |= !strcmp(m->m[j].name, m->user[i].name);
+		/* a trial's scenario has the names the file gives factors (the defaults are
+		 * the loaded scenario's; results_add_trial refuses those) */
+		for (size_t f = 0; f < t->n_factors; f++)
+			if (t->factors && t->factors[f].name)
+				taken |= 2 * !strcmp(t->factors[f].name, m->user[i].name);
+		if (taken) {
+			snprintf(err, errlen, "metric %s of a run: command is a %s name (set "
+				 "metrics.prefix)", m->user[i].name,
+				 taken & 2 ? "sweep factor's" : "built-in metric's");
+			return -EINVAL;
+		}
+		put(m, m->user[i].name, m->user[i].value);
+	}
+	return 0;
 }
 
 /* The labels of the images this trial submitted, so images it never sent don't count as
@@ -947,7 +991,8 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 	struct lateness *late = NULL;
 	struct lateness_stats ls = { 0 };
 	struct scaler sc = { 0 };
-	pid_t client;
+	struct usercmds *u = NULL;
+	pid_t client = 0;
 	int r, status = 0, edge;
 	/* where a trial's time goes besides its workload: testbed, process start and model load
 	 * until every worker registered, the client, teardown */
@@ -981,29 +1026,37 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 			goto out;
 		}
 	t_built = clock_now_s();
-	/* the server and workers first; the client only once every worker has registered */
-	if (warm && !warm_ok(t))
-		warm = NULL;
-	r = spawn_service(tb, t, bin, warm, logs, err, errlen);
-	if (r < 0)
-		goto out;
-	r = wait_ready(tb, t->topology.workers, stop);
-	if (r < 0) {
-		snprintf(err, errlen, "%s", r == -EINTR ? "interrupted" :
-			 "the workers did not register with the server in time (see logs/)");
+	if ((r = usercmds_new(t, tb, dir, &u)) < 0) {
+		snprintf(err, errlen, "%s/" USERCMD_DIR ": %s", dir, strerror(-r));
 		goto out;
 	}
-	if (edge >= 0 && ((r = spawn_edge(tb, t, bin, edge, err, errlen)) < 0 ||
-			  (r = wait_edge(tb, edge, stop)) < 0)) {
+	/* the server and workers first; the client only once every worker has registered */
+	if (warm && (!warm_ok(t) || !t->pipeline))
+		warm = NULL;
+	if (t->pipeline) {
+		r = spawn_service(tb, t, bin, warm, logs, err, errlen);
+		if (r < 0)
+			goto out;
+		r = wait_ready(tb, t->topology.workers, stop);
+		if (r < 0) {
+			snprintf(err, errlen, "%s", r == -EINTR ? "interrupted" :
+				 "the workers did not register with the server in time (see logs/)");
+			goto out;
+		}
+	}
+	if (t->pipeline && edge >= 0 && ((r = spawn_edge(tb, t, bin, edge, err, errlen)) < 0 ||
+					 (r = wait_edge(tb, edge, stop)) < 0)) {
 		if (r == -EINTR || r == -ETIMEDOUT)
 			snprintf(err, errlen, "%s", r == -EINTR ? "interrupted" :
 				 "the edge did not answer in time (see logs/)");
 		goto out;
 	}
 	t_ready = clock_now_s();
-	r = spawn_client(tb, t, bin, dir, edge, &client, err, errlen);
-	if (r < 0)
-		goto out;
+	if (t->pipeline) {
+		r = spawn_client(tb, t, bin, dir, edge, &client, err, errlen);
+		if (r < 0)
+			goto out;
+	}
 	t_client = clock_now_s();
 	snprintf(path, sizeof(path), "%s/samples.csv", dir);
 	r = sampler_new(tb, path, 1000, &smp);
@@ -1012,7 +1065,7 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 		goto out;
 	}
 	snprintf(path, sizeof(path), "%s/timeseries.csv", dir);
-	sc.ts = fopen(path, "we");
+	sc.ts = t->pipeline ? fopen(path, "we") : NULL;
 	if (sc.ts)
 		fprintf(sc.ts, "t_s,queue_depth,in_flight,workers_connected,workers_idle,workers_target\n");
 	snprintf(sc.url, sizeof(sc.url), "http://%s:%d/v1/stats", testbed_node_addr(tb, 1), HTTP_PORT);
@@ -1024,8 +1077,10 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 	}
 	for (int w = 0; w < t->topology.workers; w++)
 		sc.order[sc.n_order++] = 2 + w;
-	r = play(tb, t, bin, client, &sc, stop, &status, err, errlen);
+	r = play(tb, t, bin, client, u, &sc, stop, &status, err, errlen);
 	t_played = clock_now_s();
+	/* before the counters: a command stopped now still sends (a FIN, a last report) */
+	usercmds_stop(u);
 	link_metrics(tb, &links);
 	{
 		/* samples that could not be written are results lost: the trial failed */
@@ -1045,13 +1100,21 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 		r = -EIO;
 		goto out;
 	}
-	snprintf(path, sizeof(path), "%s/records.jsonl", dir);
-	snprintf(labels, sizeof(labels), "%s/labels", t->workload.dataset_dir);
-	r = trial_metrics_from_records(path, access(labels, F_OK) == 0 ? labels : NULL, dir,
-				       t->warmup_jobs, ret);
-	if (r < 0) {
-		snprintf(err, errlen, "reading %s: %s", path, strerror(-r));
-		goto out;
+	if (t->pipeline) {
+		snprintf(path, sizeof(path), "%s/records.jsonl", dir);
+		snprintf(labels, sizeof(labels), "%s/labels", t->workload.dataset_dir);
+		r = trial_metrics_from_records(path, access(labels, F_OK) == 0 ? labels : NULL, dir,
+					       t->warmup_jobs, ret);
+		if (r < 0) {
+			snprintf(err, errlen, "reading %s: %s", path, strerror(-r));
+			goto out;
+		}
+	} else {
+		/* the workload is the commands: from their clock's start to the last one waited for */
+		ret->n = 0;
+		put(ret, "workload_s", t_played - t_client);
+		snprintf(ret->summary, sizeof(ret->summary), "%zu command%s, %.1f s", t->n_runs,
+			 t->n_runs == 1 ? "" : "s", t_played - t_client);
 	}
 	for (size_t i = 0; i < links.n; i++)
 		put(ret, links.m[i].name, links.m[i].value);
@@ -1060,13 +1123,17 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 	lateness_free(late, &ls);
 	late = NULL;
 	put(ret, "setup_s", t_built - t_start);
-	put(ret, "workers_ready_s", t_ready - t_built);
-	put(ret, "client_s", t_played - t_client);
-	put(ret, "warm_workers", warm != NULL);
+	if (t->pipeline) {
+		put(ret, "workers_ready_s", t_ready - t_built);
+		put(ret, "client_s", t_played - t_client);
+		put(ret, "warm_workers", warm != NULL);
+		put(ret, "workers_peak", sc.peak);
+		put(ret, "worker_s", sc.worker_s);
+	}
 	put(ret, "timer_lateness_p99_ms", ls.p99_ms);
-	put(ret, "workers_peak", sc.peak);
-	put(ret, "worker_s", sc.worker_s);
 	put(ret, "host_overloaded", lateness_overloaded(&ls));
+	if ((r = put_user(ret, t, u, err, errlen)) < 0)
+		goto out;
 	if (lateness_overloaded(&ls)) {
 		size_t n = strlen(ret->summary);
 
@@ -1074,6 +1141,7 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 			 "; host overloaded, lateness %.1f ms", ls.p99_ms);
 	}
 out:
+	usercmds_free(u);
 	if (sc.ts)
 		fclose(sc.ts);
 	free(sc.order);

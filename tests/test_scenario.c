@@ -514,6 +514,41 @@ static const struct bad bad_files[] = {
 	  "nothing to measure" },
 	{ "reorder without delay", "links:\n  - node: client\n    reorder: 10%\n", 2, "links[0]",
 	  "reorder needs a delay" },
+	/* run: (bring your own processes) */
+	{ "run: unknown node", "run:\n  - node: worker-3\n    argv: [true]\n", 2, "run[0].node",
+	  "worker-3 does not exist" },
+	{ "run: several nodes", "run:\n  - node: workers\n    argv: [true]\n", 2, "run[0].node",
+	  "several nodes" },
+	{ "run: node missing", "run:\n  - argv: [true]\n", 2, "run[0].node", "missing" },
+	{ "run: empty argv", "run:\n  - node: client\n    argv: []\n", 3, "run[0].argv", "empty" },
+	{ "run: argv missing", "run:\n  - node: client\n", 2, "run[0].argv", "missing" },
+	{ "run: argv a string", "run:\n  - node: client\n    argv: true\n", 3, "run[0].argv",
+	  "expected a list of words" },
+	{ "run: no such program", "run:\n  - node: client\n    argv: [qoslab-no-such-prog]\n", 3,
+	  "run[0].argv", "no such program in PATH" },
+	{ "run: no such script", "run:\n  - node: client\n    argv: [./nope.sh]\n", 3,
+	  "run[0].argv", "nope.sh" },
+	{ "run: fd 2", "run:\n  - node: client\n    argv: [true]\n    metrics: {fd: 2}\n", 4,
+	  "run[0].metrics.fd", "out of range 3..255" },
+	{ "run: fd and file", "run:\n  - node: client\n    argv: [true]\n    metrics: {fd: 3, file: m}\n",
+	  4, "run[0].metrics", "exclude each other" },
+	{ "run: metrics without a source", "run:\n  - node: client\n    argv: [true]\n    metrics: {prefix: a_}\n",
+	  4, "run[0].metrics", "fd (3..255) or file" },
+	{ "run: file outside the trial", "run:\n  - node: client\n    argv: [true]\n    metrics: {file: ../x}\n",
+	  4, "run.metrics.file", "not a file name" },
+	{ "run: bad restart", "run:\n  - node: client\n    argv: [true]\n    restart: always\n", 4,
+	  "run[0].restart", "not one of never, on-failure" },
+	{ "run: bad env name", "run:\n  - node: client\n    argv: [true]\n    env: {A-B: 1}\n", 4,
+	  "run[0].env.A-B", "not a variable name" },
+	{ "run: address of no node", "run:\n  - node: client\n    argv: [ping, \"{addr:host9}\"]\n", 3,
+	  "run[0].argv", "{addr:host9}: not a node" },
+	{ "run: names twice", "run:\n  - {node: client, argv: [true], name: a}\n  - {node: server, argv: [true], name: a}\n",
+	  3, "run[1].name", "also run[0]'s name" },
+	{ "run: bad name", "run:\n  - {node: client, argv: [true], name: a/b}\n", 2, "run[0].name", "not [A-Za-z0-9_-]" },
+	{ "pipeline false without wait", "pipeline: false\nrun:\n  - {node: client, argv: [true]}\n", 1,
+	  "pipeline", "wait: true" },
+	{ "pipeline false with add_worker", "pipeline: false\nrun:\n  - {node: client, argv: [true], wait: true}\n"
+	  "timeline:\n  - {at: 1, action: add_worker, node: workers}\n", 5, "timeline", "needs the pipeline" },
 };
 
 static void invalid_scenarios(struct t *t)
@@ -535,6 +570,61 @@ static void invalid_scenarios(struct t *t)
 		if (strncmp(err, want, strlen(want)) || !strstr(err + strlen(want), b->says) ||
 		    strchr(err, '\n'))
 			T_FAIL(t, "%s: got \"%s\", expected \"%s...%s...\"", b->what, err, want, b->says);
+	}
+	tmp_clean(&tmp);
+}
+
+/* run: commands and pipeline: false, as the runner sees them */
+static void run_commands(struct t *t)
+{
+	struct scenario *sc = NULL;
+	struct tmp tmp = { 0 };
+	char err[SCENARIO_ERR_MAX];
+	const struct scenario_run *r;
+
+	T_ASSERTF(t, load_text(&tmp, "pipeline: false\n"
+			       "run:\n"
+			       "  - {node: server, argv: [sleep, 10]}\n"
+			       "  - node: client\n"
+			       "    name: probe\n"
+			       "    argv: [ping, -c, 3, \"{addr:server}\"]\n"
+			       "    env: {A: 1, B: \"x y\", C: ''}\n"
+			       "    restart: on-failure\n"
+			       "    start: 500ms\n"
+			       "    wait: true\n"
+			       "    metrics: {fd: 3, aggregate: last, prefix: p_}\n", &sc, err,
+			       sizeof(err)) == 0, "%s", err);
+	/* no model or dataset looked for without the pipeline */
+	T_ASSERT(t, !sc->pipeline && !sc->model_prefix && !sc->workload.dataset_dir);
+	T_EQ_INT(t, sc->n_runs, 2);
+	r = &sc->runs[0];
+	T_ASSERT(t, !strcmp(r->name, "run-0") && !strcmp(r->node, "server") && r->argc == 2);
+	T_ASSERT(t, !strcmp(r->argv[1], "10") && !r->argv[2] && !r->wait && !r->metrics.fd);
+	T_ASSERT(t, r->restart == SCENARIO_RESTART_NEVER && r->max_restarts == 3 &&
+		    r->restart_delay_s == 1 && r->start_s == 0);
+	r = &sc->runs[1];
+	T_ASSERT(t, !strcmp(r->name, "probe") && r->argc == 4 && !strcmp(r->argv[3], "{addr:server}"));
+	T_EQ_INT(t, r->n_env, 3);
+	T_ASSERT(t, !strcmp(r->env[0], "A=1") && !strcmp(r->env[1], "B=x y") && !strcmp(r->env[2], "C="));
+	T_ASSERT(t, r->restart == SCENARIO_RESTART_ON_FAILURE && fabs(r->start_s - 0.5) < 1e-9 && r->wait);
+	T_ASSERT(t, r->metrics.fd == 3 && r->metrics.aggregate == SCENARIO_AGG_LAST &&
+		    !strcmp(r->metrics.prefix, "p_"));
+	scenario_free(sc);
+	/* a script beside the scenario is found there and made absolute */
+	T_ASSERT(t, tmp_write(&tmp, "x", "") == 0);
+	{
+		char script[160];
+		FILE *f;
+
+		snprintf(script, sizeof(script), "%s/m.sh", tmp.dir);
+		T_ASSERT(t, (f = fopen(script, "we")) && fputs("#!/bin/sh\n", f) >= 0 && fclose(f) == 0);
+		T_ASSERT(t, chmod(script, 0755) == 0);
+		T_ASSERTF(t, load_text(&tmp, "run:\n  - {node: worker-1, argv: [./m.sh], start: 2}\n"
+				       "sweep:\n  - {key: \"run[0].start\", values: [1, 2]}\n", &sc, err,
+				       sizeof(err)) == 0, "%s", err);
+		T_ASSERT(t, sc->pipeline && sc->runs[0].argv[0][0] == '/' && strstr(sc->runs[0].argv[0], "/m.sh"));
+		T_ASSERT(t, !strcmp(sc->factor_names[0], "start_s"));
+		scenario_free(sc);
 	}
 	tmp_clean(&tmp);
 }
@@ -604,6 +694,7 @@ int main(int argc, char **argv)
 		T_CASE(defaults_and_timeline),
 		T_CASE(graph_topology),
 		T_CASE(invalid_scenarios),
+		T_CASE(run_commands),
 		T_CASE(unreadable_file),
 		{ 0 }
 	};
