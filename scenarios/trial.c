@@ -776,6 +776,24 @@ static void link_metrics(struct testbed *tb, struct trial_metrics *m)
 	}
 }
 
+/* A simulated link that fell behind real time did not delay, pace or lose what the scenario
+ * asked: the trial fails, naming the link, rather than report its figures. */
+static int links_valid(struct testbed *tb, char *err, size_t errlen)
+{
+	for (int l = 0; l < testbed_link_count(tb); l++) {
+		int r = testbed_link_check(tb, l);
+
+		if (r < 0) {
+			snprintf(err, errlen, "link %s (%s): %s", testbed_link_name(tb, l),
+				 testbed_link_kind(tb, l), r == -ETIME ?
+				 "ns-3 fell behind real time: this trial's figures are not valid" :
+				 "the simulator ended early");
+			return r;
+		}
+	}
+	return 0;
+}
+
 int trial_run(const struct scenario *t, const char *bin, const char *dir, struct warm_pool *warm,
 	      volatile sig_atomic_t *stop, struct trial_metrics *ret, char *err, size_t errlen)
 {
@@ -786,6 +804,7 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 		.cpu_client = t->topology.cpu_client,
 		.cpu_server = t->topology.cpu_server,
 		.cpu_worker = t->topology.cpu_worker,
+		.seed = scenario_seed_for(t->trial_seed, "links"),
 	};
 
 	for (size_t i = 0; i < t->n_events; i++)
@@ -870,6 +889,8 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 		sc.order[sc.n_order++] = 2 + w;
 	r = play(tb, t, bin, client, &sc, stop, &status, err, errlen);
 	t_played = clock_now_s();
+	if (r == 0)
+		r = links_valid(tb, err, errlen);
 	link_metrics(tb, &links);
 	{
 		/* samples that could not be written are results lost: the trial failed */
