@@ -490,6 +490,24 @@ static int random_failures(struct testbed *tb, const struct scenario *t, struct 
 	return 0;
 }
 
+/* A simulated link that fell behind real time did not delay, pace or lose what the scenario
+ * asked: the trial fails, naming the link, rather than report its figures. */
+static int links_valid(struct testbed *tb, char *err, size_t errlen)
+{
+	for (int l = 0; l < testbed_link_count(tb); l++) {
+		int r = testbed_link_check(tb, l);
+
+		if (r < 0) {
+			snprintf(err, errlen, "link %s (%s): %s", testbed_link_name(tb, l),
+				 testbed_link_kind(tb, l), r == -ETIME ?
+				 "ns-3 fell behind real time: this trial's figures are not valid" :
+				 "the simulator ended early");
+			return r;
+		}
+	}
+	return 0;
+}
+
 /* Until the client exits: events at their times, random failures every interval. */
 static int play(struct testbed *tb, const struct scenario *t, const char *bin, pid_t client,
 		struct scaler *s, volatile sig_atomic_t *stop, int *ret_status, char *err, size_t errlen)
@@ -522,6 +540,11 @@ static int play(struct testbed *tb, const struct scenario *t, const char *bin, p
 			waitpid(client, &st, 0);
 			r = *stop ? -EINTR : -ETIMEDOUT;
 			snprintf(err, errlen, "%s", *stop ? "interrupted" : "the client ran past its time limit");
+			break;
+		}
+		if ((r = links_valid(tb, err, errlen)) < 0) {
+			kill(client, SIGTERM);
+			waitpid(client, &st, 0);
 			break;
 		}
 		while (ev < t->n_events && t->events[ev].at_s <= now) {
@@ -774,24 +797,6 @@ static void link_metrics(struct testbed *tb, struct trial_metrics *m)
 			if (has_netem[row][d] && sent[row][d] + drops[row][d] > 0)
 				put(m, loss_names[row][d], drops[row][d] / (sent[row][d] + drops[row][d]));
 	}
-}
-
-/* A simulated link that fell behind real time did not delay, pace or lose what the scenario
- * asked: the trial fails, naming the link, rather than report its figures. */
-static int links_valid(struct testbed *tb, char *err, size_t errlen)
-{
-	for (int l = 0; l < testbed_link_count(tb); l++) {
-		int r = testbed_link_check(tb, l);
-
-		if (r < 0) {
-			snprintf(err, errlen, "link %s (%s): %s", testbed_link_name(tb, l),
-				 testbed_link_kind(tb, l), r == -ETIME ?
-				 "ns-3 fell behind real time: this trial's figures are not valid" :
-				 "the simulator ended early");
-			return r;
-		}
-	}
-	return 0;
 }
 
 int trial_run(const struct scenario *t, const char *bin, const char *dir, struct warm_pool *warm,
