@@ -60,9 +60,13 @@ pk=$(sed -n 's/^link wan *up [0-9]* B \([0-9]*\) pkt, down [0-9]* B \([0-9]*\) p
 read -r upk dpk <<<"$pk"
 if [ "${upk:-0}" -ge 14 ] && [ "${dpk:-0}" -ge 14 ]; then ok "ns3kind_counters (wan up $upk, down $dpk packets)"
 else fail ns3kind_counters "counters '$pk'" "$out"; fi
-n=$(tcpdump -r "$tmp/cap/wan.pcap" -nn icmp 2>/dev/null | wc -l)
-if [ "$n" -ge 28 ]; then ok "ns3kind_capture ($n ICMP packets in wan.pcap)"
-else fail ns3kind_capture "ICMP packets '$n'" "$(ls -la "$tmp/cap")"; fi
+# records in the pcap file (24-byte header, 16 bytes before each packet)
+n=$(python3 -c 'import struct,sys
+d=open(sys.argv[1],"rb").read(); o=24; n=0
+while o + 16 <= len(d): n += 1; o += 16 + struct.unpack_from("<I", d, o + 8)[0]
+print(n)' "$tmp/cap/wan.pcap" 2>/dev/null)
+if [ "$n" -ge 28 ]; then ok "ns3kind_capture ($n packets in wan.pcap)"
+else fail ns3kind_capture "packets '$n'" "$(ls -la "$tmp/cap")"; fi
 
 # rate: TCP goodput just under 10 Mbit/s
 out=$(again $Q testbed --kernel host --topology "$tmp/topo.yaml" -e 'server=iperf3 -s -1 >/dev/null' \
@@ -98,9 +102,10 @@ else fail ns3kind_wifi_distance "10 m '$near', 50 m '$far'"; fi
 topo "delay=1ms"
 $Q testbed --kernel host --topology "$tmp/topo.yaml" --print --hold 0 >"$tmp/kill.out" 2>&1 &
 ctl=$!
-for _ in $(seq 100); do grep -q '^worker-1 ' "$tmp/kill.out" && break; sleep 0.1; done
-run=$(sed -n 's/^client .*\(qoslab-[0-9a-f]*\)-client$/\1/p' "$tmp/kill.out")
-pids=$(pgrep -P "$ctl" -x qoslab-ns3)
+# (its stdout is a file, so buffered: the run is found by the owner file holding its pid)
+for _ in $(seq 100); do pids=$(pgrep -P "$ctl" -x qoslab-ns3) && break; sleep 0.1; done
+sleep 0.5
+run=$(grep -lw "$ctl" /run/qoslab/qoslab-*/owner 2>/dev/null | head -1 | xargs -r dirname | xargs -r basename)
 kill -9 "$ctl"; wait "$ctl" 2>/dev/null
 for _ in $(seq 30); do left=$(for p in $pids; do [ -e "/proc/$p" ] && echo "$p"; done); [ -z "$left" ] && break; sleep 0.1; done
 $Q clean >/dev/null 2>&1
