@@ -55,6 +55,7 @@ struct testbed {
 	struct node *nodes;     /* room for every node topo may get: they never move */
 	struct tlink *links;
 	int state_dir_made;
+	uint64_t seed;
 };
 
 const char *testbed_run_name(const struct testbed *tb) { return tb->run; }
@@ -136,7 +137,8 @@ static struct link_end_ctx end_ctx(const struct testbed *tb, int l, int i)
 	struct nl_sock *sk = e->node >= 0 ? tb->nodes[e->node].sk : tb->sws[e->sw].sk;
 
 	return (struct link_end_ctx){ .ns_fd = ns, .sk = sk, .ifname = e->ifname,
-				      .ifindex = e->ifindex, .master = e->node >= 0 ? 0 : BRIDGE_IFINDEX };
+				      .ifindex = e->ifindex, .master = e->node >= 0 ? 0 : BRIDGE_IFINDEX,
+				      .addr = e->addr };
 }
 
 int testbed_link_capture_at(const struct testbed *tb, int l, int *ret_ns, const char **ret_ifname)
@@ -241,6 +243,7 @@ static int link_build(struct testbed *tb, int l)
 {
 	const struct topo_link *lk = topology_link(tb->topo, l);
 	struct link_end_ctx a = end_ctx(tb, l, 0), b = end_ctx(tb, l, 1);
+	struct link_kind_ctx ctx = { .link = l, .params = lk->params, .seed = tb->seed };
 	struct tlink *tl = &tb->links[l];
 	uint32_t net;
 	int prefix, r;
@@ -248,7 +251,7 @@ static int link_build(struct testbed *tb, int l)
 	tl->kind = link_kind_find(lk->kind);
 	if (!tl->kind)
 		return -EPROTONOSUPPORT;
-	r = tl->kind->create(&a, &b, &tl->priv);
+	r = tl->kind->create(&ctx, &a, &b, &tl->priv);
 	if (r < 0)
 		return r;
 	tl->built = 1;
@@ -361,6 +364,7 @@ int testbed_new(const struct testbed_config *cfg, struct testbed **ret, char *er
 			id = (uint32_t)getpid() * 2654435761u;
 		snprintf(tb->run, sizeof(tb->run), TESTBED_PREFIX "%06x", id & 0xffffff);
 	}
+	tb->seed = cfg->seed;
 	if (cfg->log_dir)
 		snprintf(tb->log_dir, sizeof(tb->log_dir), "%s", cfg->log_dir);
 
@@ -563,6 +567,16 @@ int testbed_link_set(struct testbed *tb, int l, int up)
 	struct link_end_ctx a = end_ctx(tb, l, 0), b = end_ctx(tb, l, 1);
 
 	return tb->links[l].kind->set_up(&a, &b, tb->links[l].priv, up);
+}
+
+int testbed_link_check(struct testbed *tb, int l)
+{
+	return tb->links[l].kind->check(tb->links[l].priv);
+}
+
+const char *testbed_link_kind(const struct testbed *tb, int l)
+{
+	return tb->links[l].kind->name;
 }
 
 int testbed_link_stats(struct testbed *tb, int l, struct link_stats *ret)

@@ -32,6 +32,7 @@ struct testbed_config {
 	double cpu_client, cpu_server, cpu_worker; /* CPUs per node; 0: unlimited */
 	const char *log_dir;       /* node logs; NULL: nodes write to our stdout/stderr */
 	const char *run_id;        /* NULL: a fresh random id */
+	uint64_t seed;             /* the trial's: seeds link kinds' own randomness (ns-3 RngRun) */
 };
 
 struct testbed;
@@ -94,6 +95,11 @@ int testbed_netem_seed(struct testbed *tb, int link, enum link_dir dir, uint64_t
 int testbed_link_set(struct testbed *tb, int link, int up);
 /* Counters of the link as its a end (the node of a node-switch link) sees them (tx = up). */
 int testbed_link_stats(struct testbed *tb, int link, struct link_stats *ret);
+/* 0 while the link carries what it was asked to; -ETIME when a simulated (ns-3) link fell
+ * behind real time, so figures measured across it are not valid; -EPIPE when it died. */
+int testbed_link_check(struct testbed *tb, int link);
+/* The link's kind name ("veth", "ns3"). */
+const char *testbed_link_kind(const struct testbed *tb, int link);
 /* The namespace fd of switch 0 (the star's). */
 int testbed_switch_ns(const struct testbed *tb);
 

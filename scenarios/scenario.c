@@ -998,6 +998,8 @@ static int build_graph(struct schema_ctx *c, struct topology *t)
 		const struct scenario_tlink *l = &sc->topology.links[i];
 
 		r = topology_add_link(t, l->name, l->a, l->b, l->kind);
+		if (!r)
+			r = topology_set_link_params(t, topology_link_count(t) - 1, l->params);
 	}
 	if (r < 0)
 		return schema_oom(c);

@@ -133,6 +133,7 @@ struct scenario {
 		struct scenario_tlink {
 			char name[SCENARIO_NODE_MAX], a[SCENARIO_NODE_MAX], b[SCENARIO_NODE_MAX];
 			char kind[SCENARIO_NODE_MAX];
+			char params[256]; /* TOPO_PARAMS_MAX: the kind's parameters */
 		} *links;
 		size_t n_links;
 	} topology;

@@ -123,7 +123,8 @@ static const struct schema_field tlink_fields[] = {
 	{ "name", T_BUF, TL(name), 0, NAME_SIZE, NULL, NULL, NULL },
 	{ "a", T_BUF, TL(a), 0, NAME_SIZE, NULL, NULL, NULL },
 	{ "b", T_BUF, TL(b), 0, NAME_SIZE, NULL, NULL, NULL },
-	{ "kind", T_BUF, TL(kind), 0, NAME_SIZE, NULL, NULL, NULL },
+	{ "kind", T_BUF, TL(kind), 0, NAME_SIZE, NULL, "kind", NULL },
+	{ "params", T_PARAMS, TL(params), 0, TOPO_PARAMS_MAX, NULL, "link_params", NULL },
 };
 static const char *const tlink_required[] = { "a", "b", NULL };
 static const struct schema_section tlink_section = {
@@ -375,6 +376,7 @@ const char *schema_what(const struct schema_field *f)
 	case T_NODE: return "a node or link name: client, server, worker-K, workers or a topology name";
 	case T_DIRS: return "up, down or both";
 	case T_TEXT: case T_BUF: return "text";
+	case T_PARAMS: return "the link kind's parameters, key=value,... (ns3: channel=wifi,distance=30m)";
 	case T_MODEL: return "a model name or path prefix";
 	case T_DATASET: return "a dataset directory or 'default'";
 	case T_MAP: return "a mapping (key: value lines)";
@@ -913,7 +915,7 @@ int schema_set(struct schema_ctx *c, const struct schema_field *f, void *base,
 	case T_TEXT:
 		r = set_string(c, (char **)p, text);
 		break;
-	case T_BUF:
+	case T_BUF: case T_PARAMS:
 		if (strlen(text) >= (size_t)f->hi)
 			return schema_fail(c, line, path, "'%s' is longer than %d bytes", text,
 					   (int)f->hi - 1);
@@ -1050,6 +1052,7 @@ struct target {
 	const struct schema_field *f;
 	void *base;
 	const char *impair_key;
+	const char *param_key;  /* one key of a T_PARAMS field f */
 };
 
 /* Splits "links[0]" into name and index (-1 without brackets). */
@@ -1103,7 +1106,7 @@ static int find_target(struct schema_ctx *c, const char *label, const char *path
 
 			if (impair_set(&scratch, name, "0", msg, sizeof(msg)) == -ENOENT)
 				return schema_fail(c, line, label, "'%s': %s", path, msg);
-			*ret = (struct target){ s, NULL, base, path + (seg - buf) };
+			*ret = (struct target){ s, NULL, base, path + (seg - buf), NULL };
 			return 0;
 		}
 		if (!f) {
@@ -1133,6 +1136,16 @@ static int find_target(struct schema_ctx *c, const char *label, const char *path
 			s = f->sub;
 			continue;
 		}
+		if (f->type == T_PARAMS && next) {
+			const char *key = path + (next - buf);
+
+			if (strtok_r(NULL, ".", &save) || !*key || strspn(key,
+			    "abcdefghijklmnopqrstuvwxyz_") != strlen(key))
+				return schema_fail(c, line, label, "'%s': name one parameter, e.g. "
+						   "%s.distance", path, name);
+			*ret = (struct target){ s, f, base, NULL, key };
+			return 0;
+		}
 		if (next)
 			return schema_fail(c, line, label, "'%s': %s is a value, not a section", path, name);
 		if (!f->factor)
@@ -1141,10 +1154,39 @@ static int find_target(struct schema_ctx *c, const char *label, const char *path
 					   !strcmp(f->key, "repeats") || !strcmp(f->key, "seed") ||
 					   !strcmp(f->key, "paired") ?
 					   "defines the trials" : "is not a parameter");
-		*ret = (struct target){ s, f, base, NULL };
+		*ret = (struct target){ s, f, base, NULL, NULL };
 		return 0;
 	}
 	return schema_fail(c, line, label, "'%s' is not a key path", path);
+}
+
+/* One key of a "key=value,..." field replaced (or added), the rest kept in order. */
+static int set_param(struct schema_ctx *c, const struct schema_field *f, void *base,
+		     const char *key, const char *path, const char *text, int line)
+{
+	char *p = (char *)base + f->off, out[1024] = "", old[1024], *save = NULL, *item;
+	size_t klen = strlen(key), n = 0;
+	int found = 0;
+
+	if (strchr(text, ',') || strchr(text, '='))
+		return schema_fail(c, line, path, "'%s': one value, without ',' or '='", text);
+	snprintf(old, sizeof(old), "%s", p);
+	for (item = strtok_r(old, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		int mine = !strncmp(item, key, klen) && item[klen] == '=';
+
+		n += (size_t)snprintf(out + n, n < sizeof(out) ? sizeof(out) - n : 0, "%s%s%s%s",
+				      n ? "," : "", mine ? key : item, mine ? "=" : "",
+				      mine ? text : "");
+		found |= mine;
+	}
+	if (!found)
+		n += (size_t)snprintf(out + n, n < sizeof(out) ? sizeof(out) - n : 0, "%s%s=%s",
+				      n ? "," : "", key, text);
+	if (n >= (size_t)f->hi)
+		return schema_fail(c, line, path, "'%s' makes the parameters longer than %d bytes",
+				   text, (int)f->hi - 1);
+	snprintf(p, (size_t)f->hi, "%s", out);
+	return 0;
 }
 
 int schema_set_path(struct schema_ctx *c, const char *label, const char *path, int key_line,
@@ -1156,6 +1198,8 @@ int schema_set_path(struct schema_ctx *c, const char *label, const char *path, i
 	r = find_target(c, label, path, key_line, &t);
 	if (r < 0)
 		return r;
+	if (t.param_key)
+		return set_param(c, t.f, t.base, t.param_key, path, text, value_line);
 	if (t.f)
 		return schema_set(c, t.f, t.base, path, text, value_line);
 	return schema_set_impair(c, t.s, t.base, t.impair_key, path, text, value_line);
@@ -1225,7 +1269,15 @@ int schema_level(struct schema_ctx *c, const char *label, const char *path, int 
 	r = find_target(c, label, path, key_line, &t);
 	if (r < 0)
 		return r;
-	if (t.f) {
+	if (t.param_key) {
+		/* distance=30m is the number 30: metres, as the kind reads it */
+		char num[64];
+		size_t n = strlen(text);
+
+		snprintf(num, sizeof(num), "%.*s", (int)(n && text[n - 1] == 'm' ? n - 1 : n), text);
+		r = level_of(T_NUM, num, &level);
+		*ret_name = t.param_key;
+	} else if (t.f) {
 		r = level_of(t.f->type, text, &level);
 		*ret_name = t.f->factor;
 	} else {

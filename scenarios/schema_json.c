@@ -175,7 +175,7 @@ static json_t *default_of(const struct schema_field *f, const void *base)
 		case SCENARIO_DOWN: return json_string("down");
 		default: return json_string("both");
 		}
-	case T_NODE: case T_BUF:
+	case T_NODE: case T_BUF: case T_PARAMS:
 		return *p ? json_string(p) : NULL;
 	default:
 		return NULL;
@@ -241,7 +241,7 @@ static json_t *field_schema(int *r, const struct schema_field *f, const void *ba
 		/* name: 42 is a name too: any scalar */
 		o = json_pack("{s:[sss]}", "type", "string", "number", "boolean");
 		break;
-	case T_BUF:
+	case T_BUF: case T_PARAMS:
 		o = typed(r, NULL, NULL);
 		put(r, o, "maxLength", json_integer((json_int_t)f->hi - 1));
 		break;

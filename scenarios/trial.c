@@ -639,6 +639,24 @@ static int random_failures(struct testbed *tb, const struct scenario *t, struct 
 	return 0;
 }
 
+/* A simulated link that fell behind real time did not delay, pace or lose what the scenario
+ * asked: the trial fails, naming the link, rather than report its figures. */
+static int links_valid(struct testbed *tb, char *err, size_t errlen)
+{
+	for (int l = 0; l < testbed_link_count(tb); l++) {
+		int r = testbed_link_check(tb, l);
+
+		if (r < 0) {
+			snprintf(err, errlen, "link %s (%s): %s", testbed_link_name(tb, l),
+				 testbed_link_kind(tb, l), r == -ETIME ?
+				 "ns-3 fell behind real time: this trial's figures are not valid" :
+				 "the simulator ended early");
+			return r;
+		}
+	}
+	return 0;
+}
+
 /* Until the client (0: no pipeline) and the run: commands the trial waits for are done:
  * events at their times, random failures every interval, the commands supervised. */
 static int play(struct testbed *tb, const struct scenario *t, const char *bin, pid_t client,
@@ -681,6 +699,13 @@ static int play(struct testbed *tb, const struct scenario *t, const char *bin, p
 		}
 		if ((r = usercmds_step(u, now, err, errlen)) < 0)
 			goto out;
+		if ((r = links_valid(tb, err, errlen)) < 0) {
+			if (client > 0) {
+				kill(client, SIGTERM);
+				waitpid(client, &st, 0);
+			}
+			break;
+		}
 		while (ev < t->n_events && t->events[ev].at_s <= now) {
 			if ((r = play_event(tb, t, &t->events[ev], f, &j, now)) < 0) {
 				snprintf(err, errlen, "timeline event at %g s (line %d): %s",
@@ -978,6 +1003,7 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 		.cpu_client = t->topology.cpu_client,
 		.cpu_server = t->topology.cpu_server,
 		.cpu_worker = t->topology.cpu_worker,
+		.seed = scenario_seed_for(t->trial_seed, "links"),
 	};
 
 	for (size_t i = 0; i < t->n_events; i++)
@@ -1081,6 +1107,8 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 	t_played = clock_now_s();
 	/* before the counters: a command stopped now still sends (a FIN, a last report) */
 	usercmds_stop(u);
+	if (r == 0)
+		r = links_valid(tb, err, errlen);
 	link_metrics(tb, &links);
 	{
 		/* samples that could not be written are results lost: the trial failed */

@@ -512,6 +512,27 @@ static const struct bad bad_files[] = {
 	  "'explode'" },
 	{ "warmup eats everything", "warmup: 4\nworkload: {count: 4}\n", 1, "warmup",
 	  "nothing to measure" },
+	{ "ns3: unknown parameter", "topology:\n  switches: [lan]\n  nodes:\n    - {name: client, role: client}\n    - {name: server, role: server}\n    - {name: w, role: worker}\n  links:\n"
+	  "    - {a: client, b: server, kind: ns3, params: \"channel=wifi,colour=red\"}\n"
+	  "    - {a: server, b: lan}\n    - {a: w, b: lan}\n", 8, "topology.links[0]",
+	  "params: unknown key 'colour'" },
+	{ "ns3: bad distance", "topology:\n  switches: [lan]\n  nodes:\n    - {name: client, role: client}\n    - {name: server, role: server}\n    - {name: w, role: worker}\n  links:\n"
+	  "    - {a: client, b: server, kind: ns3, params: \"channel=wifi,distance=far\"}\n"
+	  "    - {a: server, b: lan}\n    - {a: w, b: lan}\n", 8, "topology.links[0]",
+	  "distance=far: metres" },
+	{ "ns3: loss on wifi", "topology:\n  switches: [lan]\n  nodes:\n    - {name: client, role: client}\n    - {name: server, role: server}\n    - {name: w, role: worker}\n  links:\n"
+	  "    - {a: client, b: server, kind: ns3, params: \"channel=wifi,loss=1%\"}\n"
+	  "    - {a: server, b: lan}\n    - {a: w, b: lan}\n", 8, "topology.links[0]",
+	  "come from the radio" },
+	{ "veth takes no params", "topology:\n  switches: [lan]\n  nodes:\n    - {name: client, role: client}\n    - {name: server, role: server}\n    - {name: w, role: worker}\n  links:\n"
+	  "    - {a: client, b: server, params: \"delay=5ms\"}\n"
+	  "    - {a: server, b: lan}\n    - {a: w, b: lan}\n", 8, "topology.links[0]",
+	  "veth takes no parameters" },
+	{ "sweep of a params key", "topology:\n  switches: [lan]\n  nodes:\n    - {name: client, role: client}\n    - {name: server, role: server}\n    - {name: w, role: worker}\n  links:\n"
+	  "    - {a: client, b: server, kind: ns3, params: \"channel=wifi\"}\n"
+	  "    - {a: server, b: lan}\n    - {a: w, b: lan}\n"
+	  "sweep:\n  - key: topology.links[0].params.distance.x\n    values: [1]\n", 12,
+	  "sweep[0].key", "name one parameter" },
 	{ "reorder without delay", "links:\n  - node: client\n    reorder: 10%\n", 2, "links[0]",
 	  "reorder needs a delay" },
 	/* run: (bring your own processes) */
@@ -674,6 +695,50 @@ static void graph_topology(struct t *t)
 	tmp_clean(&tmp);
 }
 
+/* ns3 links: params reach the topology; a sweep over one parameter merges it into the
+ * others and gives numeric levels; a sweep over the kind changes only the kind. */
+static void ns3_link_keys(struct t *t)
+{
+	static const char *const yaml =
+		"topology:\n  switches: [lan]\n  nodes:\n    - {name: client, role: client}\n"
+		"    - {name: server, role: server}\n    - {name: w, role: worker}\n  links:\n"
+		"    - {name: radio, a: client, b: server, kind: ns3,\n"
+		"       params: \"channel=wifi,distance=10m,fading=nakagami\"}\n"
+		"    - {a: server, b: lan}\n    - {a: w, b: lan}\n"
+		"sweep:\n  - key: topology.links[0].params.distance\n    name: distance_m\n"
+		"    values: [10, 45m]\n  - key: topology.links[0].kind\n    values: [ns3, veth]\n";
+	struct scenario *sc = NULL, *res = NULL;
+	struct scenario_trial *tr = NULL;
+	const struct scenario_trial *one;
+	char err[SCENARIO_ERR_MAX];
+	struct tmp tmp = { 0 };
+	size_t n = 0;
+
+	/* veth with ns3's params fails to plan: every point is checked at load */
+	T_ASSERT(t, load_text(&tmp, yaml, &sc, err, sizeof(err)) == -EINVAL);
+	T_ASSERTF(t, strstr(err, "veth takes no parameters") && strstr(err, "kind=veth"), "%s", err);
+	tmp_clean(&tmp);
+	char ok[1024];
+
+	snprintf(ok, sizeof(ok), "%.*s", (int)(strstr(yaml, "  - key: topology.links[0].kind") - yaml), yaml);
+	T_ASSERTF(t, load_text(&tmp, ok, &sc, err, sizeof(err)) == 0, "%s", err);
+	T_ASSERT(t, !strcmp(topology_link(sc->topo, 0)->kind, "ns3"));
+	T_ASSERT(t, !strcmp(topology_link(sc->topo, 0)->params, "channel=wifi,distance=10m,fading=nakagami"));
+	T_ASSERT(t, !strcmp(sc->factor_names[0], "distance_m"));
+	T_ASSERT(t, !strcmp(sc->factors[0].levels[1], "45"));
+	T_ASSERT(t, scenario_trials(sc, &tr, &n) == 0);
+	one = find_trial(tr, n, 1, 0);
+	T_ASSERT(t, one);
+	T_ASSERTF(t, scenario_resolve(sc, one, &res, err, sizeof(err)) == 0, "%s", err);
+	T_ASSERTF(t, !strcmp(topology_link(res->topo, 0)->params,
+			     "channel=wifi,distance=45m,fading=nakagami"), "%s",
+		  topology_link(res->topo, 0)->params);
+	scenario_free(res);
+	scenario_trials_free(tr);
+	scenario_free(sc);
+	tmp_clean(&tmp);
+}
+
 static void unreadable_file(struct t *t)
 {
 	struct scenario *sc = NULL;
@@ -693,6 +758,7 @@ int main(int argc, char **argv)
 		T_CASE(resolve_applies_factors),
 		T_CASE(defaults_and_timeline),
 		T_CASE(graph_topology),
+		T_CASE(ns3_link_keys),
 		T_CASE(invalid_scenarios),
 		T_CASE(run_commands),
 		T_CASE(unreadable_file),
