@@ -345,6 +345,9 @@ static void sweep_paths(const struct schema_section *s, const char *prefix, char
 			sweep_paths(f->sub, sub, buf, len);
 		} else if (f->factor && n < len) {
 			snprintf(buf + n, len - n, "%s%s%s", n ? "|" : "", prefix, f->key);
+			/* one parameter of a link kind's list is swept alone (params.distance) */
+			if (f->type == T_PARAMS && (n = strlen(buf)) < len)
+				snprintf(buf + n, len - n, "|%s%s\\.[a-z_]+", prefix, f->key);
 		}
 	}
 	for (size_t i = 0; s->impair_off && (key = impair_key(i, &v, &what)); i++) {
