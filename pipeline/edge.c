@@ -25,6 +25,7 @@
 
 #include "clock.h"
 #include "pipeline/proto.h"
+#include "pipeline/upload.h"
 #include "units.h"
 
 /* What the edge remembers of the last images it preprocessed, by server job id, so that an
@@ -57,10 +58,7 @@ struct edge {
 struct req {
 	int is_job;                /* POST /v1/jobs: the body is read */
 	int early;                 /* answered from the headers */
-	uint8_t *body;
-	size_t len, cap;
-	int too_large;
-	size_t discarded;
+	struct upload up;         /* the body */
 };
 
 struct conn_ctx {
@@ -468,14 +466,14 @@ static enum MHD_Result post_job(struct edge *e, struct MHD_Connection *conn, str
 {
 	struct query qs = { .len = 0 };
 	struct reply rep = { 0 };
-	struct edge_note note = { .bytes_in = q->len };
+	struct edge_note note = { .bytes_in = q->up.len };
 	unsigned char *out = NULL;
 	size_t out_len = 0;
 	enum MHD_Result ans;
 	double t0;
 	int r;
 
-	if (q->too_large) {
+	if (q->up.too_large) {
 		count(e, &e->st.too_large, 1);
 		return respond_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "error",
 				     "image larger than %zu bytes", e->cfg.max_body_bytes);
@@ -492,14 +490,14 @@ static enum MHD_Result post_job(struct edge *e, struct MHD_Connection *conn, str
 				     "edge busy: %u images in work (--max-jobs); retry later",
 				     e->cfg.max_jobs);
 	count(e, &e->st.images, 1);
-	count(e, &e->st.bytes_in, q->len);
+	count(e, &e->st.bytes_in, q->up.len);
 	/* An empty body goes on as it is: the server's answer (400) says what is missing. */
-	if (q->len) {
+	if (q->up.len) {
 		t0 = clock_now_s();
-		if (jpeg_size(q->body, q->len, &note.width, &note.height) < 0)
+		if (jpeg_size(q->up.body, q->up.len, &note.width, &note.height) < 0)
 			r = -EINVAL;
 		else
-			r = jpeg_preprocess_bytes(q->body, q->len, &e->cfg.pp, &out, &out_len);
+			r = jpeg_preprocess_bytes(q->up.body, q->up.len, &e->cfg.pp, &out, &out_len);
 		note.pre_ms = (clock_now_s() - t0) * 1e3;
 		if (r < 0) {
 			count(e, &e->st.undecodable, 1);
@@ -524,7 +522,7 @@ static enum MHD_Result post_job(struct edge *e, struct MHD_Connection *conn, str
 		e->notes[note.job % EDGE_NOTES] = note;
 		pthread_mutex_unlock(&e->lock);
 	}
-	ans = relay(e, conn, &rep, q->len ? &note : NULL, 0);
+	ans = relay(e, conn, &rep, q->up.len ? &note : NULL, 0);
 out:
 	free(rep.body);
 	free(out);
@@ -608,32 +606,6 @@ static enum MHD_Result check_length(struct edge *e, struct MHD_Connection *conn,
 			     e->cfg.max_body_bytes, cl);
 }
 
-static enum MHD_Result body_append(struct req *q, const char *data, size_t n, size_t max)
-{
-	if (q->too_large || q->len + n > max) {
-		q->too_large = 1;
-		/* a chunked body is read to its end to answer 413, unless it goes on past twice
-		 * the limit: then the connection is cut */
-		q->discarded += n;
-		return q->discarded > max ? MHD_NO : MHD_YES;
-	}
-	if (q->len + n > q->cap) {
-		size_t cap = q->cap ? q->cap : 64 * 1024;
-		uint8_t *p;
-
-		while (cap < q->len + n)
-			cap *= 2;
-		p = realloc(q->body, cap);
-		if (!p)
-			return MHD_NO;
-		q->body = p;
-		q->cap = cap;
-	}
-	memcpy(q->body + q->len, data, n);
-	q->len += n;
-	return MHD_YES;
-}
-
 static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
 			       const char *method, const char *version, const char *upload_data,
 			       size_t *upload_data_size, void **req_cls)
@@ -663,8 +635,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
-		enum MHD_Result r = body_append(q, upload_data, *upload_data_size,
-						e->cfg.max_body_bytes);
+		enum MHD_Result r = upload_append(&q->up, upload_data, *upload_data_size,
+						  e->cfg.max_body_bytes) < 0 ? MHD_NO : MHD_YES;
 
 		*upload_data_size = 0;
 		return r;
@@ -686,7 +658,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	pthread_mutex_lock(&e->lock);
 	e->active--;
 	pthread_mutex_unlock(&e->lock);
-	free(q->body);
+	upload_free(&q->up);
 	free(q);
 	*req_cls = NULL;
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "pipeline/eventlog.h"
 #include "pipeline/edge.h"
 #include "units.h"
 
@@ -54,23 +55,6 @@ static void usage(FILE *f)
 		"  --grace S           at exit, time given to requests in flight (default 5)\n"
 		"  --ready-file FILE   write the bound address as JSON once ready\n"
 		"  --quiet             no event log on standard error\n");
-}
-
-static void log_stderr(void *arg, const char *fmt, ...)
-{
-	struct timeval tv;
-	struct tm tm;
-	va_list ap;
-
-	(void)arg;
-	gettimeofday(&tv, NULL);
-	localtime_r(&tv.tv_sec, &tm);
-	fprintf(stderr, "qoslab edge: %02d:%02d:%02d.%03ld ", tm.tm_hour, tm.tm_min, tm.tm_sec,
-		(long)tv.tv_usec / 1000);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
 }
 
 static int bad(const char *opt, const char *s, const char *want)
@@ -215,7 +199,8 @@ int edge_main(int argc, char **argv)
 		return 2;
 	}
 	if (!o.quiet)
-		o.cfg.log = log_stderr;
+		o.cfg.log = eventlog_stderr;
+	o.cfg.log_arg = (void *)"qoslab edge";
 	/* before any thread exists: MHD's threads must not take the signals; this one waits
 	 * for them */
 	sigemptyset(&set);
@@ -239,7 +224,7 @@ int edge_main(int argc, char **argv)
 		goto out;
 	}
 	if (!o.quiet)
-		log_stderr(NULL, "http %s, server %s, grayscale %d, quality %d, resize %d%%", h,
+		eventlog_stderr((void *)"qoslab edge", "http %s, server %s, grayscale %d, quality %d, resize %d%%", h,
 			   o.upstream, o.cfg.pp.grayscale, o.cfg.pp.quality,
 			   o.cfg.pp.resize_pct ? o.cfg.pp.resize_pct : 100);
 	do
