@@ -326,6 +326,37 @@ static int walk_pairs(struct walk *w, const struct schema_field *f, void *base,
 	return r < 0 ? r : schema_note(w->c, path, node_line(v));
 }
 
+/* params: {channel: wifi, distance: 30m} is the text "channel=wifi,distance=30m", which
+ * the link kind checks (and a sweep path may name one key of). */
+static int walk_params(struct walk *w, const struct schema_field *f, void *base,
+		       const yaml_node_t *v, const char *path)
+{
+	char key_path[PATH_BUF], text[1024] = "";
+	size_t n = 0;
+	int r = 0;
+
+	for (const yaml_node_pair_t *p = v->data.mapping.pairs.start;
+	     p < v->data.mapping.pairs.top && r == 0; p++) {
+		const yaml_node_t *val = node_get(w, p->value);
+		const char *k = node_text(node_get(w, p->key)), *t;
+
+		r = map_key(w, v, p, path, key_path);
+		if (r < 0)
+			break;
+		r = scalar_value(w, val, key_path, "a value");
+		if (r < 0)
+			break;
+		t = node_text(val);
+		if (strpbrk(t, ",=") || !*t)
+			return schema_fail(w->c, node_line(val), key_path, "'%s' is not a value "
+					   "(no ',' or '=' in it)", t);
+		if (n + strlen(k) + strlen(t) + 3 > sizeof(text))
+			return schema_fail(w->c, node_line(val), key_path, "too many parameters");
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s%s=%s", n ? "," : "", k, t);
+	}
+	return r < 0 ? r : schema_set(w->c, f, base, path, text, node_line(v));
+}
+
 static int walk_value(struct walk *w, const struct schema_field *f, void *base,
 		      const yaml_node_t *v, const char *path)
 {
@@ -363,6 +394,8 @@ static int walk_value(struct walk *w, const struct schema_field *f, void *base,
 	case SCHEMA_PAIRS:
 		return walk_pairs(w, f, base, v, path);
 	case SCHEMA_SCALAR:
+		if (v->type == YAML_MAPPING_NODE && schema_is_params(f))
+			return walk_params(w, f, base, v, path);
 		break;
 	}
 	r = scalar_value(w, v, path, schema_what(f));

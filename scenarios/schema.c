@@ -356,6 +356,11 @@ enum schema_kind schema_kind(const struct schema_field *f)
 	}
 }
 
+int schema_is_params(const struct schema_field *f)
+{
+	return f->type == T_PARAMS;
+}
+
 const struct schema_section *schema_sub(const struct schema_field *f)
 {
 	return f->sub;
@@ -376,7 +381,7 @@ const char *schema_what(const struct schema_field *f)
 	case T_NODE: return "a node or link name: client, server, worker-K, workers or a topology name";
 	case T_DIRS: return "up, down or both";
 	case T_TEXT: case T_BUF: return "text";
-	case T_PARAMS: return "the link kind's parameters, key=value,... (ns3: channel=wifi,distance=30m)";
+	case T_PARAMS: return "the link kind's parameters, a mapping ({channel: wifi, distance: 30m}) or key=value,...";
 	case T_MODEL: return "a model name or path prefix";
 	case T_DATASET: return "a dataset directory or 'default'";
 	case T_MAP: return "a mapping (key: value lines)";

@@ -56,6 +56,8 @@ const char *schema_shorthand(const struct schema_section *s);
 void schema_known(const struct schema_section *s, char *buf, size_t len);
 
 enum schema_kind schema_kind(const struct schema_field *f);
+/* A link kind's parameters: one text "key=value,..." that a mapping may also give. */
+int schema_is_params(const struct schema_field *f);
 const struct schema_section *schema_sub(const struct schema_field *f);
 /* "an integer", "a list (- items)", ... for wrong-type messages. */
 const char *schema_what(const struct schema_field *f);

@@ -241,9 +241,18 @@ static json_t *field_schema(int *r, const struct schema_field *f, const void *ba
 		/* name: 42 is a name too: any scalar */
 		o = json_pack("{s:[sss]}", "type", "string", "number", "boolean");
 		break;
-	case T_BUF: case T_PARAMS:
+	case T_BUF:
 		o = typed(r, NULL, NULL);
 		put(r, o, "maxLength", json_integer((json_int_t)f->hi - 1));
+		break;
+	case T_PARAMS:
+		/* key=value,... or a mapping of scalars */
+		o = typed(r, NULL, NULL);
+		put(r, o, "maxLength", json_integer((json_int_t)f->hi - 1));
+		o = json_pack("{s:[o{s:s,s:{s:[sss]}}]}", "anyOf", o, "type", "object",
+			      "additionalProperties", "type", "string", "number", "boolean");
+		if (!o)
+			*r = -ENOMEM;
 		break;
 	case T_MODEL: case T_DATASET:
 		o = typed(r, NULL, NULL);

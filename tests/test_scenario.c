@@ -533,6 +533,10 @@ static const struct bad bad_files[] = {
 	  "    - {a: server, b: lan}\n    - {a: w, b: lan}\n"
 	  "sweep:\n  - key: topology.links[0].params.distance.x\n    values: [1]\n", 12,
 	  "sweep[0].key", "name one parameter" },
+	{ "ns3 params: a value with a comma", "topology:\n  switches: [lan]\n  nodes:\n    - {name: client, role: client}\n    - {name: server, role: server}\n    - {name: w, role: worker}\n  links:\n"
+	  "    - {a: client, b: server, kind: ns3, params: {channel: \"wifi,x\"}}\n"
+	  "    - {a: server, b: lan}\n    - {a: w, b: lan}\n", 8, "topology.links[0].params.channel",
+	  "no ',' or '='" },
 	{ "reorder without delay", "links:\n  - node: client\n    reorder: 10%\n", 2, "links[0]",
 	  "reorder needs a delay" },
 	/* run: (bring your own processes) */
@@ -724,6 +728,23 @@ static void ns3_link_keys(struct t *t)
 	T_ASSERTF(t, load_text(&tmp, ok, &sc, err, sizeof(err)) == 0, "%s", err);
 	T_ASSERT(t, !strcmp(topology_link(sc->topo, 0)->kind, "ns3"));
 	T_ASSERT(t, !strcmp(topology_link(sc->topo, 0)->params, "channel=wifi,distance=10m,fading=nakagami"));
+	{
+		/* the mapping form is the same text */
+		static const char *const map =
+			"topology:\n  switches: [lan]\n  nodes:\n    - {name: client, role: client}\n"
+			"    - {name: server, role: server}\n    - {name: w, role: worker}\n  links:\n"
+			"    - {name: radio, a: client, b: server, kind: ns3,\n"
+			"       params: {channel: wifi, distance: 10m, fading: nakagami}}\n"
+			"    - {a: server, b: lan}\n    - {a: w, b: lan}\n";
+		struct scenario *m = NULL;
+		struct tmp tm = { 0 };
+
+		T_ASSERTF(t, load_text(&tm, map, &m, err, sizeof(err)) == 0, "%s", err);
+		T_ASSERT(t, m && !strcmp(topology_link(m->topo, 0)->params,
+					 "channel=wifi,distance=10m,fading=nakagami"));
+		scenario_free(m);
+		tmp_clean(&tm);
+	}
 	T_ASSERT(t, !strcmp(sc->factor_names[0], "distance_m"));
 	T_ASSERT(t, !strcmp(sc->factors[0].levels[1], "45"));
 	T_ASSERT(t, scenario_trials(sc, &tr, &n) == 0);
