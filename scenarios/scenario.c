@@ -371,7 +371,7 @@ static int node_check(struct schema_ctx *c, const char *node, const char *path, 
 static int validate_links(struct schema_ctx *c)
 {
 	struct scenario *sc = c->sc;
-	int n_nodes = 2 + sc->topology.workers, *owner, r = 0;
+	int n_nodes = 2 + scenario_max_workers(sc), *owner, r = 0;
 	char path[PATH_BUF], msg[SCENARIO_ERR_MAX], name[SCENARIO_NODE_MAX];
 
 	owner = malloc(sizeof(*owner) * 2 * (size_t)n_nodes);
@@ -390,9 +390,21 @@ static int validate_links(struct schema_ctx *c)
 					"worker-K or workers)");
 			break;
 		}
-		r = node_check(c, l->node, path, schema_line_of(c, path), &first, &last);
-		if (r < 0)
+		r = scenario_node_range(sc, l->node, &first, &last);
+		if (r == -ENOENT && atoi(l->node + 7) <= scenario_max_workers(sc)) {
+			/* a worker that joins later (add_worker, autoscaler) */
+			first = last = 1 + atoi(l->node + 7);
+			r = 0;
+		} else if (r == -ENOENT) {
+			r = schema_fail(c, schema_line_of(c, path), path, "%s does not exist: "
+					"topology.workers is %d and at most %d workers join",
+					l->node, sc->topology.workers,
+					scenario_max_workers(sc) - sc->topology.workers);
 			break;
+		} else if ((r = node_check(c, l->node, path, schema_line_of(c, path), &first,
+					  &last)) < 0) {
+			break;
+		}
 		snprintf(path, sizeof(path), "links[%zu]", i);
 		if (impair_validate(&l->im, msg, sizeof(msg)) < 0) {
 			r = schema_fail(c, l->line, path, "%s", msg);

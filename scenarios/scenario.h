@@ -180,6 +180,10 @@ int scenario_resolve(const struct scenario *sc, const struct scenario_trial *tri
  * worker beyond topology.workers.
  */
 int scenario_node_range(const struct scenario *sc, const char *node, int *ret_first, int *ret_last);
+/* Worker nodes a trial may have by its end: topology.workers, one per add_worker event, and
+ * room for the autoscaler (4 x max: every scale-out is a fresh node). A links: entry may
+ * name a worker-K up to this one: it applies when the node joins. */
+int scenario_max_workers(const struct scenario *sc);
 
 const char *scenario_action_name(enum scenario_action a);
 #endif

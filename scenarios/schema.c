@@ -493,6 +493,15 @@ int scenario_node_range(const struct scenario *sc, const char *node, int *ret_fi
 	return 0;
 }
 
+int scenario_max_workers(const struct scenario *sc)
+{
+	int n = sc->topology.workers + 4 * sc->autoscaler.max;
+
+	for (size_t i = 0; i < sc->n_events; i++)
+		n += sc->events[i].action == SCENARIO_ADD_WORKER;
+	return n;
+}
+
 static int is_file(const char *path)
 {
 	struct stat st;

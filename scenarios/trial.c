@@ -238,29 +238,73 @@ static int spawn_client(struct testbed *tb, const struct scenario *t, const char
 
 /* ---- impairments and the timeline ---- */
 
+/* One node's link, the directions in dirs; netem's seed from the node's name when the
+ * scenario gives none. */
+static int impair_node(struct testbed *tb, const struct scenario *t, int k, int dirs,
+		       const struct impair *im)
+{
+	for (int d = 0; d < 2; d++) {
+		struct impair x = *im;
+		char purpose[64];
+		int r;
+
+		if (!(dirs & (d ? SCENARIO_DOWN : SCENARIO_UP)))
+			continue;
+		if (!x.has_seed) {
+			snprintf(purpose, sizeof(purpose), "netem %s %s", testbed_node_name(tb, k),
+				 d ? "down" : "up");
+			x.seed = scenario_seed_for(t->trial_seed, purpose);
+			x.has_seed = 1;
+		}
+		if ((r = testbed_impair(tb, k, (enum link_dir)d, &x)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* "workers" is every worker node the testbed has by now, joined ones too; a worker-K that
+ * has not joined yet gets its impairment when it joins (impair_joined). */
 static int apply_impair(struct testbed *tb, const struct scenario *t, const char *node, int dirs,
 			const struct impair *im)
 {
 	int first, last, r;
 
-	if ((r = scenario_node_range(t, node, &first, &last)) < 0)
+	if (!strcmp(node, SCENARIO_ALL_WORKERS)) {
+		first = 2;
+		last = testbed_node_count(tb) - 1;
+	} else if ((r = testbed_node_index(tb, node)) >= 0) {
+		first = last = r;
+	} else if (!strncmp(node, "worker-", 7)) {
+		return 0;
+	} else if ((r = scenario_node_range(t, node, &first, &last)) < 0) {
 		return r;
+	}
 	for (int k = first; k <= last; k++)
-		for (int d = 0; d < 2; d++) {
-			struct impair x = *im;
-			char purpose[64];
+		if ((r = impair_node(tb, t, k, dirs, im)) < 0)
+			return r;
+	return 0;
+}
 
-			if (!(dirs & (d ? SCENARIO_DOWN : SCENARIO_UP)))
-				continue;
-			if (!x.has_seed) {
-				snprintf(purpose, sizeof(purpose), "netem %s %s", testbed_node_name(tb, k),
-					 d ? "down" : "up");
-				x.seed = scenario_seed_for(t->trial_seed, purpose);
-				x.has_seed = 1;
-			}
-			if ((r = testbed_impair(tb, k, (enum link_dir)d, &x)) < 0)
-				return r;
-		}
+static int names_node(const struct testbed *tb, const char *node, int k)
+{
+	return !strcmp(node, SCENARIO_ALL_WORKERS) || !strcmp(node, testbed_node_name(tb, k));
+}
+
+/* A worker node that just joined gets what its link would have had from the start: the
+ * links: entries naming it or every worker, then the timeline's impairments played so far,
+ * in their order. */
+static int impair_joined(struct testbed *tb, const struct scenario *t, size_t played, int k)
+{
+	int r;
+
+	for (size_t i = 0; i < t->n_links; i++)
+		if (names_node(tb, t->links[i].node, k) &&
+		    (r = impair_node(tb, t, k, t->links[i].dirs, &t->links[i].im)) < 0)
+			return r;
+	for (size_t i = 0; i < played; i++)
+		if (t->events[i].action == SCENARIO_IMPAIR && names_node(tb, t->events[i].node, k) &&
+		    (r = impair_node(tb, t, k, t->events[i].dirs, &t->events[i].im)) < 0)
+			return r;
 	return 0;
 }
 
@@ -300,13 +344,18 @@ struct joins {
 	int *node;
 	double *start_at;          /* trial seconds; < 0: started or cancelled */
 	size_t n;
+	size_t played;             /* timeline events played so far */
 };
 
-static int add_worker(struct testbed *tb, struct joins *j, double now, double provisioning_s)
+static int add_worker(struct testbed *tb, const struct scenario *t, struct joins *j, double now,
+		      double provisioning_s)
 {
 	int k, r = testbed_add_worker(tb, &k);
 
 	if (r < 0)
+		return r;
+	/* impaired before its worker starts: the join's first packets cross the same netem */
+	if ((r = impair_joined(tb, t, j->played, k)) < 0)
 		return r;
 	j->node[j->n] = k;
 	j->start_at[j->n++] = now + provisioning_s;
@@ -395,7 +444,7 @@ static int scaler_step(struct testbed *tb, const struct scenario *t, struct scal
 		long want = running + queue < as->max ? running + queue : as->max;
 
 		for (long n = want - s->active; n > 0; n--) {
-			if ((r = add_worker(tb, j, now, as->provisioning_s)) < 0)
+			if ((r = add_worker(tb, t, j, now, as->provisioning_s)) < 0)
 				return r == -ENOSPC ? 0 : r;
 			s->order[s->n_order++] = j->node[j->n - 1];
 			s->active++;
@@ -424,7 +473,7 @@ static int play_event(struct testbed *tb, const struct scenario *t, const struct
 	if (e->action == SCENARIO_IMPAIR)
 		return apply_impair(tb, t, e->node, e->dirs, &e->im);
 	if (e->action == SCENARIO_ADD_WORKER)
-		return add_worker(tb, j, now, e->provisioning_s);
+		return add_worker(tb, t, j, now, e->provisioning_s);
 	if (e->action == SCENARIO_REMOVE_WORKER)
 		return remove_worker(tb, j, e->node, e->drain);
 	if ((r = scenario_node_range(t, e->node, &first, &last)) < 0)
@@ -510,7 +559,7 @@ static int play(struct testbed *tb, const struct scenario *t, const char *bin, p
 					 t->events[ev].at_s, t->events[ev].line, strerror(-r));
 				goto out;
 			}
-			ev++;
+			j.played = ++ev;
 		}
 		if ((r = scaler_step(tb, t, s, &j, now)) < 0) {
 			snprintf(err, errlen, "autoscaler: %s", strerror(-r));
@@ -745,10 +794,8 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 		.cpu_worker = t->topology.cpu_worker,
 	};
 
-	for (size_t i = 0; i < t->n_events; i++)
-		cfg.max_workers += t->events[i].action == SCENARIO_ADD_WORKER;
 	/* every scale-out is a fresh node, as a fresh instance would be */
-	cfg.max_workers += cfg.workers + 4 * (unsigned int)t->autoscaler.max;
+	cfg.max_workers = (unsigned int)scenario_max_workers(t);
 	char logs[1024], path[1024], labels[1024];
 	struct testbed *tb = NULL;
 	struct sampler *smp = NULL;
@@ -817,6 +864,8 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 		fprintf(sc.ts, "t_s,queue_depth,in_flight,workers_connected,workers_idle,workers_target\n");
 	snprintf(sc.url, sizeof(sc.url), "http://%s:%d/v1/stats", testbed_node_addr(tb, 1), HTTP_PORT);
 	sc.active = sc.peak = t->topology.workers;
+	/* the cooldown follows a decision: the first burst is answered at the first look */
+	sc.last_decision = -INFINITY;
 	sc.order = calloc((size_t)t->topology.workers + 4 * (size_t)t->autoscaler.max + 1, sizeof(int));
 	if (!sc.order) {
 		r = -ENOMEM;
