@@ -783,6 +783,36 @@ static void link_metrics(struct testbed *tb, struct trial_metrics *m)
 	}
 }
 
+/* links.csv: every node's link at the trial's end, each way: the impairment it was given
+ * (joined workers included) and what netem counted in the kernel (empty: no netem there). */
+static int write_links(struct testbed *tb, const char *path)
+{
+	FILE *f = fopen(path, "we");
+	int r = 0;
+
+	if (!f)
+		return -errno;
+	fprintf(f, "node,direction,delay_ms,jitter_ms,loss,rate_bps,netem_packets,netem_drops\n");
+	for (int k = 0; k < testbed_node_count(tb); k++)
+		for (int d = 0; d < 2; d++) {
+			const struct impair *im = testbed_impairment(tb, k, (enum link_dir)d);
+			uint64_t p, x;
+
+			fprintf(f, "%s,%s,%g,%g,%g,%llu,", testbed_node_name(tb, k), d ? "down" : "up",
+				im->delay_ns / 1e6, im->jitter_ns / 1e6, im->loss,
+				(unsigned long long)im->rate_bps);
+			if (testbed_netem_stats(tb, k, (enum link_dir)d, &p, &x) == 0)
+				fprintf(f, "%llu,%llu\n", (unsigned long long)p, (unsigned long long)x);
+			else
+				fprintf(f, ",\n");
+		}
+	if (ferror(f))
+		r = -EIO;
+	if (fclose(f) != 0 && !r)
+		r = -errno;
+	return r;
+}
+
 int trial_run(const struct scenario *t, const char *bin, const char *dir, struct warm_pool *warm,
 	      volatile sig_atomic_t *stop, struct trial_metrics *ret, char *err, size_t errlen)
 {
@@ -886,6 +916,9 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 			snprintf(err, errlen, "%s: %s", path, strerror(-rs));
 		}
 	}
+	snprintf(path, sizeof(path), "%s/links.csv", dir);
+	if (r == 0 && (r = write_links(tb, path)) < 0)
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
 	if (r < 0)
 		goto out;
 	/* 3: no job succeeded, which heavy impairment can cause: still a measurement */
