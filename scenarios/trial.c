@@ -402,6 +402,7 @@ struct scaler {
 	int *order;               /* worker nodes, oldest first: scale-in drains the newest */
 	size_t n_order;
 	int peak;
+	int seen_work;            /* a job has been queued or run: the workload has begun */
 	double worker_s;          /* integral of active workers over time (cost) */
 	double last_t;
 };
@@ -437,7 +438,10 @@ static int scaler_step(struct testbed *tb, const struct scenario *t, struct scal
 		return 0;
 	if (s->ts)
 		fprintf(s->ts, "%.3f,%ld,%ld,%ld,%ld,%d\n", now, queue, running, connected, idle, s->active);
-	if (!as->max || now - s->last_decision < as->cooldown_s)
+	/* the pool meets the workload's first jobs at its starting size: before them every
+	 * worker is idle, and draining them then left 15 starting workers at 1 when the burst came */
+	s->seen_work |= queue + running > 0;
+	if (!as->max || !s->seen_work || now - s->last_decision < as->cooldown_s)
 		return 0;
 	if (queue >= as->scale_out_queue && s->active < as->max) {
 		/* seed 001: as many instances as messages waiting and in work, at most max */
