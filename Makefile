@@ -16,7 +16,7 @@ ifeq ($(findstring clang,$(CC)),)
 override CFLAGS += -Wno-format-truncation
 endif
 
-MODULES := emu netem pipeline models scenarios plots
+MODULES := emu netem measure pipeline models scenarios plots
 LIB_SRC := cli.c regfile.c version.c version_cmd.c $(foreach d,$(MODULES),$(wildcard $(d)/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/web_files.o
 # The job board's pages, compiled into the binary (pipeline/web.h)

@@ -8,9 +8,27 @@
 
 #include "emu/uml.h"
 
+#include "commands.h"
+
 volatile sig_atomic_t qoslab_stop;
 
-#include "commands.h"
+/* The flag and its handler live here, the one place with mutable globals: long loops of
+ * the commands poll qoslab_stop and unwind through their cleanup. */
+static void on_signal(int sig)
+{
+	(void)sig;
+	qoslab_stop = 1;
+}
+
+void qoslab_catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
 
 static const struct command {
 	const char *name;

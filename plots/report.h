@@ -32,6 +32,4 @@ int report_write_html(const struct results *r, const char *dir, char *err, size_
  */
 int report_render(const struct results *r, const char *dir, char *err, size_t err_len, size_t *ret_plots);
 
-/* `qoslab report DIR`: redraws plots and report.html from DIR/results.json alone. */
-int report_main(int argc, char **argv);
 #endif

@@ -5,9 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "models/jpeg.h"   /* struct preprocess */
-#include "netem/failure.h" /* enum failure_kind */
-#include "netem/impair.h"  /* struct impair */
+#include "models/jpeg.h"       /* struct preprocess */
+#include "netem/impair.h"      /* struct impair */
+#include "scenarios/failure.h" /* enum failure_kind */
 
 #define SCENARIO_NODE_MAX 32          /* "worker-4096" and room to spare */
 #define SCENARIO_FILE_MAX (1 << 20)   /* bytes of YAML */

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "netem/failure.h"
 #include "netem/impair.h"
+#include "scenarios/failure.h"
 #include "scenarios/schema.h"
 #include "scenarios/schema_json.h"
 #include "scenarios/schema_table.h"

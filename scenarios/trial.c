@@ -14,13 +14,13 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "emu/sampler.h"
 #include "emu/lateness.h"
+#include "emu/sampler.h"
 #include "emu/testbed.h"
 #include "models/accuracy.h"
 #include "models/record.h"
-#include "netem/failure.h"
 #include "plots/stats.h"
+#include "scenarios/failure.h"
 #include "scenarios/scenario.h"
 #include "scenarios/sweep.h"
 #include "scenarios/trial.h"

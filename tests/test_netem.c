@@ -10,8 +10,8 @@
 
 #include "emu/kernel.h"
 #include "emu/testbed.h"
+#include "measure/probe.h"
 #include "netem/netem.h"
-#include "netem/probe.h"
 #include "t.h"
 
 static struct testbed *bed(struct t *t)

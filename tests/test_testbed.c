@@ -9,12 +9,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "emu/capture.h"
 #include "emu/kernel.h"
-#include "emu/testbed.h"
 #include "emu/sampler.h"
-#include "netem/capture.h"
-#include "netem/failure.h"
-#include "netem/probe.h"
+#include "emu/testbed.h"
+#include "measure/probe.h"
+#include "scenarios/failure.h"
 #include "t.h"
 
 #define ECHO_PORT 47100

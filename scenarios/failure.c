@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "emu/testbed.h"
-#include "netem/failure.h"
+#include "scenarios/failure.h"
 
 static const char *const names[] = { "kill", "freeze", "partition", "blackhole" };
 

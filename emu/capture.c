@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "emu/capture.h"
 #include "emu/netns.h"
 #include "emu/testbed.h"
-#include "netem/capture.h"
 
 struct capture {
 	pcap_t *pcap;

@@ -16,7 +16,7 @@
 
 #include "clock.h"
 #include "emu/testbed.h"
-#include "netem/probe.h"
+#include "measure/probe.h"
 
 #define PROBE_PORT 47001
 #define BULK_PORT 47002

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/* The fidelity check behind `qoslab check`: what the links of a testbed really do against
+ * what was configured. */
+#ifndef QOSLAB_FIDELITY_H
+#define QOSLAB_FIDELITY_H
+#include <jansson.h>
+
+#include "emu/lateness.h"
+
+/*
+ * Builds a two-node testbed in this kernel (which must have netem) and appends one object
+ * per figure to the array items: "delay" (ms), "loss" (%), "seeded_loss", "rate" (Mbit/s),
+ * each with configured, measured, its tolerance (min, max), ok and status ("ok",
+ * "out_of_tolerance", or "unsupported" for a kernel that ignores the netem seed).
+ * ret_late: how late the kernel's 10 ms timers were meanwhile. 0 or -errno; the figures
+ * taken before a failure stay in items.
+ */
+int fidelity_measure(json_t *items, struct lateness_stats *ret_late);
+#endif
