@@ -403,6 +403,7 @@ struct scaler {
 	size_t n_order;
 	int peak;
 	int seen_work;            /* a job has been queued or run: the workload has begun */
+	double quiet_since;       /* since when nothing waits and a worker idles; < 0: not so */
 	double worker_s;          /* integral of active workers over time (cost) */
 	double last_t;
 };
@@ -441,6 +442,10 @@ static int scaler_step(struct testbed *tb, const struct scenario *t, struct scal
 	/* the pool meets the workload's first jobs at its starting size: before them every
 	 * worker is idle, and draining them then left 15 starting workers at 1 when the burst came */
 	s->seen_work |= queue + running > 0;
+	if (queue > as->scale_in_queue || idle == 0)
+		s->quiet_since = -1;
+	else if (s->quiet_since < 0)
+		s->quiet_since = now;
 	if (!as->max || !s->seen_work || now - s->last_decision < as->cooldown_s)
 		return 0;
 	if (queue >= as->scale_out_queue && s->active < as->max) {
@@ -454,7 +459,11 @@ static int scaler_step(struct testbed *tb, const struct scenario *t, struct scal
 			s->active++;
 		}
 		s->last_decision = now;
-	} else if (queue <= as->scale_in_queue && idle > 0 && s->active > as->min) {
+	} else if (s->quiet_since >= 0 && now - s->quiet_since >= as->cooldown_s &&
+		   s->active > as->min) {
+		/* quiet for a cooldown, not for one look: a burst that is still being uploaded
+		 * leaves the queue empty for a moment (seen: 15 starting workers drained to 1 at
+		 * its first job, the other 59 then waited for provisioning) */
 		for (long n = idle < s->active - as->min ? idle : s->active - as->min; n > 0; n--) {
 			int k = s->order[--s->n_order];
 
@@ -900,6 +909,7 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 	sc.active = sc.peak = t->topology.workers;
 	/* the cooldown follows a decision: the first burst is answered at the first look */
 	sc.last_decision = -INFINITY;
+	sc.quiet_since = -1;
 	sc.order = calloc((size_t)t->topology.workers + 4 * (size_t)t->autoscaler.max + 1, sizeof(int));
 	if (!sc.order) {
 		r = -ENOMEM;
