@@ -17,7 +17,7 @@ override CFLAGS += -Wno-format-truncation
 endif
 
 MODULES := emu netem measure pipeline models scenarios plots
-LIB_SRC := cli.c regfile.c version.c version_cmd.c $(foreach d,$(MODULES),$(wildcard $(d)/*.c))
+LIB_SRC := units.c regfile.c version.c version_cmd.c $(foreach d,$(MODULES),$(wildcard $(d)/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/web_files.o
 # The job board's pages, compiled into the binary (pipeline/web.h)
 WEB_SRC := $(sort $(wildcard pipeline/web/*.html pipeline/web/*.css pipeline/web/*.js pipeline/web/*.svg))

@@ -12,4 +12,14 @@
 int regfile_open(const char *path);
 /* The same as a stdio stream ("re"); NULL with errno set. */
 FILE *regfile_fopen(const char *path);
+
+/*
+ * The whole of the regular file path (regfile_open), read to its end (kernel files such as
+ * /proc and cgroup ones say size 0 and are read all the same), at most max bytes: -EFBIG
+ * when there are more, so a hostile file costs at most max. *ret_buf (malloc'ed, the
+ * caller frees) holds *ret_len bytes and a NUL after them, so text can be used as a
+ * string (a NUL inside is the caller's to refuse). Returns 0 or -errno; outputs untouched
+ * on failure.
+ */
+int regfile_read(const char *path, size_t max, char **ret_buf, size_t *ret_len);
 #endif

@@ -50,7 +50,7 @@ _qoslab()
 		[[ $cmd == client && $prev == --out ]] && { COMPREPLY=($(compgen -f -- "$cur")); return; }
 		[[ $cmd == detect && $prev == --out ]] && { COMPREPLY=($(compgen -f -- "$cur")); return; }
 		COMPREPLY=($(compgen -d -- "$cur")); compopt -o filenames 2>/dev/null; return ;;
-	--model | --names | --samples | --ready-file)
+	--model | --names | --samples | --ready-file | --topology)
 		COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; return ;;
 	-e | --exec)
 		COMPREPLY=($(compgen -S = -W "$(_qoslab_nodes)" -- "$cur")); compopt -o nospace 2>/dev/null; return ;;
@@ -65,7 +65,7 @@ _qoslab()
 		compopt -o nospace 2>/dev/null; return ;;
 	-w | --workers | --server | --http | --listen | --udp | --count | --rate | --timeout | \
 	--seed | --hold | --interval | --subnet | --thresh | --conf | --quality | --resize | \
-	--chunk | --queue | --name | --cpu-*)
+	--chunk | --slurm-retries | --queue | --name | --cpu-*)
 		return ;;
 	esac
 	if [[ $cmd == scenario ]]; then

@@ -47,14 +47,14 @@ static void *capture_loop(void *arg)
 	return NULL;
 }
 
-static int open_in_switch(struct testbed *tb, const char *dev, uint32_t snaplen, pcap_t **ret,
-			  char *err, size_t errlen)
+static int open_in(int ns_fd, const char *dev, uint32_t snaplen, pcap_t **ret, char *err,
+		   size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	pcap_t *p = NULL;
 	int saved, r;
 
-	r = netns_enter(testbed_switch_ns(tb), &saved);
+	r = netns_enter(ns_fd, &saved);
 	if (r < 0)
 		return r;
 	p = pcap_create(dev, ebuf);
@@ -89,15 +89,17 @@ static int open_in_switch(struct testbed *tb, const char *dev, uint32_t snaplen,
 	return 0;
 }
 
-int capture_new(struct testbed *tb, int node, const char *path, uint32_t snaplen,
+int capture_new(struct testbed *tb, int link, const char *path, uint32_t snaplen,
 		struct capture **ret, char *err, size_t errlen)
 {
 	struct capture *c = calloc(1, sizeof(*c));
-	int r;
+	const char *dev;
+	int ns, r;
 
 	if (!c)
 		return -ENOMEM;
-	r = open_in_switch(tb, testbed_port_name(tb, node), snaplen, &c->pcap, err, errlen);
+	testbed_link_capture_at(tb, link, &ns, &dev);
+	r = open_in(ns, dev, snaplen, &c->pcap, err, errlen);
 	if (r < 0)
 		goto fail;
 	c->dump = pcap_dump_open(c->pcap, path);

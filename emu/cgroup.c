@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "emu/cgroup.h"
+#include "regfile.h"
 
 #define ROOT "/sys/fs/cgroup"
 
@@ -23,19 +24,18 @@ struct cgroup {
 	char dir[H_MAX][320];
 };
 
-static int read_file(const char *path, char *buf, size_t len)
+/* A kernel file's text into buf (cut at len - 1 bytes: only its start is parsed). */
+static int kernel_text(const char *path, char *buf, size_t len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
+	char *text = NULL;
+	size_t n;
+	int r = regfile_read(path, 65536, &text, &n);
 
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	return (int)n;
+	if (r < 0)
+		return r;
+	snprintf(buf, len, "%s", text);
+	free(text);
+	return (int)(n < len ? n : len - 1);
 }
 
 static int write_file(const char *path, const char *s)
@@ -65,7 +65,7 @@ enum cgroup_version cgroup_detect(void)
 	char buf[512];
 	struct stat st;
 
-	if (read_file(ROOT "/cgroup.controllers", buf, sizeof(buf)) >= 0 && strstr(buf, "cpu"))
+	if (kernel_text(ROOT "/cgroup.controllers", buf, sizeof(buf)) >= 0 && strstr(buf, "cpu"))
 		return CGROUP_V2;
 	if (stat(ROOT "/cpu/cpu.cfs_quota_us", &st) == 0)
 		return CGROUP_V1;
@@ -193,7 +193,7 @@ int cgroup_cpu_usage_ns(struct cgroup *cg, uint64_t *ret)
 
 	if (cg->ver == CGROUP_V2) {
 		snprintf(path, sizeof(path), "%s/cpu.stat", cg->dir[H_CPU]);
-		if ((r = read_file(path, buf, sizeof(buf))) < 0)
+		if ((r = kernel_text(path, buf, sizeof(buf))) < 0)
 			return r;
 		p = strstr(buf, "usage_usec ");
 		if (!p)
@@ -202,7 +202,7 @@ int cgroup_cpu_usage_ns(struct cgroup *cg, uint64_t *ret)
 		return 0;
 	}
 	snprintf(path, sizeof(path), "%s/cpuacct.usage", cg->dir[H_ACCT]);
-	if ((r = read_file(path, buf, sizeof(buf))) < 0)
+	if ((r = kernel_text(path, buf, sizeof(buf))) < 0)
 		return r;
 	*ret = strtoull(buf, NULL, 10);
 	return 0;
@@ -259,7 +259,7 @@ int cgroup_rss_bytes(struct cgroup *cg, uint64_t *ret)
 		unsigned long size, rss;
 
 		snprintf(path, sizeof(path), "/proc/%d/statm", (int)pids[i]);
-		if (read_file(path, buf, sizeof(buf)) > 0 && sscanf(buf, "%lu %lu", &size, &rss) == 2)
+		if (kernel_text(path, buf, sizeof(buf)) > 0 && sscanf(buf, "%lu %lu", &size, &rss) == 2)
 			sum += (uint64_t)rss * (uint64_t)page;
 	}
 	free(pids);

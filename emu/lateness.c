@@ -9,7 +9,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "emu/lateness.h"
+#include "plots/stats.h"
 
 #define MAX_SAMPLES 65536 /* 11 minutes at 10 ms; older samples are overwritten */
 
@@ -20,14 +22,6 @@ struct lateness {
 	unsigned int n; /* samples taken (may exceed MAX_SAMPLES) */
 	float late_ms[MAX_SAMPLES];
 };
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static void *run(void *arg)
 {
@@ -42,12 +36,12 @@ static void *run(void *arg)
 	pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
 
 	while (!atomic_load(&l->stop)) {
-		int64_t due = now_ns() + l->period_ns, late;
+		int64_t due = clock_now_ns() + l->period_ns, late;
 		struct timespec ts = { due / 1000000000, due % 1000000000 };
 
 		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 			;
-		late = now_ns() - due;
+		late = clock_now_ns() - due;
 		l->late_ms[l->n % MAX_SAMPLES] = (float)(late > 0 ? late : 0) / 1e6f;
 		l->n++;
 	}
@@ -74,16 +68,10 @@ int lateness_new(double period_ms, struct lateness **ret)
 	return 0;
 }
 
-static int cmp_float(const void *a, const void *b)
-{
-	float x = *(const float *)a, y = *(const float *)b;
-
-	return (x > y) - (x < y);
-}
-
 void lateness_free(struct lateness *l, struct lateness_stats *ret)
 {
 	unsigned int n;
+	double *x;
 
 	if (ret)
 		memset(ret, 0, sizeof(*ret));
@@ -92,13 +80,17 @@ void lateness_free(struct lateness *l, struct lateness_stats *ret)
 	atomic_store(&l->stop, 1);
 	pthread_join(l->thread, NULL);
 	n = l->n < MAX_SAMPLES ? l->n : MAX_SAMPLES;
-	if (ret && n > 0) {
-		qsort(l->late_ms, n, sizeof(l->late_ms[0]), cmp_float);
-		ret->samples = n;
-		ret->median_ms = l->late_ms[n / 2];
-		/* nearest rank */
-		ret->p99_ms = l->late_ms[(size_t)((n * 99 + 99) / 100) - 1];
-		ret->max_ms = l->late_ms[n - 1];
+	if (ret && n > 0 && (x = malloc(n * sizeof(*x)))) {
+		static const double p[3] = { 0.5, 0.99, 1 };
+		double q[3];
+
+		for (unsigned int i = 0; i < n; i++)
+			x[i] = l->late_ms[i];
+		/* the one quantile definition (type 7, plots/stats.h) */
+		if (stats_quantiles(x, n, p, 3, q) == 0)
+			*ret = (struct lateness_stats){ .samples = n, .median_ms = q[0],
+							.p99_ms = q[1], .max_ms = q[2] };
+		free(x);
 	}
 	free(l);
 }

@@ -13,6 +13,8 @@
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
 #include <netlink/route/neighbour.h>
+#include <netlink/route/route.h>
+#include <arpa/inet.h>
 #include <linux/neighbour.h>
 
 #include "emu/link.h"
@@ -253,5 +255,42 @@ out:
 	nl_addr_put(ll);
 	nl_addr_put(dst);
 	rtnl_neigh_put(n);
+	return nl_to_errno(r);
+}
+
+int link_route_add(struct nl_sock *sk, uint32_t dst, int prefix, uint32_t gw, int ifindex)
+{
+	struct rtnl_route *rt = rtnl_route_alloc();
+	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+	struct nl_addr *d = NULL, *g = NULL;
+	uint32_t dn = htonl(dst), gn = htonl(gw);
+	int r = -NLE_NOMEM;
+
+	if (!rt || !nh)
+		goto out;
+	d = nl_addr_build(AF_INET, &dn, 4);
+	g = nl_addr_build(AF_INET, &gn, 4);
+	if (!d || !g)
+		goto out;
+	nl_addr_set_prefixlen(d, prefix);
+	rtnl_route_set_family(rt, AF_INET);
+	rtnl_route_set_table(rt, RT_TABLE_MAIN);
+	rtnl_route_set_protocol(rt, RTPROT_STATIC);
+	rtnl_route_set_scope(rt, RT_SCOPE_UNIVERSE);
+	rtnl_route_set_type(rt, RTN_UNICAST);
+	r = rtnl_route_set_dst(rt, d);
+	if (r < 0)
+		goto out;
+	rtnl_route_nh_set_ifindex(nh, ifindex);
+	rtnl_route_nh_set_gateway(nh, g);
+	rtnl_route_add_nexthop(rt, nh);
+	nh = NULL; /* the route owns it now */
+	r = rtnl_route_add(sk, rt, NLM_F_CREATE | NLM_F_EXCL);
+out:
+	if (nh)
+		rtnl_route_nh_free(nh);
+	nl_addr_put(d);
+	nl_addr_put(g);
+	rtnl_route_put(rt);
 	return nl_to_errno(r);
 }

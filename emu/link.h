@@ -33,4 +33,6 @@ int link_get_stats(struct nl_sock *sk, int ifindex, struct link_stats *ret);
 int link_get_mac(struct nl_sock *sk, int ifindex, uint8_t ret_mac[6]);
 /* A permanent neighbour entry ip -> mac on ifindex: no ARP for that address any more. */
 int link_neigh_pin(struct nl_sock *sk, int ifindex, const char *ip, const uint8_t mac[6]);
+/* A static route dst/prefix via gw out of ifindex (addresses in host order). */
+int link_route_add(struct nl_sock *sk, uint32_t dst, int prefix, uint32_t gw, int ifindex);
 #endif

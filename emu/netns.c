@@ -35,6 +35,31 @@ int netns_leave(int saved_fd)
 	return r;
 }
 
+/* A namespace held only by its fd (no name under /run/netns): nothing of it outlives us. */
+int netns_new_anonymous(int *ret_fd)
+{
+	int saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC), fd = -1, r = 0;
+
+	if (saved < 0)
+		return -errno;
+	if (unshare(CLONE_NEWNET) < 0) {
+		r = -errno;
+		goto out;
+	}
+	fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		r = -errno;
+	if (setns(saved, CLONE_NEWNET) < 0 && !r)
+		r = -errno;
+out:
+	close(saved);
+	if (r < 0 && fd >= 0)
+		close(fd);
+	if (!r)
+		*ret_fd = fd;
+	return r;
+}
+
 int netns_create(const char *name, int *ret_fd)
 {
 	char path[256];

@@ -8,6 +8,9 @@
 /* Creates a new namespace bound at NETNS_DIR/name; the calling thread stays where it was.
  * ret_fd: O_CLOEXEC fd of the namespace. -EEXIST when the name is taken. */
 int netns_create(const char *name, int *ret_fd);
+/* A fresh namespace held only by ret_fd (O_CLOEXEC, no name under NETNS_DIR): nothing of it
+ * outlives its last fd and process. The calling thread stays where it was. */
+int netns_new_anonymous(int *ret_fd);
 /* Unbinds and removes the name; the namespace dies with its last process and fd. */
 int netns_delete(const char *name);
 

@@ -5,6 +5,7 @@
 #include <grp.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <signal.h>
@@ -28,11 +29,14 @@
 #include "emu/ns3link.h"
 #include "models/locate.h"
 
-#define ARGV_MAX (40 + 2 * NS3LINK_MAX_ENDPOINTS)
+#define ARGV_MAX (40 + 4 * NS3LINK_MAX_ENDPOINTS)
+#define CONTROL_TIMEOUT_MS 2000
 
 struct ns3link {
 	pid_t pid;
 	int stats_fd; /* read end of the report pipe */
+	int ctl_fd;   /* our end of the control socket (SOCK_SEQPACKET: one message each way) */
+	pthread_mutex_t ctl_lock; /* one request and its answer at a time (timeline vs metrics) */
 	int status;   /* wait status once reaped, else -1 */
 	unsigned int n;
 	int tap_fd[NS3LINK_MAX_ENDPOINTS];
@@ -225,9 +229,30 @@ static void arg(struct args *a, const char *fmt, ...)
 	a->used += (size_t)len + 1;
 }
 
+/* "--track I=T:D,T:D,..." for each station that moves */
+static void track_args(struct args *a, const struct ns3link_endpoint *eps, unsigned int n)
+{
+	for (unsigned int i = 1; i < n; i++) {
+		char pts[4096];
+		size_t off = 0;
+
+		if (!eps[i].ntrack)
+			continue;
+		for (unsigned int k = 0; k < eps[i].ntrack && off < sizeof(pts); k++)
+			off += (size_t)snprintf(pts + off, sizeof(pts) - off, "%s%.3f:%.3f", k ? "," : "",
+						eps[i].track[k].t_s, eps[i].track[k].distance_m);
+		if (off >= sizeof(pts)) {
+			a->used = sizeof(a->buf); /* too long: marks the overflow */
+			return;
+		}
+		arg(a, "--track");
+		arg(a, "%u=%s", i, pts);
+	}
+}
+
 static int build_argv(struct args *a, const char *program, const struct ns3link_config *c,
 		      const struct ns3link_endpoint *eps, unsigned int n, const int *fds,
-		      int ready_fd, int stats_fd)
+		      int ready_fd, int stats_fd, int ctl_fd)
 {
 	static const char *const channels[] = { "p2p", "csma", "wifi" };
 
@@ -243,6 +268,7 @@ static int build_argv(struct args *a, const char *program, const struct ns3link_
 	}
 	arg(a, "--ready-fd"); arg(a, "%d", ready_fd);
 	arg(a, "--stats-fd"); arg(a, "%d", stats_fd);
+	arg(a, "--control-fd"); arg(a, "%d", ctl_fd);
 	arg(a, "--seed"); arg(a, "%" PRIu64, c->seed ? c->seed : 1);
 	arg(a, "--hard-limit-ms"); arg(a, "%u", c->hard_limit_ms ? c->hard_limit_ms : 100);
 	if (c->pcap_dir) {
@@ -255,6 +281,7 @@ static int build_argv(struct args *a, const char *program, const struct ns3link_
 		arg(a, "--exponent"); arg(a, "%.6g", c->exponent > 0 ? c->exponent : 3);
 		if (c->nakagami)
 			arg(a, "--nakagami");
+		track_args(a, eps, n);
 	} else {
 		arg(a, "--rate-bps"); arg(a, "%" PRIu64, c->rate_bps ? c->rate_bps : 100000000);
 		arg(a, "--delay-us"); arg(a, "%" PRIu64, c->delay_us);
@@ -333,16 +360,23 @@ int ns3link_new(const struct ns3link_config *cfg, const struct ns3link_endpoint 
 		unsigned int n, struct ns3link **ret)
 {
 	struct ns3link_endpoint eps[NS3LINK_MAX_ENDPOINTS];
-	int ready[2] = { -1, -1 }, stats[2] = { -1, -1 }, ifindex[NS3LINK_MAX_ENDPOINTS], r;
+	int ready[2] = { -1, -1 }, stats[2] = { -1, -1 }, ctl[2] = { -1, -1 };
+	int ifindex[NS3LINK_MAX_ENDPOINTS], r;
 	struct ns3link *l = NULL;
 	struct args *a = NULL;
 	char *program = NULL;
-	int keep[NS3LINK_MAX_ENDPOINTS + 2], nkeep = 0;
+	int keep[NS3LINK_MAX_ENDPOINTS + 3], nkeep = 0;
 	pid_t parent = getpid();
 	char c;
 
 	if (n < 2 || n > NS3LINK_MAX_ENDPOINTS || (cfg->channel == NS3LINK_P2P && n != 2))
 		return -EINVAL;
+	for (unsigned int i = 0; i < n; i++)
+		for (unsigned int k = 0; k < eps_in[i].ntrack; k++)
+			if ((cfg->channel != NS3LINK_WIFI || !i) || eps_in[i].track[k].t_s < 0 ||
+			    eps_in[i].track[k].distance_m < 0 ||
+			    (k && eps_in[i].track[k].t_s < eps_in[i].track[k - 1].t_s))
+				return -EINVAL;
 	if (cfg->program) {
 		program = strdup(cfg->program);
 		r = program ? 0 : -ENOMEM;
@@ -359,6 +393,8 @@ int ns3link_new(const struct ns3link_config *cfg, const struct ns3link_endpoint 
 	}
 	l->pid = -1;
 	l->stats_fd = -1;
+	l->ctl_fd = -1;
+	pthread_mutex_init(&l->ctl_lock, NULL);
 	l->status = -1;
 	for (unsigned int i = 0; i < n; i++)
 		l->tap_fd[i] = -1;
@@ -377,17 +413,19 @@ int ns3link_new(const struct ns3link_config *cfg, const struct ns3link_endpoint 
 		if (r < 0)
 			goto out;
 	}
-	if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(stats, O_CLOEXEC) < 0) {
+	if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(stats, O_CLOEXEC) < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0) {
 		r = -errno;
 		goto out;
 	}
-	r = build_argv(a, program, cfg, eps, n, l->tap_fd, ready[1], stats[1]);
+	r = build_argv(a, program, cfg, eps, n, l->tap_fd, ready[1], stats[1], ctl[1]);
 	if (r < 0)
 		goto out;
 	for (unsigned int i = 0; i < n; i++)
 		keep[nkeep++] = l->tap_fd[i];
 	keep[nkeep++] = ready[1];
 	keep[nkeep++] = stats[1];
+	keep[nkeep++] = ctl[1];
 	l->pid = fork();
 	if (l->pid < 0) {
 		r = -errno;
@@ -399,6 +437,10 @@ int ns3link_new(const struct ns3link_config *cfg, const struct ns3link_endpoint 
 	ready[1] = -1;
 	close(stats[1]);
 	stats[1] = -1;
+	close(ctl[1]);
+	ctl[1] = -1;
+	l->ctl_fd = ctl[0];
+	ctl[0] = -1;
 	/* the taps now live as long as the program: it holds the only other fds */
 	for (unsigned int i = 0; i < n; i++) {
 		close(l->tap_fd[i]);
@@ -429,6 +471,10 @@ out:
 		close(stats[0]);
 	if (stats[1] >= 0)
 		close(stats[1]);
+	if (ctl[0] >= 0)
+		close(ctl[0]);
+	if (ctl[1] >= 0)
+		close(ctl[1]);
 	free(program);
 	free(a);
 	if (r < 0) {
@@ -484,6 +530,8 @@ static int stats_parse(const char *text, struct ns3link_stats *st)
 		c->error_drops = (uint64_t)json_integer_value(json_object_get(d, "error_drops"));
 		c->queue_drops = (uint64_t)json_integer_value(json_object_get(d, "queue_drops"));
 		c->retry_drops = (uint64_t)json_integer_value(json_object_get(d, "retry_drops"));
+		c->sent_bytes = (uint64_t)json_integer_value(json_object_get(d, "sent_bytes"));
+		c->received_bytes = (uint64_t)json_integer_value(json_object_get(d, "received_bytes"));
 		st->n = (unsigned int)i + 1;
 	}
 	json_decref(root);
@@ -550,9 +598,104 @@ int ns3link_free(struct ns3link *l, struct ns3link_stats *ret_stats)
 		*ret_stats = st;
 	if (l->stats_fd >= 0)
 		close(l->stats_fd);
+	if (l->ctl_fd >= 0)
+		close(l->ctl_fd);
+	pthread_mutex_destroy(&l->ctl_lock);
 	for (unsigned int i = 0; i < l->n; i++)
 		if (l->tap_fd[i] >= 0)
 			close(l->tap_fd[i]);
 	free(l);
 	return r;
+}
+
+static const char *const param_names[] = {
+	[NS3LINK_DELAY_US] = "delay_us", [NS3LINK_RATE_BPS] = "rate_bps",
+	[NS3LINK_ERROR_RATE] = "error_rate", [NS3LINK_DISTANCE_M] = "distance_m",
+};
+
+int ns3link_param_parse(const char *s, enum ns3link_param *ret)
+{
+	for (size_t i = 0; i < sizeof(param_names) / sizeof(param_names[0]); i++)
+		if (!strcmp(s, param_names[i])) {
+			*ret = (enum ns3link_param)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *ns3link_param_name(enum ns3link_param key)
+{
+	return (unsigned int)key < sizeof(param_names) / sizeof(param_names[0]) ? param_names[key] : "?";
+}
+
+/* One request, its one answer (NUL-terminated in reply). */
+static int control(struct ns3link *l, const char *req, char *reply, size_t len)
+{
+	ssize_t got;
+	int r;
+
+	if (l->ctl_fd < 0 || l->status >= 0)
+		return -EPIPE;
+	pthread_mutex_lock(&l->ctl_lock);
+	if (send(l->ctl_fd, req, strlen(req), MSG_NOSIGNAL) < 0) {
+		r = errno == ECONNRESET ? -EPIPE : -errno;
+		goto out;
+	}
+	r = wait_readable(l->ctl_fd, CONTROL_TIMEOUT_MS);
+	if (r < 0)
+		goto out;
+	do
+		got = recv(l->ctl_fd, reply, len - 1, 0);
+	while (got < 0 && errno == EINTR);
+	if (got <= 0) {
+		r = got < 0 ? -errno : -EPIPE;
+		goto out;
+	}
+	reply[got] = '\0';
+	r = 0;
+out:
+	pthread_mutex_unlock(&l->ctl_lock);
+	return r;
+}
+
+int ns3link_set(struct ns3link *l, int dev, enum ns3link_param key, double value)
+{
+	char req[128], reply[256];
+	int r;
+
+	if ((unsigned int)key >= sizeof(param_names) / sizeof(param_names[0]) || dev < -1 ||
+	    dev >= (int)l->n)
+		return -EINVAL;
+	snprintf(req, sizeof(req), "set %d %s %.17g", dev, param_names[key], value);
+	r = control(l, req, reply, sizeof(reply));
+	if (r < 0)
+		return r;
+	return strcmp(reply, "ok") ? -EINVAL : 0;
+}
+
+int ns3link_stats(struct ns3link *l, struct ns3link_stats *ret)
+{
+	char reply[8192];
+	int r = control(l, "stats", reply, sizeof(reply));
+
+	return r < 0 ? r : stats_parse(reply, ret);
+}
+
+int ns3link_dev_stats(struct ns3link *l, unsigned int dev, struct link_stats *ret)
+{
+	struct ns3link_stats st;
+	int r = ns3link_stats(l, &st);
+
+	if (r < 0)
+		return r;
+	if (dev >= st.n)
+		return -ENOENT;
+	const struct ns3link_counters *c = &st.dev[dev];
+
+	*ret = (struct link_stats){
+		.tx_packets = c->sent, .tx_bytes = c->sent_bytes,
+		.rx_packets = c->received, .rx_bytes = c->received_bytes,
+		.tx_dropped = c->queue_drops + c->retry_drops, .rx_dropped = c->error_drops,
+	};
+	return 0;
 }

@@ -10,6 +10,8 @@
 #include <sys/types.h>
 #include <net/if.h>
 
+#include "emu/link.h"
+
 #define NS3LINK_PROGRAM "qoslab-ns3"
 #define NS3LINK_MAX_ENDPOINTS 16
 /* qoslab-ns3's exit status when the simulator fell behind real time by more than the hard
@@ -19,12 +21,20 @@
 
 enum ns3link_channel { NS3LINK_P2P, NS3LINK_CSMA, NS3LINK_WIFI };
 
+/* One point of a Wi-Fi station's track: at t_s seconds after the link started, distance_m
+ * from the hub; linear in between, the last distance after the last point. */
+struct ns3link_waypoint {
+	double t_s, distance_m;
+};
+
 struct ns3link_endpoint {
 	int ns_fd;            /* namespace the tap goes into */
 	const char *ifname;   /* the tap's name there */
 	const char *cidr;     /* address given to the tap, e.g. "10.78.0.1/24"; NULL: none */
 	uint8_t mac[6];       /* should be locally administered (02:...); all zero: 02:51:00:00:00:i+1 */
 	double distance_m;    /* wifi: from the first endpoint (the hub at the origin) */
+	const struct ns3link_waypoint *track; /* wifi, not the hub: moves (overrides distance_m) */
+	unsigned int ntrack;  /* points, times in order */
 };
 
 struct ns3link_config {
@@ -60,6 +70,7 @@ struct ns3link_counters {
 	uint64_t error_drops; /* lost by the receive error model (wifi: by the radio, before retries) */
 	uint64_t queue_drops; /* the device queue was full */
 	uint64_t retry_drops; /* wifi: given up after the retry limit */
+	uint64_t sent_bytes, received_bytes; /* Ethernet frames' bytes, as sent and received */
 };
 
 struct ns3link_stats {
@@ -93,6 +104,36 @@ int ns3link_check(struct ns3link *l);
  * any point, -EPIPE when it died without a report.
  */
 int ns3link_free(struct ns3link *l, struct ns3link_stats *ret_stats);
+
+/*
+ * What can change while the link runs (like netem's impairments on a timeline), in the
+ * units of the names. Per device or for the whole link (dev -1):
+ *   DELAY_US    p2p, csma: the channel's one-way delay (whole link only)
+ *   RATE_BPS    p2p: the device's sending rate; csma: the channel's (whole link only)
+ *   ERROR_RATE  p2p, csma: frame loss probability 0..1 of the device's receive error model
+ *               (a burst or list model is replaced by independent losses)
+ *   DISTANCE_M  wifi: the station's distance from the hub (dev 1..n-1; ends its track)
+ */
+enum ns3link_param { NS3LINK_DELAY_US, NS3LINK_RATE_BPS, NS3LINK_ERROR_RATE, NS3LINK_DISTANCE_M };
+
+/* Applies one change in the running simulation and returns once it is in effect (the next
+ * frame sees it). -EINVAL when the channel has no such setting, the device does not exist or
+ * the value is out of range; -EPIPE when the program is gone; -ETIMEDOUT after 2 s. */
+int ns3link_set(struct ns3link *l, int dev, enum ns3link_param key, double value);
+/*
+ * The devices' counters now, without stopping anything (ns3link_free gives the final ones).
+ * dev[i] is endpoint i's simulated device: sent = frames its tap gave the channel, received =
+ * frames the channel delivered to its tap, drops as in struct ns3link_counters.
+ */
+int ns3link_stats(struct ns3link *l, struct ns3link_stats *ret);
+/* One endpoint's counters in the shape of a kernel link's (tx = into the channel):
+ * tx_packets/bytes sent, rx_packets/bytes received, tx_dropped queue drops (+ wifi retry
+ * drops), rx_dropped error-model (wifi: radio) drops. -ENOENT: no such endpoint. */
+int ns3link_dev_stats(struct ns3link *l, unsigned int dev, struct link_stats *ret);
+
+/* "delay_us|rate_bps|error_rate|distance_m" -> key; -EINVAL otherwise. */
+int ns3link_param_parse(const char *s, enum ns3link_param *ret);
+const char *ns3link_param_name(enum ns3link_param key);
 
 /* "p2p|csma|wifi" -> channel; -EINVAL otherwise. */
 int ns3link_channel_parse(const char *s, enum ns3link_channel *ret);

@@ -15,10 +15,11 @@
 #include <unistd.h>
 #include <jansson.h>
 
-#include "cli.h"
+#include "units.h"
 #include "commands.h"
 #include "emu/kernel.h"
 #include "emu/link.h"
+#include "emu/netns.h"
 #include "emu/ns3link.h"
 
 static void usage(FILE *f)
@@ -44,6 +45,8 @@ static void usage(FILE *f)
 "                          value repeats)\n"
 "      --exponent X        log-distance path-loss exponent (default 3)\n"
 "      --nakagami          Nakagami fading on top\n"
+"      --track I=T:D[,T:D...]  node I (2..N) moves: D m from node 1 at T s after the start,\n"
+"                          linear in between\n"
 "  all:\n"
 "      --seed N            ns-3 RngRun (default 1)\n"
 "      --pcap DIR          pcap of each simulated device (DIR/ns3-I.pcap)\n"
@@ -53,36 +56,14 @@ static void usage(FILE *f)
 "                          exits with its status\n"
 "      --hold S            without --exec: keep the link up S seconds (0: until Ctrl-C)\n"
 "      --stats             print the devices' counters as JSON on exit\n"
+"      --at T:KEY=V[@I]    T s after the start change the running link: delay=MS, rate=MBIT,\n"
+"                          loss=P (%%), distance=M (wifi, needs @I), of node I's device or of\n"
+"                          the whole link; T:stats prints the counters then (JSON, one line)\n"
 "      --print             print the nodes' addresses and the ns-3 process id\n"
 "      --netns PATH        use this namespace (e.g. /run/netns/NAME) for the next node instead\n"
 "                          of a fresh one; give one per node\n"
 "      --kernel K          auto|host|uml (default auto: host if it can make taps, else UML)\n",
 		NS3LINK_MAX_ENDPOINTS);
-}
-
-/* A namespace held only by its fd (no name under /run/netns): nothing of it outlives us. */
-static int netns_anonymous(int *ret_fd)
-{
-	int saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC), fd = -1, r = 0;
-
-	if (saved < 0)
-		return -errno;
-	if (unshare(CLONE_NEWNET) < 0) {
-		r = -errno;
-		goto out;
-	}
-	fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		r = -errno;
-	if (setns(saved, CLONE_NEWNET) < 0 && !r)
-		r = -errno;
-out:
-	close(saved);
-	if (r < 0 && fd >= 0)
-		close(fd);
-	if (!r)
-		*ret_fd = fd;
-	return r;
 }
 
 static int loopback_up(int ns_fd)
@@ -121,10 +102,11 @@ static void stats_print(const struct ns3link_stats *st)
 	for (unsigned int i = 0; i < st->n; i++) {
 		const struct ns3link_counters *c = &st->dev[i];
 
-		json_array_append_new(devs, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}",
+		json_array_append_new(devs, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 			"name", c->name, "sent", (json_int_t)c->sent, "received", (json_int_t)c->received,
 			"ignored", (json_int_t)c->ignored, "error_drops", (json_int_t)c->error_drops,
-			"queue_drops", (json_int_t)c->queue_drops, "retry_drops", (json_int_t)c->retry_drops));
+			"queue_drops", (json_int_t)c->queue_drops, "retry_drops", (json_int_t)c->retry_drops,
+			"sent_bytes", (json_int_t)c->sent_bytes, "received_bytes", (json_int_t)c->received_bytes));
 	}
 	json_object_set_new(o, "devices", devs);
 	json_dumpf(o, stdout, JSON_COMPACT);
@@ -140,12 +122,86 @@ static int parse_distances(const char *s, double *d, unsigned int max)
 
 	snprintf(buf, sizeof(buf), "%s", s);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (i == max || cli_double(tok, 0, 1e6, &d[i]) < 0)
+		if (i == max || units_double(tok, 0, 1e6, &d[i]) < 0)
 			return -EINVAL;
 		i++;
 	}
 	for (; i && i < max; i++)
 		d[i] = d[i - 1];
+	return 0;
+}
+
+/* One --at: a change of the running link, or a look at its counters. */
+struct at {
+	double t_s;
+	int stats;             /* print the counters instead */
+	int dev;               /* -1: the whole link */
+	enum ns3link_param key;
+	double value;          /* in the key's unit */
+	const char *text;      /* as given, for messages */
+};
+
+/* "T:KEY=V[@I]" or "T:stats"; the command line's units become ns3link's. */
+static int parse_at(const char *s, int nodes, struct at *ret)
+{
+	static const struct { const char *name; enum ns3link_param key; double scale, max; } keys[] = {
+		{ "delay", NS3LINK_DELAY_US, 1e3, 1e6 }, { "rate", NS3LINK_RATE_BPS, 1e6, 1e5 },
+		{ "loss", NS3LINK_ERROR_RATE, 1e-2, 100 }, { "distance", NS3LINK_DISTANCE_M, 1, 1e6 },
+	};
+	char key[32], val[64], *at;
+	long node;
+	int used = 0;
+
+	*ret = (struct at){ .dev = -1, .text = s };
+	if (sscanf(s, "%lf:%n", &ret->t_s, &used) != 1 || ret->t_s < 0)
+		return -EINVAL;
+	if (!strcmp(s + used, "stats")) {
+		ret->stats = 1;
+		return 0;
+	}
+	if (sscanf(s + used, "%31[a-z]=%63s", key, val) != 2)
+		return -EINVAL;
+	at = strchr(val, '@');
+	if (at) {
+		*at++ = '\0';
+		if (units_long(at, 1, nodes, &node) < 0)
+			return -EINVAL;
+		ret->dev = (int)node - 1;
+	}
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (strcmp(key, keys[i].name))
+			continue;
+		if (units_double(val, 0, keys[i].max, &ret->value) < 0)
+			return -EINVAL;
+		ret->key = keys[i].key;
+		ret->value *= keys[i].scale;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* "I=T:D,T:D,...": node I's track */
+static int parse_track(const char *s, int *ret_node, struct ns3link_waypoint *pts, unsigned int max,
+		       unsigned int *ret_n)
+{
+	char buf[1024], *save = NULL, *tok;
+	unsigned int n = 0;
+	long node;
+
+	if (!strchr(s, '=') || sscanf(s, "%ld=", &node) != 1 || node < 2 ||
+	    node > NS3LINK_MAX_ENDPOINTS)
+		return -EINVAL;
+	snprintf(buf, sizeof(buf), "%s", strchr(s, '=') + 1);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (n == max || sscanf(tok, "%lf:%lf", &pts[n].t_s, &pts[n].distance_m) != 2 ||
+		    pts[n].t_s < 0 || pts[n].distance_m < 0 || (n && pts[n].t_s < pts[n - 1].t_s))
+			return -EINVAL;
+		n++;
+	}
+	if (!n)
+		return -EINVAL;
+	*ret_node = (int)node;
+	*ret_n = n;
 	return 0;
 }
 
@@ -164,7 +220,8 @@ int ns3link_main(int argc, char **argv)
 		{ "exec", required_argument, NULL, 'e' }, { "hold", required_argument, NULL, 'o' },
 		{ "stats", no_argument, NULL, 'T' }, { "print", no_argument, NULL, 'p' },
 		{ "kernel", required_argument, NULL, 'k' }, { "help", no_argument, NULL, 'h' },
-		{ "netns", required_argument, NULL, 'X' },
+		{ "netns", required_argument, NULL, 'X' }, { "at", required_argument, NULL, 'A' },
+		{ "track", required_argument, NULL, 'K' },
 		{ 0 }
 	};
 	struct ns3link_config cfg = { .channel = NS3LINK_P2P };
@@ -180,6 +237,11 @@ int ns3link_main(int argc, char **argv)
 	struct ns3link_stats st;
 	double hold = -1, v;
 	pid_t last = -1, spawned[32];
+	const char *at_text[32], *track_text[NS3LINK_MAX_ENDPOINTS];
+	struct at ats[32];
+	int nats = 0, ntracks = 0, next_at = 0;
+	struct ns3link_waypoint track[NS3LINK_MAX_ENDPOINTS][64];
+	unsigned int ntrack[NS3LINK_MAX_ENDPOINTS] = { 0 };
 	int nspawned = 0;
 	long lv;
 
@@ -193,7 +255,7 @@ int ns3link_main(int argc, char **argv)
 			}
 			break;
 		case 'n':
-			if (cli_long(optarg, 2, NS3LINK_MAX_ENDPOINTS, &lv) < 0) {
+			if (units_long(optarg, 2, NS3LINK_MAX_ENDPOINTS, &lv) < 0) {
 				fprintf(stderr, "qoslab ns3link: --nodes '%s' is not in 2..%d\n", optarg,
 					NS3LINK_MAX_ENDPOINTS);
 				return 2;
@@ -202,7 +264,7 @@ int ns3link_main(int argc, char **argv)
 			break;
 		case 's': subnet = optarg; break;
 		case 'r': case 'd': case 'l': case 'x': case 'o':
-			if (cli_double(optarg, 0, 1e9, &v) < 0 || (c == 'l' && v > 100)) {
+			if (units_double(optarg, 0, 1e9, &v) < 0 || (c == 'l' && v > 100)) {
 				fprintf(stderr, "qoslab ns3link: '%s' is not a valid number here\n", optarg);
 				return 2;
 			}
@@ -218,7 +280,7 @@ int ns3link_main(int argc, char **argv)
 				hold = v;
 			break;
 		case 'q': case 'z': case 'H': case 'u':
-			if (cli_long(optarg, c == 'z' ? 0 : 1, 2147483647L, &lv) < 0) {
+			if (units_long(optarg, c == 'z' ? 0 : 1, 2147483647L, &lv) < 0) {
 				fprintf(stderr, "qoslab ns3link: '%s' is not a valid whole number here\n", optarg);
 				return 2;
 			}
@@ -266,6 +328,16 @@ int ns3link_main(int argc, char **argv)
 				return 2;
 			netns[nnetns++] = optarg;
 			break;
+		case 'A':
+			if (nats == 32)
+				return 2;
+			at_text[nats++] = optarg;
+			break;
+		case 'K':
+			if (ntracks == NS3LINK_MAX_ENDPOINTS)
+				return 2;
+			track_text[ntracks++] = optarg;
+			break;
 		case 'T': stats = 1; break;
 		case 'p': print = 1; break;
 		case 'k':
@@ -285,6 +357,34 @@ int ns3link_main(int argc, char **argv)
 	if (nnetns && nnetns != nodes) {
 		fprintf(stderr, "qoslab ns3link: %d --netns for %d nodes\n", nnetns, nodes);
 		return 2;
+	}
+	for (int i = 0; i < nats; i++) {
+		if (parse_at(at_text[i], nodes, &ats[i]) < 0) {
+			fprintf(stderr, "qoslab ns3link: --at '%s': expected T:KEY=VALUE[@NODE] (delay, "
+				"rate, loss, distance) or T:stats\n", at_text[i]);
+			return 2;
+		}
+		/* in time order; a handful, so insertion */
+		for (int k = i; k > 0 && ats[k].t_s < ats[k - 1].t_s; k--) {
+			struct at t = ats[k];
+
+			ats[k] = ats[k - 1];
+			ats[k - 1] = t;
+		}
+	}
+	for (int i = 0; i < ntracks; i++) {
+		int node;
+		struct ns3link_waypoint pts[64];
+		unsigned int n;
+
+		if (parse_track(track_text[i], &node, pts, 64, &n) < 0 || node > nodes ||
+		    cfg.channel != NS3LINK_WIFI) {
+			fprintf(stderr, "qoslab ns3link: --track '%s': expected I=T:D[,T:D...] for a wifi "
+				"node I in 2..%d, times in order (at most 64 points)\n", track_text[i], nodes);
+			return 2;
+		}
+		memcpy(track[node - 1], pts, n * sizeof(pts[0]));
+		ntrack[node - 1] = n;
 	}
 	for (int i = 0; i < nexecs; i++) {
 		if (sscanf(execs[i], "%ld=", &lv) != 1 ||
@@ -312,7 +412,7 @@ int ns3link_main(int argc, char **argv)
 			ns_fd[i] = open(netns[i], O_RDONLY | O_CLOEXEC);
 			r = ns_fd[i] < 0 ? -errno : 0;
 		} else {
-			r = netns_anonymous(&ns_fd[i]);
+			r = netns_new_anonymous(&ns_fd[i]);
 		}
 		if (!r)
 			r = loopback_up(ns_fd[i]);
@@ -324,7 +424,8 @@ int ns3link_main(int argc, char **argv)
 		snprintf(ifname[i], sizeof(ifname[i]), "ns3-%d", i + 1);
 		snprintf(cidr[i], sizeof(cidr[i]), "%s.%d/24", subnet, i + 1);
 		eps[i] = (struct ns3link_endpoint){ .ns_fd = ns_fd[i], .ifname = ifname[i], .cidr = cidr[i],
-						    .distance_m = i ? distance[i - 1] : 0 };
+						    .distance_m = i ? distance[i - 1] : 0,
+						    .track = track[i], .ntrack = ntrack[i] };
 	}
 	r = ns3link_new(&cfg, eps, (unsigned int)nodes, &link);
 	if (r < 0) {
@@ -367,6 +468,25 @@ int ns3link_main(int argc, char **argv)
 			break;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
+		double t = (double)(now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) / 1e9;
+
+		for (; next_at < nats && ats[next_at].t_s <= t; next_at++) {
+			const struct at *a = &ats[next_at];
+
+			if (a->stats) {
+				r = ns3link_stats(link, &st);
+				if (!r)
+					stats_print(&st);
+			} else {
+				r = ns3link_set(link, a->dev, a->key, a->value);
+			}
+			if (r < 0) {
+				fprintf(stderr, "qoslab ns3link: --at '%s': %s\n", a->text,
+					r == -EINVAL ? "the link has no such setting (or node)" : strerror(-r));
+				status = 1;
+				goto out;
+			}
+		}
 		if (last < 0 && hold > 0 &&
 		    (double)(now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) / 1e9 >= hold)
 			break;

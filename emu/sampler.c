@@ -63,9 +63,20 @@ static void sample_once(struct sampler *s)
 	for (int k = 0; k < s->n; k++) {
 		struct link_stats ls = { 0 };
 		uint64_t cpu_ns = 0, rss = 0;
+		const int *links;
+		int n = testbed_node_links(s->tb, k, &links);
 
 		testbed_node_usage(s->tb, k, &cpu_ns, &rss);
-		link_get_stats(s->socks[k], TESTBED_NODE_IFINDEX, &ls);
+		/* a node on several links (a router): all its interfaces, eth0 .. ethN-1 */
+		for (int j = 0; j < n; j++) {
+			struct link_stats one = { 0 };
+
+			link_get_stats(s->socks[k], TESTBED_NODE_IFINDEX + j, &one);
+			ls.tx_bytes += one.tx_bytes;
+			ls.tx_packets += one.tx_packets;
+			ls.rx_bytes += one.rx_bytes;
+			ls.rx_packets += one.rx_packets;
+		}
 		fprintf(s->out, "%.3f,%s,%.6f,%llu,%llu,%llu,%llu,%llu\n", t,
 			testbed_node_name(s->tb, k), cpu_ns / 1e9, (unsigned long long)rss,
 			(unsigned long long)ls.tx_bytes, (unsigned long long)ls.tx_packets,

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Builds and tears down the star testbed; owns every namespace, link, cgroup and process of a run. */
+/* Builds and tears down a testbed from its topology; owns every namespace, link, cgroup and process of a run. */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -16,58 +16,138 @@
 #include <unistd.h>
 
 #include "emu/cgroup.h"
+#include "emu/linkkind.h"
 #include "emu/netns.h"
 #include "emu/owner.h"
 #include "emu/testbed.h"
 #include "netem/netem.h"
 
 #define BRIDGE_IFINDEX 2
-#define PORT_IFINDEX0 10    /* switch-side port of node k: 10 + k */
 
 struct node {
-	char name[32];
-	char addr[INET_ADDRSTRLEN];
+	char addr[INET_ADDRSTRLEN]; /* its first address (eth0) */
 	int ns_fd;
 	struct nl_sock *sk;
 	struct cgroup *cg;
-	struct impair impair[2];
 	char **cmds[8];         /* argv of each spawned command, for restarts */
 	int ncmds;
+};
+
+struct sw {
+	int ns_fd;
+	struct nl_sock *sk;
+};
+
+struct tlink {
+	const struct link_kind *kind;
+	void *priv;
+	struct impair impair[2]; /* [DIR_UP]: a -> b, at a's egress */
+	int built;
 };
 
 struct testbed {
 	char run[32];
 	char log_dir[256];
-	int switch_fd;
-	struct nl_sock *switch_sk;
-	int n, cap;             /* nodes built, nodes[] allocated */
-	struct node *nodes;
+	struct topology *topo;  /* planned; grows by testbed_add_worker within its room */
+	struct sw *sws;
+	int n_sws;
+	int n, nl;              /* nodes and links built (read by other threads) */
+	struct node *nodes;     /* room for every node topo may get: they never move */
+	struct tlink *links;
 	int state_dir_made;
-	struct in_addr base;
-	double cpu_worker;
 };
 
 const char *testbed_run_name(const struct testbed *tb) { return tb->run; }
 int testbed_node_count(const struct testbed *tb) { return __atomic_load_n(&tb->n, __ATOMIC_ACQUIRE); }
-const char *testbed_node_name(const struct testbed *tb, int k) { return tb->nodes[k].name; }
+int testbed_link_count(const struct testbed *tb) { return __atomic_load_n(&tb->nl, __ATOMIC_ACQUIRE); }
+const char *testbed_node_name(const struct testbed *tb, int k) { return topology_node(tb->topo, k)->name; }
 const char *testbed_node_addr(const struct testbed *tb, int k) { return tb->nodes[k].addr; }
 int testbed_node_ns(const struct testbed *tb, int k) { return tb->nodes[k].ns_fd; }
-const char *testbed_port_name(const struct testbed *tb, int k) { return tb->nodes[k].name; }
-int testbed_switch_ns(const struct testbed *tb) { return tb->switch_fd; }
+int testbed_switch_ns(const struct testbed *tb) { return tb->sws[0].ns_fd; }
+const struct topology *testbed_topology(const struct testbed *tb) { return tb->topo; }
+const char *testbed_link_name(const struct testbed *tb, int l) { return topology_link(tb->topo, l)->name; }
 
-const struct impair *testbed_impairment(const struct testbed *tb, int k, enum link_dir dir)
+enum topo_role testbed_node_role(const struct testbed *tb, int k)
 {
-	return &tb->nodes[k].impair[dir];
+	return topology_node(tb->topo, k)->role;
+}
+
+int testbed_with_role(const struct testbed *tb, enum topo_role role, int *ret, int max)
+{
+	int n = 0, count = testbed_node_count(tb);
+
+	for (int k = 0; k < count; k++)
+		if (testbed_node_role(tb, k) == role) {
+			if (n < max)
+				ret[n] = k;
+			n++;
+		}
+	return n;
+}
+
+int testbed_node_links(const struct testbed *tb, int k, const int **ret)
+{
+	const struct topo_node *nd = topology_node(tb->topo, k);
+
+	*ret = nd->links;
+	return nd->n_links;
+}
+
+int testbed_link_index(const struct testbed *tb, const char *name)
+{
+	int l = topology_link_index(tb->topo, name);
+
+	return l < testbed_link_count(tb) ? l : -ENOENT;
+}
+
+static int end_id(const struct topo_end *e)
+{
+	return e->node >= 0 ? e->node : TESTBED_SWITCH - e->sw;
+}
+
+void testbed_link_ends(const struct testbed *tb, int l, int *ret_a, int *ret_b)
+{
+	const struct topo_link *lk = topology_link(tb->topo, l);
+
+	*ret_a = end_id(&lk->end[0]);
+	*ret_b = end_id(&lk->end[1]);
+}
+
+const struct impair *testbed_impairment(const struct testbed *tb, int l, enum link_dir dir)
+{
+	return &tb->links[l].impair[dir];
 }
 
 int testbed_node_index(const struct testbed *tb, const char *name)
 {
-	if (!strcmp(name, "switch"))
-		return TESTBED_SWITCH;
-	for (int k = 0; k < tb->n; k++)
-		if (!strcmp(tb->nodes[k].name, name))
-			return k;
-	return -ENOENT;
+	int s = topology_switch_index(tb->topo, name), k;
+
+	if (s >= 0)
+		return TESTBED_SWITCH - s;
+	k = topology_node_index(tb->topo, name);
+	return k < testbed_node_count(tb) ? k : -ENOENT;
+}
+
+/* One end of a link as its kind sees it. */
+static struct link_end_ctx end_ctx(const struct testbed *tb, int l, int i)
+{
+	const struct topo_end *e = &topology_link(tb->topo, l)->end[i];
+	int ns = e->node >= 0 ? tb->nodes[e->node].ns_fd : tb->sws[e->sw].ns_fd;
+	struct nl_sock *sk = e->node >= 0 ? tb->nodes[e->node].sk : tb->sws[e->sw].sk;
+
+	return (struct link_end_ctx){ .ns_fd = ns, .sk = sk, .ifname = e->ifname,
+				      .ifindex = e->ifindex, .master = e->node >= 0 ? 0 : BRIDGE_IFINDEX };
+}
+
+int testbed_link_capture_at(const struct testbed *tb, int l, int *ret_ns, const char **ret_ifname)
+{
+	/* the b end: a switch port (after the node's netem, before the switch's) or b's own
+	 * interface on a node-node link */
+	struct link_end_ctx b = end_ctx(tb, l, 1);
+
+	*ret_ns = b.ns_fd;
+	*ret_ifname = topology_link(tb->topo, l)->end[1].ifname;
+	return 0;
 }
 
 static void ns_name(const struct testbed *tb, const char *node, char *buf, size_t len)
@@ -75,30 +155,28 @@ static void ns_name(const struct testbed *tb, const char *node, char *buf, size_
 	snprintf(buf, len, "%s-%s", tb->run, node);
 }
 
-static int validate(const struct testbed_config *cfg, struct in_addr *ret_base,
-		    char *err, size_t errlen)
+static int validate(const struct testbed_config *cfg, char *err, size_t errlen)
 {
-	const char *subnet = cfg->subnet ? cfg->subnet : "10.77.0.0/16";
-	char buf[32], *slash;
-
+	if (cfg->topology)
+		return 0;
 	if (cfg->workers < 1 || cfg->workers > TESTBED_MAX_WORKERS) {
 		snprintf(err, errlen, "workers: %u is out of range 1..%d", cfg->workers,
 			 TESTBED_MAX_WORKERS);
 		return -EINVAL;
 	}
-	if (cfg->cpu_client < 0 || cfg->cpu_server < 0 || cfg->cpu_worker < 0 ||
-	    (cfg->cpu_worker > 0 && cfg->cpu_worker < 0.01) ||
-	    (cfg->cpu_server > 0 && cfg->cpu_server < 0.01) ||
-	    (cfg->cpu_client > 0 && cfg->cpu_client < 0.01)) {
-		snprintf(err, errlen, "cpu: a node's CPU limit must be 0 (none) or at least 0.01");
-		return -EINVAL;
-	}
-	snprintf(buf, sizeof(buf), "%s", subnet);
-	slash = strchr(buf, '/');
-	if (!slash || strcmp(slash, "/16") || (*slash = 0, inet_pton(AF_INET, buf, ret_base) != 1) ||
-	    (ntohl(ret_base->s_addr) & 0xffff)) {
-		snprintf(err, errlen, "subnet: '%s' is not an IPv4 /16 such as 10.77.0.0/16", subnet);
-		return -EINVAL;
+	return 0;
+}
+
+static int validate_cpu(const struct topology *t, char *err, size_t errlen)
+{
+	for (int k = 0; k < topology_node_count(t); k++) {
+		double c = topology_node(t, k)->cpu;
+
+		if (c < 0 || (c > 0 && c < 0.01)) {
+			snprintf(err, errlen, "cpu: %s's CPU limit must be 0 (none) or at least 0.01",
+				 topology_node(t, k)->name);
+			return -EINVAL;
+		}
 	}
 	return 0;
 }
@@ -118,8 +196,8 @@ static int write_owner(struct testbed *tb)
 }
 
 /* No IPv6 in a fresh namespace: its DAD, MLD and router solicitations would add packets
- * that netem counts and captures show. */
-static int quiet_ipv6(int ns_fd)
+ * that netem counts and captures show. A node on two segments forwards between them. */
+static int ns_sysctls(int ns_fd, int forward)
 {
 	int saved, r;
 
@@ -128,91 +206,152 @@ static int quiet_ipv6(int ns_fd)
 		return r;
 	netns_sysctl("net/ipv6/conf/all/disable_ipv6", "1");
 	netns_sysctl("net/ipv6/conf/default/disable_ipv6", "1");
-	return netns_leave(saved);
+	r = forward ? netns_sysctl("net/ipv4/ip_forward", "1") : 0;
+	if (netns_leave(saved) < 0 && !r)
+		r = -EIO;
+	return r;
 }
 
-/* Inside the fresh namespace: quiet IPv6, a route socket, lo up. */
-static int node_init_ns(struct node *nd)
+/* The node's namespace, lo, cgroup; its links come after. */
+static int node_build(struct testbed *tb, int k)
 {
-	int r = quiet_ipv6(nd->ns_fd);
-
-	if (r < 0)
-		return r;
-	r = link_sock_new(nd->ns_fd, &nd->sk);
-	if (r < 0)
-		return r;
-	return link_set_up(nd->sk, 1, 1);
-}
-
-static int node_build(struct testbed *tb, int k, struct in_addr base, double cpus)
-{
+	const struct topo_node *tn = topology_node(tb->topo, k);
 	struct node *nd = &tb->nodes[k];
-	char name[96], cidr[32];
-	struct in_addr a = { htonl(ntohl(base.s_addr) + (uint32_t)k + 1) };
+	struct in_addr a = { htonl(topology_node_addr(tb->topo, k)) };
+	char name[96];
 	int r;
 
 	inet_ntop(AF_INET, &a, nd->addr, sizeof(nd->addr));
-	ns_name(tb, nd->name, name, sizeof(name));
+	ns_name(tb, tn->name, name, sizeof(name));
 	r = netns_create(name, &nd->ns_fd);
 	if (r < 0)
 		return r;
-	r = node_init_ns(nd);
+	if ((r = ns_sysctls(nd->ns_fd, topology_forwards(tb->topo, k))) < 0 ||
+	    (r = link_sock_new(nd->ns_fd, &nd->sk)) < 0 ||
+	    (r = link_set_up(nd->sk, 1, 1)) < 0)
+		return r;
+	r = cgroup_new(tb->run, tn->name, &nd->cg);
 	if (r < 0)
 		return r;
-	r = link_veth_add(tb->switch_sk, nd->name, PORT_IFINDEX0 + k, BRIDGE_IFINDEX,
-			  "eth0", TESTBED_NODE_IFINDEX, nd->ns_fd);
+	return tn->cpu > 0 ? cgroup_set_cpu(nd->cg, tn->cpu) : 0;
+}
+
+/* The link by its kind, then the addresses of its node ends. */
+static int link_build(struct testbed *tb, int l)
+{
+	const struct topo_link *lk = topology_link(tb->topo, l);
+	struct link_end_ctx a = end_ctx(tb, l, 0), b = end_ctx(tb, l, 1);
+	struct tlink *tl = &tb->links[l];
+	uint32_t net;
+	int prefix, r;
+
+	tl->kind = link_kind_find(lk->kind);
+	if (!tl->kind)
+		return -EPROTONOSUPPORT;
+	r = tl->kind->create(&a, &b, &tl->priv);
 	if (r < 0)
 		return r;
-	r = link_offloads_off(nd->ns_fd, "eth0");
-	if (r >= 0)
-		r = link_offloads_off(tb->switch_fd, nd->name);
-	if (r < 0)
+	tl->built = 1;
+	topology_segment_net(tb->topo, lk->seg, &net, &prefix);
+	for (int i = 0; i < 2; i++) {
+		struct link_end_ctx *e = i ? &b : &a;
+		struct in_addr in = { htonl(lk->end[i].addr) };
+		char ip[INET_ADDRSTRLEN], cidr[32];
+
+		if (lk->end[i].node < 0)
+			continue;
+		inet_ntop(AF_INET, &in, ip, sizeof(ip));
+		snprintf(cidr, sizeof(cidr), "%s/%d", ip, prefix);
+		if ((r = link_addr_add(e->sk, e->ifindex, cidr)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int node_routes(struct testbed *tb, int k)
+{
+	struct topo_route *rt = NULL;
+	size_t n = 0;
+	int r = topology_routes(tb->topo, k, &rt, &n);
+
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		const struct topo_link *lk = topology_link(tb->topo, rt[i].link);
+		int ifindex = lk->end[lk->end[0].node == k ? 0 : 1].ifindex;
+
+		r = link_route_add(tb->nodes[k].sk, rt[i].dst, rt[i].prefix, rt[i].gw, ifindex);
+	}
+	free(rt);
+	return r;
+}
+
+static int switch_build(struct testbed *tb, int s)
+{
+	char name[96];
+	int r;
+
+	ns_name(tb, topology_switch_name(tb->topo, s), name, sizeof(name));
+	if ((r = netns_create(name, &tb->sws[s].ns_fd)) < 0 ||
+	    (r = ns_sysctls(tb->sws[s].ns_fd, 0)) < 0 ||
+	    (r = link_sock_new(tb->sws[s].ns_fd, &tb->sws[s].sk)) < 0 ||
+	    (r = link_set_up(tb->sws[s].sk, 1, 1)) < 0)
 		return r;
-	r = link_set_up(nd->sk, TESTBED_NODE_IFINDEX, 1);
-	if (r < 0)
-		return r;
-	snprintf(cidr, sizeof(cidr), "%s/16", nd->addr);
-	r = link_addr_add(nd->sk, TESTBED_NODE_IFINDEX, cidr);
-	if (r < 0)
-		return r;
-	r = cgroup_new(tb->run, nd->name, &nd->cg);
-	if (r < 0)
-		return r;
-	return cpus > 0 ? cgroup_set_cpu(nd->cg, cpus) : 0;
+	return link_bridge_add(tb->sws[s].sk, "br0", BRIDGE_IFINDEX);
 }
 
 int testbed_new(const struct testbed_config *cfg, struct testbed **ret, char *err, size_t errlen)
 {
 	struct testbed *tb = NULL;
-	struct in_addr base;
-	char name[96];
-	const char *step = "";
-	int r;
+	struct topology *star = NULL;
+	const struct topology *src;
+	char step[96] = "";
+	int r, extra, workers;
 
-	r = validate(cfg, &base, err, errlen);
+	r = validate(cfg, err, errlen);
 	if (r < 0)
 		return r;
+	src = cfg->topology;
+	if (!src) {
+		r = topology_star(cfg->workers, cfg->cpu_client, cfg->cpu_server, cfg->cpu_worker,
+				  cfg->subnet, &star, err, errlen);
+		if (r < 0)
+			return r;
+		src = star;
+	}
+	r = validate_cpu(src, err, errlen);
+	if (r < 0) {
+		topology_free(star);
+		return r;
+	}
 	tb = calloc(1, sizeof(*tb));
-	if (!tb)
+	if (!tb) {
+		topology_free(star);
 		return -ENOMEM;
-	tb->switch_fd = -1;
-	tb->n = (int)cfg->workers + 2;
+	}
+	workers = topology_count_role(src, ROLE_WORKER);
+	extra = (int)cfg->max_workers > workers ? (int)cfg->max_workers - workers : 0;
 	/* Allocated once: nodes never move, so other threads may read them while one joins. */
-	tb->cap = 2 + (int)(cfg->max_workers > cfg->workers ? cfg->max_workers : cfg->workers);
-	tb->base = base;
-	tb->cpu_worker = cfg->cpu_worker;
-	tb->nodes = calloc((size_t)tb->cap, sizeof(*tb->nodes));
-	if (!tb->nodes) {
+	r = topology_copy(src, extra, &tb->topo);
+	topology_free(star);
+	if (r < 0) {
+		free(tb);
+		return r;
+	}
+	tb->n_sws = topology_switch_count(tb->topo);
+	tb->sws = calloc((size_t)tb->n_sws + 1, sizeof(*tb->sws));
+	tb->nodes = calloc((size_t)(topology_node_count(tb->topo) + extra), sizeof(*tb->nodes));
+	tb->links = calloc((size_t)(topology_link_count(tb->topo) + extra), sizeof(*tb->links));
+	if (!tb->sws || !tb->nodes || !tb->links) {
+		topology_free(tb->topo);
+		free(tb->sws);
+		free(tb->nodes);
+		free(tb->links);
 		free(tb);
 		return -ENOMEM;
 	}
-	for (int k = 0; k < tb->cap; k++) {
+	for (int s = 0; s < tb->n_sws; s++)
+		tb->sws[s].ns_fd = -1;
+	for (int k = 0; k < topology_node_count(tb->topo) + extra; k++)
 		tb->nodes[k].ns_fd = -1;
-		if (k < 2)
-			snprintf(tb->nodes[k].name, sizeof(tb->nodes[k].name), k ? "server" : "client");
-		else
-			snprintf(tb->nodes[k].name, sizeof(tb->nodes[k].name), "worker-%d", k - 1);
-	}
 	if (cfg->run_id) {
 		snprintf(tb->run, sizeof(tb->run), TESTBED_PREFIX "%s", cfg->run_id);
 	} else {
@@ -225,24 +364,29 @@ int testbed_new(const struct testbed_config *cfg, struct testbed **ret, char *er
 	if (cfg->log_dir)
 		snprintf(tb->log_dir, sizeof(tb->log_dir), "%s", cfg->log_dir);
 
-	step = "run state in " TESTBED_STATE_DIR;
+	snprintf(step, sizeof(step), "run state in " TESTBED_STATE_DIR);
 	if ((r = write_owner(tb)) < 0)
 		goto fail;
-	step = "switch namespace";
-	ns_name(tb, "switch", name, sizeof(name));
-	if ((r = netns_create(name, &tb->switch_fd)) < 0 ||
-	    (r = quiet_ipv6(tb->switch_fd)) < 0 ||
-	    (r = link_sock_new(tb->switch_fd, &tb->switch_sk)) < 0 ||
-	    (r = link_set_up(tb->switch_sk, 1, 1)) < 0)
-		goto fail;
-	step = "bridge";
-	if ((r = link_bridge_add(tb->switch_sk, "br0", BRIDGE_IFINDEX)) < 0)
-		goto fail;
+	for (int s = 0; s < tb->n_sws; s++) {
+		snprintf(step, sizeof(step), "%s namespace", topology_switch_name(tb->topo, s));
+		if ((r = switch_build(tb, s)) < 0)
+			goto fail;
+	}
+	for (int k = 0; k < topology_node_count(tb->topo); k++) {
+		snprintf(step, sizeof(step), "%s", testbed_node_name(tb, k));
+		tb->n = k + 1; /* freed by testbed_free from here on */
+		if ((r = node_build(tb, k)) < 0)
+			goto fail;
+	}
+	for (int l = 0; l < topology_link_count(tb->topo); l++) {
+		snprintf(step, sizeof(step), "link %s", testbed_link_name(tb, l));
+		tb->nl = l + 1;
+		if ((r = link_build(tb, l)) < 0)
+			goto fail;
+	}
 	for (int k = 0; k < tb->n; k++) {
-		double cpus = k == 0 ? cfg->cpu_client : k == 1 ? cfg->cpu_server : cfg->cpu_worker;
-
-		step = tb->nodes[k].name;
-		if ((r = node_build(tb, k, base, cpus)) < 0)
+		snprintf(step, sizeof(step), "routes of %s", testbed_node_name(tb, k));
+		if ((r = node_routes(tb, k)) < 0)
 			goto fail;
 	}
 	*ret = tb;
@@ -263,8 +407,9 @@ static void free_cmds(struct node *nd)
 	nd->ncmds = 0;
 }
 
-static void node_unbuild(struct testbed *tb, struct node *nd)
+static void node_unbuild(struct testbed *tb, int k)
 {
+	struct node *nd = &tb->nodes[k];
 	char name[96];
 
 	cgroup_free(nd->cg);
@@ -274,7 +419,7 @@ static void node_unbuild(struct testbed *tb, struct node *nd)
 	if (nd->ns_fd >= 0) {
 		close(nd->ns_fd);
 		nd->ns_fd = -1;
-		ns_name(tb, nd->name, name, sizeof(name));
+		ns_name(tb, testbed_node_name(tb, k), name, sizeof(name));
 		netns_delete(name);
 	}
 	free_cmds(nd);
@@ -282,16 +427,24 @@ static void node_unbuild(struct testbed *tb, struct node *nd)
 
 int testbed_add_worker(struct testbed *tb, int *ret_node)
 {
-	int k = tb->n, r;
+	int k, l, r;
 
-	if (k >= tb->cap)
-		return -ENOSPC;
-	r = node_build(tb, k, tb->base, tb->cpu_worker);
+	r = topology_add_worker(tb->topo, &k);
+	if (r < 0)
+		return r;
+	l = topology_node(tb->topo, k)->links[0];
+	r = node_build(tb, k);
+	if (r >= 0)
+		r = link_build(tb, l);
+	if (r >= 0)
+		r = node_routes(tb, k);
 	if (r < 0) {
-		/* its port dies with its namespace (the veth pair goes with either end) */
-		node_unbuild(tb, &tb->nodes[k]);
+		/* its port dies with its namespace (the veth pair goes with either end); the
+		 * topology keeps the slot, unused */
+		node_unbuild(tb, k);
 		return r;
 	}
+	__atomic_store_n(&tb->nl, l + 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&tb->n, k + 1, __ATOMIC_RELEASE);
 	*ret_node = k;
 	return 0;
@@ -304,14 +457,19 @@ void testbed_free(struct testbed *tb)
 	if (!tb)
 		return;
 	for (int k = 0; k < tb->n; k++)
-		node_unbuild(tb, &tb->nodes[k]);
+		node_unbuild(tb, k);
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		; /* reap what the cgroups killed */
-	link_sock_free(tb->switch_sk);
-	if (tb->switch_fd >= 0) {
-		close(tb->switch_fd);
-		ns_name(tb, "switch", name, sizeof(name));
-		netns_delete(name);
+	for (int l = 0; l < tb->nl; l++)
+		if (tb->links[l].built)
+			tb->links[l].kind->destroy(tb->links[l].priv);
+	for (int s = 0; s < tb->n_sws; s++) {
+		link_sock_free(tb->sws[s].sk);
+		if (tb->sws[s].ns_fd >= 0) {
+			close(tb->sws[s].ns_fd);
+			ns_name(tb, topology_switch_name(tb->topo, s), name, sizeof(name));
+			netns_delete(name);
+		}
 	}
 	/* node groups are gone; the run group itself in every hierarchy */
 	cgroup_remove_run(tb->run);
@@ -321,82 +479,97 @@ void testbed_free(struct testbed *tb)
 		snprintf(name, sizeof(name), TESTBED_STATE_DIR "/%s", tb->run);
 		rmdir(name);
 	}
+	topology_free(tb->topo);
+	free(tb->sws);
 	free(tb->nodes);
+	free(tb->links);
 	free(tb);
 }
 
-int testbed_impair(struct testbed *tb, int k, enum link_dir dir, const struct impair *im)
+int testbed_impair(struct testbed *tb, int l, enum link_dir dir, const struct impair *im)
 {
-	int r = testbed_impair_transient(tb, k, dir, im);
+	int r = testbed_impair_transient(tb, l, dir, im);
 
 	if (!r)
-		tb->nodes[k].impair[dir] = *im;
+		tb->links[l].impair[dir] = *im;
 	return r;
 }
 
-int testbed_impair_transient(struct testbed *tb, int k, enum link_dir dir, const struct impair *im)
+int testbed_impair_transient(struct testbed *tb, int l, enum link_dir dir, const struct impair *im)
 {
-	struct node *nd = &tb->nodes[k];
-	struct nl_sock *sk = dir == DIR_UP ? nd->sk : tb->switch_sk;
-	int ifindex = dir == DIR_UP ? TESTBED_NODE_IFINDEX : PORT_IFINDEX0 + k;
-	const struct impair *old = &nd->impair[dir];
-	int r;
+	struct link_end_ctx e = end_ctx(tb, l, dir == DIR_UP ? 0 : 1);
 
-	if (impair_is_zero(im)) {
-		r = netem_remove(sk, ifindex);
-		if (r == -ENOENT)
-			r = 0;
-	} else {
-		/* the kernel keeps a distribution table it was once given; dropping it
-		 * needs a fresh qdisc */
-		if (old->dist != DIST_UNIFORM && im->dist == DIST_UNIFORM)
-			netem_remove(sk, ifindex);
-		r = netem_apply(sk, ifindex, im);
-	}
-	return r;
+	return tb->links[l].kind->impair(&e, tb->links[l].priv, &tb->links[l].impair[dir], im);
 }
 
-int testbed_netem_stats(struct testbed *tb, int k, enum link_dir dir, uint64_t *ret_packets,
+int testbed_netem_stats(struct testbed *tb, int l, enum link_dir dir, uint64_t *ret_packets,
 			uint64_t *ret_drops)
 {
-	if (dir == DIR_UP)
-		return netem_stats(tb->nodes[k].sk, TESTBED_NODE_IFINDEX, ret_packets, ret_drops);
-	return netem_stats(tb->switch_sk, PORT_IFINDEX0 + k, ret_packets, ret_drops);
+	struct link_end_ctx e = end_ctx(tb, l, dir == DIR_UP ? 0 : 1);
+
+	return netem_stats(e.sk, e.ifindex, ret_packets, ret_drops);
 }
+
+/* A node's interface on some segment, for neighbour entries. */
+struct seg_if {
+	int seg, node, ifindex;
+	struct nl_sock *sk;
+	char addr[INET_ADDRSTRLEN];
+	uint8_t mac[6];
+};
 
 int testbed_pin_neighbours(struct testbed *tb)
 {
-	uint8_t (*mac)[6] = calloc((size_t)tb->n, sizeof(*mac));
-	int r = 0;
+	int nl = testbed_link_count(tb), n = 0, r = 0;
+	struct seg_if *ifs = calloc(2 * (size_t)nl + 1, sizeof(*ifs));
 
-	if (!mac)
+	if (!ifs)
 		return -ENOMEM;
-	for (int k = 0; k < tb->n && !r; k++)
-		r = link_get_mac(tb->nodes[k].sk, TESTBED_NODE_IFINDEX, mac[k]);
-	for (int k = 0; k < tb->n && !r; k++)
-		for (int j = 0; j < tb->n && !r; j++)
-			if (j != k)
-				r = link_neigh_pin(tb->nodes[k].sk, TESTBED_NODE_IFINDEX,
-						   tb->nodes[j].addr, mac[j]);
-	free(mac);
+	for (int l = 0; l < nl && !r; l++) {
+		const struct topo_link *lk = topology_link(tb->topo, l);
+
+		for (int i = 0; i < 2 && !r; i++) {
+			struct in_addr a = { htonl(lk->end[i].addr) };
+			struct seg_if *f = &ifs[n];
+
+			if (lk->end[i].node < 0)
+				continue;
+			*f = (struct seg_if){ .seg = lk->seg, .node = lk->end[i].node,
+					      .ifindex = lk->end[i].ifindex,
+					      .sk = tb->nodes[lk->end[i].node].sk };
+			inet_ntop(AF_INET, &a, f->addr, sizeof(f->addr));
+			r = link_get_mac(f->sk, f->ifindex, f->mac);
+			n++;
+		}
+	}
+	/* every peer on a segment: next hops and direct neighbours alike */
+	for (int x = 0; x < n && !r; x++)
+		for (int y = 0; y < n && !r; y++)
+			if (x != y && ifs[x].seg == ifs[y].seg)
+				r = link_neigh_pin(ifs[x].sk, ifs[x].ifindex, ifs[y].addr, ifs[y].mac);
+	free(ifs);
 	return r;
 }
 
-int testbed_netem_seed(struct testbed *tb, int k, enum link_dir dir, uint64_t *ret_seed)
+int testbed_netem_seed(struct testbed *tb, int l, enum link_dir dir, uint64_t *ret_seed)
 {
-	if (dir == DIR_UP)
-		return netem_seed_get(tb->nodes[k].sk, TESTBED_NODE_IFINDEX, ret_seed);
-	return netem_seed_get(tb->switch_sk, PORT_IFINDEX0 + k, ret_seed);
+	struct link_end_ctx e = end_ctx(tb, l, dir == DIR_UP ? 0 : 1);
+
+	return netem_seed_get(e.sk, e.ifindex, ret_seed);
 }
 
-int testbed_link_set(struct testbed *tb, int k, int up)
+int testbed_link_set(struct testbed *tb, int l, int up)
 {
-	return link_set_up(tb->switch_sk, PORT_IFINDEX0 + k, up);
+	struct link_end_ctx a = end_ctx(tb, l, 0), b = end_ctx(tb, l, 1);
+
+	return tb->links[l].kind->set_up(&a, &b, tb->links[l].priv, up);
 }
 
-int testbed_link_stats(struct testbed *tb, int k, struct link_stats *ret)
+int testbed_link_stats(struct testbed *tb, int l, struct link_stats *ret)
 {
-	return link_get_stats(tb->nodes[k].sk, TESTBED_NODE_IFINDEX, ret);
+	struct link_end_ctx a = end_ctx(tb, l, 0);
+
+	return tb->links[l].kind->stats(&a, tb->links[l].priv, ret);
 }
 
 static char **argv_dup(char *const argv[])
@@ -507,14 +680,20 @@ out:
 
 int testbed_spawn(struct testbed *tb, int k, char *const argv[], pid_t *ret_pid)
 {
-	struct node *nd = k == TESTBED_SWITCH ? NULL : &tb->nodes[k];
+	struct node *nd = k <= TESTBED_SWITCH ? NULL : &tb->nodes[k];
 	int r;
 
-	if (nd && nd->ncmds == (int)(sizeof(nd->cmds) / sizeof(nd->cmds[0])))
+	if (k <= TESTBED_SWITCH) {
+		int s = TESTBED_SWITCH - k;
+
+		if (s >= tb->n_sws)
+			return -ENOENT;
+		return spawn(tb, topology_switch_name(tb->topo, s), tb->sws[s].ns_fd, NULL, argv,
+			     ret_pid);
+	}
+	if (nd->ncmds == (int)(sizeof(nd->cmds) / sizeof(nd->cmds[0])))
 		return -EMFILE;
-	if (k == TESTBED_SWITCH)
-		return spawn(tb, "switch", tb->switch_fd, NULL, argv, ret_pid);
-	r = spawn(tb, nd->name, nd->ns_fd, nd->cg, argv, ret_pid);
+	r = spawn(tb, testbed_node_name(tb, k), nd->ns_fd, nd->cg, argv, ret_pid);
 	if (r < 0)
 		return r;
 	nd->cmds[nd->ncmds] = argv_dup(argv);
@@ -554,7 +733,7 @@ int testbed_restart_node(struct testbed *tb, int k)
 	int r;
 
 	for (int i = 0; i < nd->ncmds; i++)
-		if ((r = spawn(tb, nd->name, nd->ns_fd, nd->cg, nd->cmds[i], &pid)) < 0)
+		if ((r = spawn(tb, testbed_node_name(tb, k), nd->ns_fd, nd->cg, nd->cmds[i], &pid)) < 0)
 			return r;
 	return 0;
 }

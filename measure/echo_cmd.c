@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
+#include "units.h"
 #include "commands.h"
 #include "measure/probe.h"
 
@@ -19,11 +19,11 @@ int echo_main(int argc, char **argv)
 		       "and probes talk to inside a node).\n");
 		return argc < 2 ? 2 : 0;
 	}
-	if (cli_long(argv[1], 1, 65535, &port) < 0) {
+	if (units_long(argv[1], 1, 65535, &port) < 0) {
 		fprintf(stderr, "qoslab echo: PORT '%s' is not in 1..65535\n", argv[1]);
 		return 2;
 	}
-	if (argc > 2 && cli_double(argv[2], 0, 1e9, &seconds) < 0) {
+	if (argc > 2 && units_double(argv[2], 0, 1e9, &seconds) < 0) {
 		fprintf(stderr, "qoslab echo: SECONDS '%s' is not a number >= 0\n", argv[2]);
 		return 2;
 	}

@@ -8,8 +8,11 @@
 #include <string.h>
 
 #include "emu/lateness.h"
+#include "emu/ns3link.h"
 #include "emu/testbed.h"
+#include "emu/uml.h"
 #include "measure/fidelity.h"
+#include "measure/ns3check.h"
 #include "measure/probe.h"
 
 /* One impairment on its own: whatever the link had before is replaced. */
@@ -31,6 +34,22 @@ static json_t *item(const char *name, const char *unit, double configured, doubl
 	return json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:b, s:s}", "name", name, "unit", unit,
 			 "configured", configured, "measured", measured, "min", lo, "max", hi,
 			 "ok", ok, "status", ok ? "ok" : "out_of_tolerance");
+}
+
+/* 99.9 % binomial interval around p for n trials: a correct model fails it once in a thousand
+ * checks */
+static json_t *loss_item(const char *name, double p, uint64_t n, uint64_t drops)
+{
+	double half = n > 0 ? 3.2905 * sqrt(p * (1 - p) / (double)n) : 1;
+
+	return item(name, "%", 100 * p, n > 0 ? 100.0 * (double)drops / (double)n : 0,
+		    100 * (p - half), 100 * (p + half));
+}
+
+static json_t *not_measured(const char *name, const char *status, const char *why)
+{
+	return json_pack("{s:s, s:b, s:s, s:s}", "name", name, "ok", !strcmp(status, "skipped"),
+			 "status", status, "why", why);
 }
 
 /* Lost probes of n sent from the client to the server through netem with a seed, after the
@@ -97,7 +116,7 @@ int fidelity_measure(json_t *items, struct lateness_stats *ret_late)
 	struct testbed *tb = NULL;
 	struct lateness *late = NULL;
 	uint64_t p0 = 0, d0 = 0, p1 = 0, d1 = 0;
-	double med, sd, bps, p = 0.10, half, n;
+	double med, sd, bps, p = 0.10, n;
 	char err[256];
 	json_t *it;
 	int r;
@@ -122,10 +141,7 @@ int fidelity_measure(json_t *items, struct lateness_stats *ret_late)
 	    (r = testbed_netem_stats(tb, 1, DIR_DOWN, &p1, &d1)) < 0)
 		goto out;
 	n = (double)(p1 - p0) + (double)(d1 - d0);
-	half = n > 0 ? 3.2905 * sqrt(p * (1 - p) / n) : 1;
-	/* 99.9 % binomial interval: a correct kernel fails it once in a thousand checks */
-	it = item("loss", "%", 100 * p, n > 0 ? 100.0 * (double)(d1 - d0) / n : 0,
-		  100 * (p - half), 100 * (p + half));
+	it = loss_item("loss", p, (uint64_t)n, d1 - d0);
 	json_object_set_new(it, "netem_packets", json_integer((json_int_t)n));
 	json_object_set_new(it, "netem_drops", json_integer((json_int_t)(d1 - d0)));
 	json_object_set_new(it, "probes_missing", json_integer(pr.lost_fwd));
@@ -147,4 +163,42 @@ out:
 	probe_result_clear(&pr);
 	testbed_free(tb);
 	return r;
+}
+
+/*
+ * An ns-3 point-to-point link judged like netem (same settings, same tolerances). ns-3 needs
+ * no netem, only taps in namespaces. Inside UML the simulator gets more lateness before it
+ * counts as fallen behind: the guest's timers are coarse.
+ */
+void fidelity_measure_ns3(json_t *items)
+{
+	struct ns3check_result res;
+	char why[256];
+	json_t *it;
+	int r;
+
+	if (ns3link_probe(why, sizeof(why)) < 0) {
+		json_array_append_new(items, not_measured("ns3", "skipped", why));
+		return;
+	}
+	r = ns3check_run(uml_inside() ? 1000 : 0, &res);
+	if (r == -ENOENT) {
+		json_array_append_new(items, not_measured("ns3", "skipped", "ns-3 not installed"));
+		return;
+	}
+	if (r < 0) {
+		json_array_append_new(items, not_measured("ns3", r == -NS3LINK_EBEHIND ? "overloaded" : "error",
+				      r == -NS3LINK_EBEHIND ? "ns-3 fell behind real time" : strerror(-r)));
+		return;
+	}
+	json_array_append_new(items, item("ns3_delay", "ms", res.delay_ms, res.delay_median_ms,
+					  res.delay_ms - 1, res.delay_ms + 1));
+	it = loss_item("ns3_loss", res.loss, res.loss_frames, res.loss_drops);
+	json_object_set_new(it, "ns3_frames", json_integer((json_int_t)res.loss_frames));
+	json_object_set_new(it, "ns3_drops", json_integer((json_int_t)res.loss_drops));
+	json_object_set_new(it, "probes_missing", json_integer(res.probes_missing));
+	json_array_append_new(items, it);
+	json_array_append_new(items, item("ns3_rate", "Mbit/s", res.rate_bps / 1e6,
+					  res.rate_measured_bps / 1e6, 0.9 * res.rate_bps / 1e6,
+					  res.rate_bps / 1e6));
 }

@@ -16,4 +16,11 @@
  * taken before a failure stay in items.
  */
 int fidelity_measure(json_t *items, struct lateness_stats *ret_late);
+/*
+ * The same delay, loss and rate through an ns-3 point-to-point link between two fresh
+ * namespaces (measure/ns3check.h), appended as "ns3_delay", "ns3_loss" (the error model's own
+ * counters), "ns3_rate"; or one item "ns3" with status "skipped" (ns-3 not installed, no taps
+ * here; ok), "overloaded" (the simulator fell behind real time) or "error", with "why".
+ */
+void fidelity_measure_ns3(json_t *items);
 #endif

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "emu/netns.h"
 #include "emu/testbed.h"
 #include "measure/probe.h"
 
@@ -58,16 +59,29 @@ static int open_sock(void *arg)
 	return 0;
 }
 
-static int sock_in(struct testbed *tb, int node, int type, const char *bind_addr, uint16_t port,
+static int sock_in(const struct probe_end *e, int type, const char *bind_addr, uint16_t port,
 		   int listen, int *ret_fd)
 {
 	struct sock_req q = { type, bind_addr, port, listen, -1 };
-	int r = testbed_in_node(tb, node, open_sock, &q);
+	int saved, r = netns_enter(e->ns_fd, &saved);
 
 	if (r < 0)
 		return r;
+	r = open_sock(&q);
+	int r2 = netns_leave(saved);
+
+	if (r < 0 || r2 < 0) {
+		if (q.fd >= 0)
+			close(q.fd);
+		return r < 0 ? r : r2;
+	}
 	*ret_fd = q.fd;
 	return 0;
+}
+
+static struct probe_end node_end(struct testbed *tb, int node)
+{
+	return (struct probe_end){ testbed_node_ns(tb, node), testbed_node_addr(tb, node) };
 }
 
 struct probe_pkt {
@@ -92,6 +106,14 @@ void probe_result_clear(struct probe_result *r)
 int probe_udp(struct testbed *tb, int from, int to, uint16_t echo_port, uint32_t count,
 	      uint32_t interval_us, uint32_t wait_ms, struct probe_result *ret)
 {
+	struct probe_end f = node_end(tb, from), t = node_end(tb, to);
+
+	return probe_udp_ends(&f, &t, echo_port, count, interval_us, wait_ms, ret);
+}
+
+int probe_udp_ends(const struct probe_end *from, const struct probe_end *to, uint16_t echo_port,
+		   uint32_t count, uint32_t interval_us, uint32_t wait_ms, struct probe_result *ret)
+{
 	struct sockaddr_in dst = { .sin_family = AF_INET,
 				   .sin_port = htons(echo_port ? echo_port : PROBE_PORT) };
 	struct probe_result res = { .count = count };
@@ -107,10 +129,9 @@ int probe_udp(struct testbed *tb, int from, int to, uint16_t echo_port, uint32_t
 	}
 	for (uint32_t i = 0; i < count; i++)
 		res.owd_ns[i] = res.rtt_ns[i] = -1;
-	inet_pton(AF_INET, testbed_node_addr(tb, to), &dst.sin_addr);
-	if ((!echo_port &&
-	     (r = sock_in(tb, to, SOCK_DGRAM, testbed_node_addr(tb, to), PROBE_PORT, 0, &rx)) < 0) ||
-	    (r = sock_in(tb, from, SOCK_DGRAM, NULL, 0, 0, &tx)) < 0)
+	inet_pton(AF_INET, to->addr, &dst.sin_addr);
+	if ((!echo_port && (r = sock_in(to, SOCK_DGRAM, to->addr, PROBE_PORT, 0, &rx)) < 0) ||
+	    (r = sock_in(from, SOCK_DGRAM, NULL, 0, 0, &tx)) < 0)
 		goto out;
 
 	{
@@ -220,6 +241,14 @@ int probe_stats(const int64_t *v, uint32_t n, double *ret_median, double *ret_st
 int probe_tcp_rate(struct testbed *tb, int from, int to, double seconds, double warmup_s,
 		   double *ret_bps)
 {
+	struct probe_end f = node_end(tb, from), t = node_end(tb, to);
+
+	return probe_tcp_rate_ends(&f, &t, seconds, warmup_s, ret_bps);
+}
+
+int probe_tcp_rate_ends(const struct probe_end *from, const struct probe_end *to, double seconds,
+			double warmup_s, double *ret_bps)
+{
 	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons(BULK_PORT) };
 	char *buf = malloc(65536);
 	int lfd = -1, cfd = -1, afd = -1, r;
@@ -228,9 +257,9 @@ int probe_tcp_rate(struct testbed *tb, int from, int to, double seconds, double 
 
 	if (!buf)
 		return -ENOMEM;
-	inet_pton(AF_INET, testbed_node_addr(tb, to), &dst.sin_addr);
-	if ((r = sock_in(tb, to, SOCK_STREAM, testbed_node_addr(tb, to), BULK_PORT, 1, &lfd)) < 0 ||
-	    (r = sock_in(tb, from, SOCK_STREAM, NULL, 0, 0, &cfd)) < 0)
+	inet_pton(AF_INET, to->addr, &dst.sin_addr);
+	if ((r = sock_in(to, SOCK_STREAM, to->addr, BULK_PORT, 1, &lfd)) < 0 ||
+	    (r = sock_in(from, SOCK_STREAM, NULL, 0, 0, &cfd)) < 0)
 		goto out;
 	if (connect(cfd, (struct sockaddr *)&dst, sizeof(dst)) < 0 && errno != EINPROGRESS) {
 		r = -errno;

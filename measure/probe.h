@@ -7,6 +7,12 @@
 
 struct testbed;
 
+/* One end of a measurement outside a testbed's nodes: a namespace and an address in it. */
+struct probe_end {
+	int ns_fd;
+	const char *addr; /* "10.78.0.2" */
+};
+
 struct probe_result {
 	uint32_t count;
 	int64_t *owd_ns;   /* per probe: one-way delay from -> to; -1 when lost on the way */
@@ -25,6 +31,10 @@ struct probe_result {
 int probe_udp(struct testbed *tb, int from, int to, uint16_t echo_port, uint32_t count,
 	      uint32_t interval_us, uint32_t wait_ms, struct probe_result *ret);
 
+/* The same between any two namespaces (e.g. joined by an ns-3 link). */
+int probe_udp_ends(const struct probe_end *from, const struct probe_end *to, uint16_t echo_port,
+		   uint32_t count, uint32_t interval_us, uint32_t wait_ms, struct probe_result *ret);
+
 /* A UDP echo service in this process's namespace, for seconds (<= 0: forever). */
 int probe_echo_serve(uint16_t port, double seconds);
 void probe_result_clear(struct probe_result *r);
@@ -36,4 +46,6 @@ int probe_stats(const int64_t *v, uint32_t n, double *ret_median, double *ret_st
  * warmup_s seconds (slow start). ret_bps: bit/s of payload. */
 int probe_tcp_rate(struct testbed *tb, int from, int to, double seconds, double warmup_s,
 		   double *ret_bps);
+int probe_tcp_rate_ends(const struct probe_end *from, const struct probe_end *to, double seconds,
+			double warmup_s, double *ret_bps);
 #endif

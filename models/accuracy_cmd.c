@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "units.h"
 #include "commands.h"
 #include "models/accuracy.h"
 #include "models/locate.h"
@@ -47,7 +48,6 @@ static int accuracy_parse(int argc, char **argv, struct accuracy_opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	char *end;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "l:c:jn:h", longopts, NULL)) != -1) {
@@ -57,9 +57,7 @@ static int accuracy_parse(int argc, char **argv, struct accuracy_opts *o)
 		case 'n': o->names = optarg; break;
 		case 'h': accuracy_usage(stdout); return 1;
 		case 'c':
-			errno = 0;
-			o->conf = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !(o->conf >= 0 && o->conf <= 1)) {
+			if (units_double(optarg, 0, 1, &o->conf) < 0) {
 				fprintf(stderr, "qoslab accuracy: --conf '%s': expected a number in [0,1]\n", optarg);
 				return -1;
 			}

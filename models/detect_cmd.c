@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 /* qoslab detect: the detector offline over images or a directory, one JSON record per image. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -11,9 +10,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "models/images.h"
 #include "regfile.h"
 #include "commands.h"
-#include "cli.h"
+#include "units.h"
 #include "models/detector.h"
 #include "models/locate.h"
 #include "models/record.h"
@@ -68,7 +69,7 @@ static int detect_parse(int argc, char **argv, struct detect_opts *o)
 	};
 	int c;
 	long v;
-	char *end;
+	double d;
 
 	while ((c = getopt_long(argc, argv, "m:t:o:gq:r:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -78,31 +79,28 @@ static int detect_parse(int argc, char **argv, struct detect_opts *o)
 		case 'L': o->letterbox = 1; break;
 		case 'h': detect_usage(stdout); return 1;
 		case 't':
-			errno = 0;
-			o->thresh = strtof(optarg, &end);
-			if (errno || end == optarg || *end || !(o->thresh >= 0 && o->thresh < 1)) {
+			if (units_double(optarg, 0, 1, &d) < 0 || d >= 1) {
 				fprintf(stderr, "qoslab detect: --thresh '%s': expected a number in [0,1)\n", optarg);
 				return -1;
 			}
+			o->thresh = (float)d;
 			break;
 		case 'q':
-			if (cli_long(optarg, 1, 100, &v) < 0) {
+			if (units_long(optarg, 1, 100, &v) < 0) {
 				fprintf(stderr, "qoslab detect: --quality '%s': expected 1-100\n", optarg);
 				return -1;
 			}
 			o->pp.quality = (int)v;
 			break;
 		case 'r':
-			if (cli_long(optarg, 1, 100, &v) < 0) {
+			if (units_long(optarg, 1, 100, &v) < 0) {
 				fprintf(stderr, "qoslab detect: --resize '%s': expected a percentage 1-100\n", optarg);
 				return -1;
 			}
 			o->pp.resize_pct = (int)v;
 			break;
 		case 'P':
-			errno = 0;
-			o->pp.max_pixels = strtoull(optarg, &end, 10);
-			if (errno || end == optarg || *end || o->pp.max_pixels == 0 || *optarg == '-') {
+			if (units_u64(optarg, 10, UINT64_MAX, &o->pp.max_pixels) < 0 || !o->pp.max_pixels) {
 				fprintf(stderr, "qoslab detect: --max-pixels '%s': expected a positive integer\n", optarg);
 				return -1;
 			}
@@ -117,128 +115,6 @@ static int detect_parse(int argc, char **argv, struct detect_opts *o)
 		return -1;
 	}
 	return 0;
-}
-
-static int read_file(const char *path, unsigned char **ret_buf, size_t *ret_len)
-{
-	unsigned char *buf = NULL;
-	struct stat st;
-	size_t len = 0;
-	int fd, r = 0;
-
-	fd = regfile_open(path);
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = -EISDIR;
-		goto out;
-	}
-	if ((unsigned long long)st.st_size > DETECT_FILE_MAX) {
-		r = -EFBIG;
-		goto out;
-	}
-	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
-	if (!buf) {
-		r = -ENOMEM;
-		goto out;
-	}
-	while (len < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	*ret_buf = buf;
-	*ret_len = len;
-	buf = NULL;
-out:
-	free(buf);
-	close(fd);
-	return r;
-}
-
-static int is_jpeg_name(const char *name)
-{
-	const char *dot = strrchr(name, '.');
-
-	return dot && (!strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg"));
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The JPEGs of a directory (or of DIR/images, a dataset), sorted, as malloc'ed paths. */
-static int list_dir(const char *dir, char ***ret_paths, size_t *ret_n)
-{
-	char *sub = NULL, **paths = NULL;
-	const char *base = dir;
-	struct stat st;
-	struct dirent *e;
-	size_t n = 0;
-	DIR *d = NULL;
-	int r = 0;
-
-	if (asprintf(&sub, "%s/images", dir) < 0)
-		return -ENOMEM;
-	if (stat(sub, &st) == 0 && S_ISDIR(st.st_mode))
-		base = sub;
-	d = opendir(base);
-	if (!d) {
-		r = -errno;
-		goto out;
-	}
-	while ((e = readdir(d))) {
-		char **tmp;
-
-		if (e->d_name[0] == '.' || !is_jpeg_name(e->d_name))
-			continue;
-		tmp = realloc(paths, (n + 1) * sizeof(*paths));
-		if (!tmp) {
-			r = -ENOMEM;
-			goto out;
-		}
-		paths = tmp;
-		if (asprintf(&paths[n], "%s/%s", base, e->d_name) < 0) {
-			r = -ENOMEM;
-			goto out;
-		}
-		n++;
-	}
-	if (paths)
-		qsort(paths, n, sizeof(*paths), cmp_str);
-	*ret_paths = paths;
-	*ret_n = n;
-	paths = NULL;
-	n = 0;
-out:
-	for (size_t i = 0; i < n; i++)
-		free(paths[i]);
-	free(paths);
-	if (d)
-		closedir(d);
-	free(sub);
-	return r;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static const char *detect_strerror(int r)
@@ -256,24 +132,24 @@ static int detect_one(struct detector *det, const struct detect_opts *o, const c
 {
 	struct record rec = { .job = job, .attempts = 1, .status = RECORD_OK };
 	const char *slash = strrchr(path, '/');
-	unsigned char *buf = NULL;
+	char *buf = NULL;
 	size_t len = 0;
 	int r;
 
 	snprintf(rec.image, sizeof(rec.image), "%s", slash ? slash + 1 : path);
 	snprintf(rec.worker, sizeof(rec.worker), "detect");
-	rec.t_submit = now_s();
-	r = read_file(path, &buf, &len);
+	rec.t_submit = clock_wall_s();
+	r = regfile_read(path, DETECT_FILE_MAX, &buf, &len);
 	rec.bytes = len;
 	if (r < 0) {
 		snprintf(rec.error, sizeof(rec.error), "cannot read: %s",
-			 r == -EISDIR ? "not a regular file" : strerror(-r));
+			 r == -EISDIR || r == -EINVAL ? "not a regular file" : strerror(-r));
 	} else {
-		r = detector_run_jpeg(det, buf, len, &o->pp, o->thresh, &rec.res);
+		r = detector_run_jpeg(det, (const unsigned char *)buf, len, &o->pp, o->thresh, &rec.res);
 		if (r < 0)
 			snprintf(rec.error, sizeof(rec.error), "%s", detect_strerror(r));
 	}
-	rec.t_done = now_s();
+	rec.t_done = clock_wall_s();
 	if (r < 0) {
 		rec.status = RECORD_ERROR;
 		fprintf(stderr, "qoslab detect: %s: %s\n", path, rec.error);
@@ -325,7 +201,7 @@ int detect_main(int argc, char **argv)
 		struct stat st;
 
 		if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)) {
-			r = list_dir(argv[i], &paths, &n_paths);
+			r = images_list(argv[i], &paths, &n_paths);
 			if (r < 0) {
 				fprintf(stderr, "qoslab detect: %s: %s\n", argv[i], strerror(-r));
 				ret = 1;
@@ -335,9 +211,7 @@ int detect_main(int argc, char **argv)
 				fprintf(stderr, "qoslab detect: %s: no *.jpg files\n", argv[i]);
 			for (size_t k = 0; k < n_paths && r >= 0; k++)
 				r = detect_one(det, &o, paths[k], job++, out);
-			for (size_t k = 0; k < n_paths; k++)
-				free(paths[k]);
-			free(paths);
+			images_free(paths, n_paths);
 			paths = NULL;
 			n_paths = 0;
 		} else {

@@ -18,6 +18,7 @@
 #include <darknet.h>
 #undef detection
 
+#include "clock.h"
 #include "models/detector.h"
 #include "models/locate.h"
 
@@ -130,14 +131,6 @@ struct detector {
 	int n_names;
 	int letterbox;
 };
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static char *path_join(const char *a, const char *b)
 {
@@ -480,7 +473,7 @@ int detector_run_jpeg(struct detector *d, const void *jpeg, size_t len,
 {
 	struct jpeg_image img = { 0 }, pre = { 0 };
 	struct detect_result res = { .bytes_in = len, .bytes_pre = len };
-	double t0 = now_ms(), t1, t2;
+	double t0 = (clock_now_ns() / 1e6), t1, t2;
 	int r;
 
 	if (!d || !ret || preprocess_check(pp) < 0 || !(thresh >= 0 && thresh < 1))
@@ -491,7 +484,7 @@ int detector_run_jpeg(struct detector *d, const void *jpeg, size_t len,
 	res.height = img.src_height;
 	if (r < 0)
 		goto out;
-	t1 = now_ms();
+	t1 = (clock_now_ns() / 1e6);
 	res.t_decode_ms = t1 - t0;
 	if (preprocess_active(pp)) {
 		r = jpeg_preprocess(&img, pp, &pre, NULL, &res.bytes_pre);
@@ -501,12 +494,12 @@ int detector_run_jpeg(struct detector *d, const void *jpeg, size_t len,
 		img = pre;
 		pre = (struct jpeg_image){ 0 };
 	}
-	t2 = now_ms();
+	t2 = (clock_now_ns() / 1e6);
 	res.t_pre_ms = t2 - t1;
 	r = detector_infer(d, &img, thresh, &res);
 	if (r < 0)
 		goto out;
-	res.t_infer_ms = now_ms() - t2;
+	res.t_infer_ms = (clock_now_ns() / 1e6) - t2;
 	*ret = res;
 	res.dets = NULL;
 out:

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "regfile.h"
+#include "models/detections.h"
 #include "models/record.h"
 
 static const char *const status_names[] = {
@@ -29,37 +30,9 @@ int record_status_parse(const char *s, enum record_status *ret)
 	return -EINVAL;
 }
 
-/* 6 decimals are far below what a score or a normalized box can mean, and keep lines short
- * (a float printed at full double precision is 17 digits of noise). */
-static double round6(double v)
-{
-	return isfinite(v) ? round(v * 1e6) / 1e6 : 0.0;
-}
-
-static json_t *detections_json(const struct detect_result *res)
-{
-	json_t *arr = json_array();
-
-	if (!arr)
-		return NULL;
-	for (size_t i = 0; i < res->n; i++) {
-		const struct detection *d = &res->dets[i];
-		json_t *o = json_pack("{s:i, s:s, s:f, s:[f,f,f,f]}", "class", d->cls,
-				      "name", d->name, "conf", round6(d->conf), "box",
-				      round6(d->box[0]), round6(d->box[1]),
-				      round6(d->box[2]), round6(d->box[3]));
-
-		if (!o || json_array_append_new(arr, o) < 0) {
-			json_decref(arr);
-			return NULL;
-		}
-	}
-	return arr;
-}
-
 static json_t *record_json(const struct record *r)
 {
-	json_t *dets = detections_json(&r->res);
+	json_t *dets = detections_json_new(r->res.dets, r->res.n);
 
 	if (!dets)
 		return NULL;
@@ -75,9 +48,9 @@ static json_t *record_json(const struct record *r)
 			 "attempts", r->attempts,
 			 "width", r->res.width, "height", r->res.height,
 			 "bytes_pre", (json_int_t)r->res.bytes_pre,
-			 "t_decode_ms", round6(r->res.t_decode_ms),
-			 "t_pre_ms", round6(r->res.t_pre_ms),
-			 "t_infer_ms", round6(r->res.t_infer_ms),
+			 "t_decode_ms", detections_round(r->res.t_decode_ms),
+			 "t_pre_ms", detections_round(r->res.t_pre_ms),
+			 "t_infer_ms", detections_round(r->res.t_infer_ms),
 			 "mode", r->mode[0] ? r->mode : NULL,
 			 "detections", dets);
 }
@@ -131,32 +104,8 @@ static int json_num(json_t *o, const char *key, double *ret)
 	return 0;
 }
 
-static int detection_parse(json_t *o, struct detection *d)
-{
-	json_t *cls = json_object_get(o, "class"), *box = json_object_get(o, "box");
-	double conf;
-
-	if (!json_is_object(o) || !json_is_integer(cls) || !json_is_array(box) ||
-	    json_array_size(box) != 4 || json_num(o, "conf", &conf) < 0 ||
-	    json_str_copy(o, "name", d->name, sizeof(d->name)) < 0)
-		return -EINVAL;
-	if (json_integer_value(cls) < 0 || json_integer_value(cls) > 1000000)
-		return -EINVAL;
-	d->cls = (int)json_integer_value(cls);
-	d->conf = (float)conf;
-	for (int i = 0; i < 4; i++) {
-		json_t *v = json_array_get(box, (size_t)i);
-
-		if (!json_is_number(v))
-			return -EINVAL;
-		d->box[i] = (float)json_number_value(v);
-	}
-	return 0;
-}
-
 static int record_parse(json_t *o, struct record *r)
 {
-	json_t *dets;
 	char status[16];
 	double v[11];
 	static const char *const nums[] = { "job", "t_submit", "t_done", "bytes", "attempts",
@@ -185,21 +134,7 @@ static int record_parse(json_t *o, struct record *r)
 	r->res.t_decode_ms = v[8];
 	r->res.t_pre_ms = v[9];
 	r->res.t_infer_ms = v[10];
-	dets = json_object_get(o, "detections");
-	if (!dets || json_is_null(dets))
-		return 0;
-	if (!json_is_array(dets))
-		return -EINVAL;
-	r->res.dets = calloc(json_array_size(dets) ? json_array_size(dets) : 1,
-			     sizeof(*r->res.dets));
-	if (!r->res.dets)
-		return -ENOMEM;
-	for (size_t i = 0; i < json_array_size(dets); i++) {
-		if (detection_parse(json_array_get(dets, i), &r->res.dets[i]) < 0)
-			return -EINVAL;
-		r->res.n++;
-	}
-	return 0;
+	return detections_from_json(json_object_get(o, "detections"), &r->res.dets, &r->res.n);
 }
 
 int records_read(const char *path, struct record **ret_recs, size_t *ret_n, int *ret_line)

@@ -8,80 +8,7 @@
 #include <strings.h>
 
 #include "netem/impair.h"
-
-static int parse_double(const char *s, double *ret, const char **ret_end)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (end == s || errno || !isfinite(v))
-		return -EINVAL;
-	*ret = v;
-	*ret_end = end;
-	return 0;
-}
-
-int parse_time_ns(const char *s, uint64_t *ret_ns)
-{
-	static const struct { const char *unit; double ns; } units[] = {
-		{ "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 }, { "", 1e6 },
-	};
-	const char *end;
-	double v;
-
-	if (parse_double(s, &v, &end) < 0 || v < 0)
-		return -EINVAL;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcasecmp(end, units[i].unit))
-			continue;
-		if (v * units[i].ns > 3600e9)
-			return -EINVAL;
-		*ret_ns = (uint64_t)llround(v * units[i].ns);
-		return 0;
-	}
-	return -EINVAL;
-}
-
-int parse_rate_bps(const char *s, uint64_t *ret_bps)
-{
-	static const struct { const char *unit; double bps; } units[] = {
-		{ "bit", 1 }, { "kbit", 1e3 }, { "mbit", 1e6 }, { "gbit", 1e9 },
-		{ "bps", 8 }, { "kbps", 8e3 }, { "mbps", 8e6 }, { "gbps", 8e9 },
-	};
-	const char *end;
-	double v;
-
-	if (parse_double(s, &v, &end) < 0 || v <= 0)
-		return -EINVAL;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcasecmp(end, units[i].unit))
-			continue;
-		if (v * units[i].bps < 8 || v * units[i].bps > 1e13)
-			return -EINVAL;
-		*ret_bps = (uint64_t)llround(v * units[i].bps);
-		return 0;
-	}
-	return -EINVAL;
-}
-
-int parse_fraction(const char *s, double *ret)
-{
-	const char *end;
-	double v;
-
-	if (parse_double(s, &v, &end) < 0)
-		return -EINVAL;
-	if (!strcmp(end, "%"))
-		v /= 100;
-	else if (*end)
-		return -EINVAL;
-	if (v < 0 || v > 1)
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
+#include "units.h"
 
 static int parse_fractions(const char *s, double *out, int min, int max, int *ret_n)
 {
@@ -92,7 +19,7 @@ static int parse_fractions(const char *s, double *out, int min, int max, int *re
 		return -EINVAL;
 	strcpy(buf, s);
 	for (tok = strtok_r(buf, " /", &save); tok; tok = strtok_r(NULL, " /", &save)) {
-		if (n == max || parse_fraction(tok, &out[n]) < 0)
+		if (n == max || units_fraction(tok, &out[n]) < 0)
 			return -EINVAL;
 		n++;
 	}
@@ -139,21 +66,6 @@ const char *impair_dist_name(enum impair_dist d)
 	return (unsigned)d < 4 ? dist_names[d] : "?";
 }
 
-static int parse_u64(const char *s, uint64_t max, uint64_t *ret)
-{
-	char *end;
-	unsigned long long v;
-
-	if (*s == '-' || !*s)
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (*end || errno || v > max)
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
-
 static int set_value(struct impair *im, const struct key *k, const char *v)
 {
 	char *p = (char *)im + k->off;
@@ -162,18 +74,18 @@ static int set_value(struct impair *im, const struct key *k, const char *v)
 
 	switch (k->kind) {
 	case K_TIME:
-		return parse_time_ns(v, (uint64_t *)p);
+		return units_time_ns(v, (uint64_t *)p);
 	case K_FRACTION:
-		return parse_fraction(v, (double *)p);
+		return units_fraction(v, (double *)p);
 	case K_RATE:
-		return parse_rate_bps(v, (uint64_t *)p);
+		return units_rate_bps(v, (uint64_t *)p);
 	case K_U32:
-		r = parse_u64(v, UINT32_MAX, &u);
+		r = units_u64(v, 0, UINT32_MAX, &u);
 		if (!r)
 			*(uint32_t *)p = (uint32_t)u;
 		return r;
 	case K_U64:
-		r = parse_u64(v, UINT64_MAX, &u);
+		r = units_u64(v, 0, UINT64_MAX, &u);
 		if (!r) {
 			*(uint64_t *)p = u;
 			im->has_seed = 1;

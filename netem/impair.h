@@ -39,9 +39,9 @@ int impair_set(struct impair *im, const char *key, const char *value, char *err,
 
 /* What a key's value is, for descriptions of the format (the scenario JSON Schema). */
 enum impair_value {
-	IMPAIR_TIME,      /* parse_time_ns: a bare number is ms */
-	IMPAIR_FRACTION,  /* parse_fraction */
-	IMPAIR_RATE,      /* parse_rate_bps: the unit is required */
+	IMPAIR_TIME,      /* units_time_ns: a bare number is ms */
+	IMPAIR_FRACTION,  /* units_fraction */
+	IMPAIR_RATE,      /* units_rate_bps: the unit is required */
 	IMPAIR_U32,
 	IMPAIR_U64,
 	IMPAIR_DIST,      /* impair_dist_name(), any case */
@@ -67,8 +67,4 @@ uint32_t impair_limit(const struct impair *im);
 int impair_spec_parse(const char *spec, char *node, size_t nodelen, int *ret_dirs,
 		      struct impair *im, char *err, size_t errlen);
 
-/* Unit parsers shared with the scenario reader. 0 or -EINVAL. */
-int parse_time_ns(const char *s, uint64_t *ret_ns);      /* "50ms", "1.5s", "200us", "0" */
-int parse_rate_bps(const char *s, uint64_t *ret_bps);    /* "10mbit", "1gbit", "64kbit", "800bit" */
-int parse_fraction(const char *s, double *ret);          /* "10%" or "0.1" */
 #endif

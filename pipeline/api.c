@@ -13,9 +13,11 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "models/detections.h"
 #include "pipeline/proto.h"
 #include "pipeline/udp.h"
 #include "pipeline/web.h"
+#include "units.h"
 
 struct api {
 	struct server *srv;
@@ -114,9 +116,7 @@ static json_t *detections_json(const struct proto_result *r)
 	for (uint32_t i = 0; a && i < r->n; i++) {
 		const struct proto_det *d = &r->dets[i];
 
-		json_array_append_new(a, json_pack("{s:i, s:s, s:f, s:[f, f, f, f]}", "class", d->cls,
-			"name", d->name, "conf", (double)d->conf, "box", (double)d->box[0],
-			(double)d->box[1], (double)d->box[2], (double)d->box[3]));
+		json_array_append_new(a, detection_json_new(d->cls, d->name, d->conf, d->box));
 	}
 	return a;
 }
@@ -262,17 +262,11 @@ static const char *const param_keys[] = { "grayscale", "quality", "resize", "udp
 /* Decimal digits only: -EINVAL when v is not a number, -ERANGE when above max. */
 static int parse_uint(const char *v, unsigned long long max, unsigned long long *ret)
 {
-	char *end;
-	unsigned long long x;
+	uint64_t x;
+	int r = units_u64(v, 10, max, &x);
 
-	if (!v || *v < '0' || *v > '9')
-		return -EINVAL;
-	errno = 0;
-	x = strtoull(v, &end, 10);
-	if (*end)
-		return -EINVAL;
-	if (errno || x > max)
-		return -ERANGE;
+	if (r < 0)
+		return r;
 	*ret = x;
 	return 0;
 }

@@ -3,7 +3,6 @@
 #include "pipeline/client.h"
 
 #include <curl/curl.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gsl/gsl_randist.h>
@@ -11,14 +10,15 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "models/detections.h"
 #include "models/record.h"
 #include "clock.h"
 #include "pipeline/udp.h"
+#include "plots/stats.h"
 #include "regfile.h"
 
 /* An image above this is refused (the server takes 32 MiB by default): a huge file in a
@@ -26,79 +26,6 @@
 #define CLIENT_IMAGE_MAX (256 << 20)
 
 /* ---- dataset ---- */
-
-static int is_jpeg_name(const char *n)
-{
-	const char *dot = strrchr(n, '.');
-
-	return dot && (!strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg"));
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-void client_paths_free(char **paths, size_t n)
-{
-	if (!paths)
-		return;
-	for (size_t i = 0; i < n; i++)
-		free(paths[i]);
-	free(paths);
-}
-
-int client_dataset_list(const char *dir, char ***ret_paths, size_t *ret_n)
-{
-	char sub[4096];
-	const char *base = dir;
-	struct stat st;
-	struct dirent *e;
-	char **paths = NULL;
-	size_t n = 0, cap = 0;
-	DIR *d;
-	int r = 0;
-
-	snprintf(sub, sizeof(sub), "%s/images", dir);
-	if (stat(sub, &st) == 0 && S_ISDIR(st.st_mode))
-		base = sub;
-	d = opendir(base);
-	if (!d)
-		return -errno;
-	while ((e = readdir(d))) {
-		char *p;
-
-		if (!is_jpeg_name(e->d_name))
-			continue;
-		if (n == cap) {
-			char **np = realloc(paths, (cap = cap ? 2 * cap : 64) * sizeof(*np));
-
-			if (!np) {
-				r = -ENOMEM;
-				goto out;
-			}
-			paths = np;
-		}
-		if (asprintf(&p, "%s/%s", base, e->d_name) < 0) {
-			r = -ENOMEM;
-			goto out;
-		}
-		paths[n++] = p;
-	}
-	if (!n) {
-		r = -ENOENT;
-		goto out;
-	}
-	qsort(paths, n, sizeof(*paths), cmp_str);
-	*ret_paths = paths;
-	*ret_n = n;
-	paths = NULL;
-out:
-	closedir(d);
-	if (paths)
-		client_paths_free(paths, n);
-	return r;
-}
 
 /* ---- jobs ---- */
 
@@ -158,46 +85,6 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-static int read_file(const char *path, uint8_t **ret, size_t *ret_len)
-{
-	int fd = regfile_open(path), r = 0; /* a FIFO in a dataset must not block */
-	struct stat st;
-	uint8_t *buf = NULL;
-	size_t got = 0;
-
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (st.st_size > CLIENT_IMAGE_MAX) {
-		r = -EFBIG;
-		goto out;
-	}
-	buf = malloc(st.st_size > 0 ? (size_t)st.st_size : 1);
-	if (!buf) {
-		r = -ENOMEM;
-		goto out;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n <= 0) {
-			r = n < 0 ? -errno : -EIO;
-			goto out;
-		}
-		got += (size_t)n;
-	}
-	*ret = buf;
-	*ret_len = got;
-	buf = NULL;
-out:
-	free(buf);
-	close(fd);
-	return r;
-}
-
 static void job_release(struct run *run, struct cjob *j)
 {
 	if (j->h) {
@@ -226,10 +113,9 @@ static void job_finish(struct run *run, struct cjob *j, enum record_status st,
 	struct record r = { .job = j->idx, .status = st, .t_submit = j->t_submit,
 			    .t_done = clock_wall_s(), .bytes = j->len, .attempts = j->attempts };
 	int accepted = j->server_id != 0;
-	json_t *dets = answer ? json_object_get(answer, "detections") : NULL;
 	struct detection *d = NULL;
+	size_t n = 0;
 	int w;
-	size_t n = dets ? json_array_size(dets) : 0;
 
 	snprintf(r.image, sizeof(r.image), "%s", base_name(j->path));
 	snprintf(r.mode, sizeof(r.mode), "%s", run->cfg->async ? "async" : "sync");
@@ -249,20 +135,15 @@ static void job_finish(struct run *run, struct cjob *j, enum record_status st,
 		r.res.t_pre_ms = json_number_value(json_object_get(tm, "pre"));
 		r.res.t_infer_ms = json_number_value(json_object_get(tm, "infer"));
 	}
-	if (n)
-		d = calloc(n, sizeof(*d));
-	for (size_t i = 0; d && i < n; i++) {
-		json_t *o = json_array_get(dets, i), *box = json_object_get(o, "box");
-		const char *name = json_string_value(json_object_get(o, "name"));
-
-		d[i].cls = (int)json_integer_value(json_object_get(o, "class"));
-		d[i].conf = (float)json_number_value(json_object_get(o, "conf"));
-		snprintf(d[i].name, sizeof(d[i].name), "%s", name ? name : "");
-		for (size_t k = 0; k < 4; k++)
-			d[i].box[k] = (float)json_number_value(json_array_get(box, k));
+	/* the server's answer read as records read it (models/detections.h) */
+	if (answer && detections_from_json(json_object_get(answer, "detections"), &d, &n) < 0 &&
+	    st == RECORD_OK) {
+		st = RECORD_ERROR;
+		r.status = st;
+		snprintf(r.error, sizeof(r.error), "answer: malformed detections");
 	}
 	r.res.dets = d;
-	r.res.n = d ? n : 0;
+	r.res.n = n;
 	w = record_write(run->cfg->out, &r);
 	if (w < 0 && !run->sum.write_err)
 		run->sum.write_err = w; /* the run stops: results that cannot be kept are not measured */
@@ -294,7 +175,11 @@ static int job_start(struct run *run, struct cjob *j)
 	int r;
 
 	if (!j->data) {
-		r = read_file(j->path, &j->data, &j->len);
+		char *buf = NULL;
+
+		/* regfile: a FIFO in a dataset must not block */
+		r = regfile_read(j->path, CLIENT_IMAGE_MAX, &buf, &j->len);
+		j->data = (uint8_t *)buf;
 		if (r < 0) {
 			char msg[128];
 
@@ -494,39 +379,24 @@ static void job_done(struct run *run, struct cjob *j, CURLcode cc)
 	json_decref(answer);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of sorted v. */
-static double percentile(const double *v, long n, double p)
-{
-	long k;
-
-	if (!n)
-		return 0;
-	k = (long)(p / 100 * n + 0.999999) - 1;
-	return v[k < 0 ? 0 : k >= n ? n - 1 : k];
-}
-
 static void summarize(struct run *run, double elapsed_s)
 {
 	struct client_summary *s = &run->sum;
+	struct stats_latency l;
 	double sum = 0;
 
 	s->jobs = run->finished;
 	s->elapsed_s = elapsed_s;
 	s->jobs_per_s = elapsed_s > 0 ? s->ok / elapsed_s : 0;
-	qsort(run->lat_ms, (size_t)s->ok, sizeof(double), cmp_double);
 	for (long i = 0; i < s->ok; i++)
 		sum += run->lat_ms[i];
 	s->lat_mean_ms = s->ok ? sum / s->ok : 0;
-	s->lat_p50_ms = percentile(run->lat_ms, s->ok, 50);
-	s->lat_p95_ms = percentile(run->lat_ms, s->ok, 95);
-	s->lat_p99_ms = percentile(run->lat_ms, s->ok, 99);
+	/* the trial metrics' quantiles (type 7), so the client's line and results agree */
+	if (s->ok && stats_latency(run->lat_ms, (size_t)s->ok, &l) == 0) {
+		s->lat_p50_ms = l.p50;
+		s->lat_p95_ms = l.p95;
+		s->lat_p99_ms = l.p99;
+	}
 }
 
 /* A job counts as outstanding from its first start until its record is written. */

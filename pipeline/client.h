@@ -43,12 +43,6 @@ struct client_summary {
 	int write_err;              /* first error writing a record (-errno; the run stopped) */
 };
 
-/* Lists DIR/images/ *.jpg|*.jpeg (or DIR itself when it has no images/), sorted by name.
- * ret_paths: malloc'ed array of malloc'ed strings (client_paths_free). 0, -ENOENT (no
- * images), -errno. */
-int client_dataset_list(const char *dir, char ***ret_paths, size_t *ret_n);
-void client_paths_free(char **paths, size_t n);
-
 /* Runs the jobs; a record is written as each job finishes (an unreadable image gives an
  * error record). 0, or -errno when the run could not start. */
 int client_run(const struct client_config *cfg, struct client_summary *ret);

@@ -10,7 +10,8 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "models/images.h"
+#include "units.h"
 #include "commands.h"
 #include "pipeline/client.h"
 #include "pipeline/udp.h"
@@ -66,7 +67,7 @@ static void usage(FILE *f)
 
 static int num(const char *opt, const char *s, double lo, double hi, double *ret)
 {
-	if (cli_double(s, lo, hi, ret) < 0) {
+	if (units_double(s, lo, hi, ret) < 0) {
 		fprintf(stderr, "qoslab client: %s '%s': expected a number in [%g, %g]\n", opt, s, lo, hi);
 		return -EINVAL;
 	}
@@ -193,10 +194,11 @@ int client_main(int argc, char **argv)
 		return 2;
 	}
 	o.cfg.udp = !!o.udp;
-	r = client_dataset_list(o.dataset, &paths, &n_paths);
-	if (r < 0) {
+	r = images_list(o.dataset, &paths, &n_paths);
+	if (r < 0 || !n_paths) {
 		fprintf(stderr, "qoslab client: --dataset %s: %s\n", o.dataset,
-			r == -ENOENT ? "no .jpg images in it or in its images/" : strerror(-r));
+			r < 0 ? strerror(-r) : "no .jpg images in it or in its images/");
+		images_free(paths, n_paths);
 		return 1;
 	}
 	/* Accept "host:port" as well as a URL; no trailing slash. */
@@ -259,7 +261,7 @@ out:
 		fprintf(stderr, "qoslab client: --out %s: %s\n", o.out, strerror(errno));
 		ret = 1;
 	}
-	client_paths_free(paths, n_paths);
+	images_free(paths, n_paths);
 	free(url);
 	return ret;
 }

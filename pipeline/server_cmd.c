@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <time.h>
 
-#include "cli.h"
+#include "units.h"
 #include "commands.h"
 #include "pipeline/api.h"
 #include "pipeline/server.h"
@@ -76,15 +76,12 @@ static void log_stderr(void *arg, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* Seconds (a decimal number) to ms; -1 when invalid. */
+/* Seconds (a number, or with a unit: 500ms) to ms; -1 when invalid. */
 static int64_t parse_seconds_ms(const char *s)
 {
-	char *end;
 	double v;
 
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !(v >= 0) || v > 1e7)
+	if (units_seconds(s, &v) < 0 || !(v >= 0) || v > 1e7)
 		return -1;
 	return (int64_t)(v * 1000 + 0.5);
 }
@@ -124,27 +121,27 @@ static int parse_opts(int argc, char **argv, struct server_opts *o)
 		case 'D': o->db = optarg; break;
 		case 'Q': o->quiet = 1; break;
 		case 'q':
-			if (cli_long(optarg, 0, 1000000, &v) < 0)
+			if (units_long(optarg, 0, 1000000, &v) < 0)
 				name = "--queue' expects 0..1000000";
 			o->cfg.dispatch.queue_max = (uint32_t)v;
 			break;
 		case 'a':
-			if (cli_long(optarg, 1, 1000, &v) < 0)
+			if (units_long(optarg, 1, 1000, &v) < 0)
 				name = "--max-attempts' expects 1..1000";
 			o->cfg.dispatch.max_attempts = (int)v;
 			break;
 		case 'b':
-			if (cli_long(optarg, 10, 600000, &v) < 0)
+			if (units_long(optarg, 10, 600000, &v) < 0)
 				name = "--heartbeat-ms' expects 10..600000";
 			o->cfg.heartbeat_ms = (uint32_t)v;
 			break;
 		case 'w':
-			if (cli_long(optarg, 1, 600000, &v) < 0)
+			if (units_long(optarg, 1, 600000, &v) < 0)
 				name = "--udp-wait-ms' expects 1..600000";
 			o->cfg.udp_wait_ms = (uint32_t)v;
 			break;
 		case 'm':
-			if (cli_long(optarg, 1, 4000, &v) < 0)
+			if (units_long(optarg, 1, 4000, &v) < 0)
 				name = "--max-body-mb' expects 1..4000";
 			o->api.max_body_bytes = (size_t)v << 20;
 			o->cfg.max_frame_bytes = (uint32_t)(((size_t)v << 20) + 4096);

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "units.h"
 #include "commands.h"
 #include "models/locate.h"
 #include "pipeline/proto.h"
@@ -116,11 +117,12 @@ static int parse_opts(int argc, char **argv, struct worker_opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	char *end;
+	uint64_t u;
+	double d;
+	long v;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		errno = 0;
 		switch (c) {
 		case 's': o->server = optarg; break;
 		case 'm': o->model = optarg; break;
@@ -138,40 +140,38 @@ static int parse_opts(int argc, char **argv, struct worker_opts *o)
 		case 'L': o->letterbox = 1; break;
 		case 'Q': o->quiet = 1; break;
 		case 'S':
-			o->standby_fd = (int)strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || o->standby_fd < 3) {
+			if (units_long(optarg, 3, INT_MAX, &v) < 0) {
 				fprintf(stderr, "qoslab worker: --standby '%s': expected a descriptor >= 3\n", optarg);
 				return -EINVAL;
 			}
+			o->standby_fd = (int)v;
 			break;
 		case 't':
-			o->thresh = strtof(optarg, &end);
-			if (errno || end == optarg || *end || !(o->thresh >= 0 && o->thresh < 1)) {
+			if (units_double(optarg, 0, 1, &d) < 0 || d >= 1) {
 				fprintf(stderr, "qoslab worker: --thresh '%s': expected a number in [0,1)\n", optarg);
 				return -EINVAL;
 			}
+			o->thresh = (float)d;
 			break;
 		case 'p':
-			o->max_pixels = strtoull(optarg, &end, 10);
-			if (errno || end == optarg || *end || !o->max_pixels || *optarg == '-') {
+			if (units_u64(optarg, 10, UINT64_MAX, &u) < 0 || !u) {
 				fprintf(stderr, "qoslab worker: --max-pixels '%s': expected a positive integer\n", optarg);
 				return -EINVAL;
 			}
+			o->max_pixels = u;
 			break;
 		case 'c':
-			o->connect_timeout_s = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !(o->connect_timeout_s >= 0) ||
-			    o->connect_timeout_s > INT_MAX / 1000) {
+			if (units_double(optarg, 0, INT_MAX / 1000, &o->connect_timeout_s) < 0) {
 				fprintf(stderr, "qoslab worker: --connect-timeout '%s': expected seconds >= 0\n", optarg);
 				return -EINVAL;
 			}
 			break;
 		case 'u':
-			o->udp_port = (int)strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || o->udp_port < 0 || o->udp_port > 65535) {
+			if (units_long(optarg, 0, 65535, &v) < 0) {
 				fprintf(stderr, "qoslab worker: --udp-port '%s': expected 0..65535\n", optarg);
 				return -EINVAL;
 			}
+			o->udp_port = (int)v;
 			break;
 		case 'h':
 			usage(stdout);

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "plots/metric.h"
 #include "plots/plot.h"
 
 #define PLOT_SIZE "960,600"
@@ -37,69 +38,6 @@ int plot_gnuplot_found(void)
 	}
 	free(dirs);
 	return e;
-}
-
-/* Names the project uses (issue 4's metric list, the usual factors), then suffix rules. */
-static const struct {
-	const char *name, *label;
-} known[] = {
-	{ "throughput_bps", "throughput (bit/s)" },
-	{ "images_per_s", "throughput (images/s)" },
-	{ "goodput_per_s", "goodput (OK results/s)" },
-	{ "latency_mean_s", "mean latency (s)" },
-	{ "latency_p50_s", "latency p50 (s)" },
-	{ "latency_p95_s", "latency p95 (s)" },
-	{ "latency_p99_s", "latency p99 (s)" },
-	{ "exec_time_s", "job execution time on the worker (s)" },
-	{ "map50", "mAP@0.5" },
-	{ "f1", "F1 score" },
-	{ "mean_conf", "mean confidence" },
-	{ "failed_jobs", "failed jobs (count)" },
-	{ "timeouts", "timed-out jobs (count)" },
-	{ "workers", "workers (count)" },
-	{ "repeats", "repetitions (count)" },
-};
-
-static const struct {
-	const char *suffix, *unit;
-} suffixes[] = {
-	{ "_per_s", "1/s" }, { "_gbps", "Gbit/s" }, { "_mbps", "Mbit/s" }, { "_kbps", "kbit/s" },
-	{ "_bps", "bit/s" }, { "_ms", "ms" }, { "_us", "µs" }, { "_ns", "ns" }, { "_s", "s" },
-	{ "_pct", "%" }, { "_ppm", "ppm" }, { "_frac", "fraction" }, { "_bytes", "bytes" },
-	{ "_packets", "packets" }, { "_pkts", "packets" }, { "_count", "count" },
-	{ "_px", "pixels" }, { "_cpu", "CPUs" },
-};
-
-static void spaced(const char *s, size_t n, char *buf, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < n && i + 1 < len; i++)
-		buf[i] = s[i] == '_' ? ' ' : s[i];
-	if (len)
-		buf[i] = '\0';
-}
-
-void plot_label(const char *name, char *buf, size_t len)
-{
-	size_t n = strlen(name);
-	char stem[128];
-
-	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (!strcmp(name, known[i].name)) {
-			snprintf(buf, len, "%s", known[i].label);
-			return;
-		}
-	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-		size_t k = strlen(suffixes[i].suffix);
-
-		if (n > k && !strcmp(name + n - k, suffixes[i].suffix)) {
-			spaced(name, n - k, stem, sizeof(stem));
-			snprintf(buf, len, "%s (%s)", stem, suffixes[i].unit);
-			return;
-		}
-	}
-	spaced(name, n, buf, len);
 }
 
 void plot_stem(const struct results *r, size_t metric, size_t factor, char *buf, size_t len)
@@ -217,8 +155,8 @@ static void title_put(FILE *f, const struct layout *l, size_t n_nobar)
 	size_t nf = results_n_factors(r);
 	int held = 0;
 
-	plot_label(results_metric_name(r, l->metric), ylab, sizeof(ylab));
-	plot_label(results_factor_name(r, l->x), xlab, sizeof(xlab));
+	results_metric_label(r, l->metric, ylab, sizeof(ylab));
+	metric_label(results_factor_name(r, l->x), NULL, xlab, sizeof(xlab));
 	snprintf(buf, sizeof(buf), "%s vs %s", ylab, xlab);
 	fputs("set title ", f);
 	gq(f, buf);

@@ -21,11 +21,6 @@
 /* 0 when an executable gnuplot is on PATH, else -ENOENT. */
 int plot_gnuplot_found(void);
 
-/* Axis label with unit for a metric or factor name: known names ("throughput_bps" ->
- * "throughput (bit/s)"), else from the unit suffix (_bps _ms _us _s _per_s _pct _bytes
- * _packets ...), else the name with spaces for underscores. */
-void plot_label(const char *name, char *buf, size_t len);
-
 /* The file name stem of a plot: "METRIC-vs-FACTOR". */
 void plot_stem(const struct results *r, size_t metric, size_t factor, char *buf, size_t len);
 

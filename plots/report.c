@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "regfile.h"
+#include "plots/metric.h"
 #include "plots/outfile.h"
 #include "plots/plot.h"
 #include "plots/report.h"
@@ -130,7 +131,7 @@ static void nav_put(FILE *f, const struct results *r, const char *dir)
 	fputs("<nav>\n<ul>\n<li><a href=\"#scenario\">Scenario</a></li>\n<li><a href=\"#manifest\">Manifest</a></li>\n"
 	      "<li><a href=\"#run\">Run</a></li>\n", f);
 	for (size_t m = 0; m < results_n_metrics(r); m++) {
-		plot_label(results_metric_name(r, m), lab, sizeof(lab));
+		results_metric_label(r, m, lab, sizeof(lab));
 		fprintf(f, "<li><a href=\"#m-%s\">", results_metric_name(r, m));
 		esc(f, lab);
 		fputs("</a></li>\n", f);
@@ -365,8 +366,8 @@ static void figures_put(FILE *f, const struct results *r, const char *dir, size_
 		snprintf(name, sizeof(name), REPORT_PLOTS_DIR "/%s.png", stem);
 		if (!file_exists(dir, name))
 			continue;
-		plot_label(results_metric_name(r, m), mlab, sizeof(mlab));
-		plot_label(results_factor_name(r, g), flab, sizeof(flab));
+		results_metric_label(r, m, mlab, sizeof(mlab));
+		metric_label(results_factor_name(r, g), NULL, flab, sizeof(flab));
 		/* stems are [A-Za-z0-9_-] only (results.h): safe in a URL as they are */
 		fprintf(f, "<figure>\n<a href=\"" REPORT_PLOTS_DIR "/%s.svg\"><img src=\"" REPORT_PLOTS_DIR
 			"/%s.png\" width=\"960\" height=\"600\" alt=\"", stem, stem);
@@ -388,10 +389,15 @@ static void metrics_put(FILE *f, const struct results *r, const char *dir)
 	for (size_t m = 0; m < results_n_metrics(r); m++) {
 		const char *name = results_metric_name(r, m);
 
-		plot_label(name, lab, sizeof(lab));
+		const struct metric_def *d = metric_find(name);
+
+		results_metric_label(r, m, lab, sizeof(lab));
 		fprintf(f, "<section id=\"m-%s\">\n<h2>", name);
 		esc(f, lab);
 		fprintf(f, " <small><code>%s</code></small></h2>\n", name);
+		if (d && d->better != METRIC_NEUTRAL)
+			fprintf(f, "<p class=\"note\">%s is better.</p>\n",
+				d->better == METRIC_HIGHER ? "Higher" : "Lower");
 		table_put(f, r, m);
 		figures_put(f, r, dir, m);
 		fputs("</section>\n", f);

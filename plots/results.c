@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "regfile.h"
+#include "plots/metric.h"
 #include "plots/outfile.h"
 #include "plots/results.h"
 
@@ -38,6 +39,7 @@ struct results {
 	struct factor *f;
 	size_t nf;
 	char **metrics;
+	char **units;  /* per metric: the unit results_register_metric gave, or NULL */
 	size_t nm;
 	struct trial *t;
 	size_t nt;
@@ -145,9 +147,12 @@ void results_free(struct results *r)
 		free(r->f[i].name);
 	}
 	free(r->f);
-	for (size_t i = 0; i < r->nm; i++)
+	for (size_t i = 0; i < r->nm; i++) {
 		free(r->metrics[i]);
+		free(r->units[i]);
+	}
 	free(r->metrics);
+	free(r->units);
 	for (size_t i = 0; i < r->nt; i++) {
 		free(r->t[i].lv);
 		free(r->t[i].v);
@@ -267,20 +272,72 @@ long results_metric_index(const struct results *r, const char *name)
 static long metric_intern(struct results *r, const char *name)
 {
 	long i = results_metric_index(r, name);
-	char **nm, *dup;
+	char **nm, **nu, *dup;
 
 	if (i >= 0)
 		return i;
 	nm = grow(r->metrics, r->nm + 1, sizeof(*nm));
 	if (nm)
 		r->metrics = nm;
+	nu = grow(r->units, r->nm + 1, sizeof(*nu));
+	if (nu)
+		r->units = nu;
 	dup = strdup(name);
-	if (!nm || !dup) {
+	if (!nm || !nu || !dup) {
 		free(dup);
 		return -ENOMEM;
 	}
 	r->metrics[r->nm] = dup;
+	r->units[r->nm] = NULL;
 	return (long)r->nm++;
+}
+
+/* Printable ASCII and UTF-8 text of at most RESULTS_UNIT_MAX bytes: it reaches labels,
+ * HTML (escaped) and gnuplot (quoted). */
+static int unit_valid(const char *u)
+{
+	size_t n = 0;
+
+	if (!u)
+		return 0;
+	for (; u[n]; n++)
+		if ((unsigned char)u[n] < 0x20 || u[n] == 0x7f)
+			return 0;
+	return n <= RESULTS_UNIT_MAX;
+}
+
+int results_register_metric(struct results *r, const char *name, const char *unit)
+{
+	long m;
+	char *dup = NULL;
+
+	if (!name_valid(name) || (unit && !unit_valid(unit)))
+		return -EINVAL;
+	for (size_t f = 0; f < r->nf; f++)
+		if (!strcmp(r->f[f].name, name))
+			return -EINVAL;
+	if (unit && !(dup = strdup(unit)))
+		return -ENOMEM;
+	m = metric_intern(r, name);
+	if (m < 0) {
+		free(dup);
+		return (int)m;
+	}
+	if (dup) {
+		free(r->units[m]);
+		r->units[m] = dup;
+	}
+	return 0;
+}
+
+const char *results_metric_unit(const struct results *r, size_t m)
+{
+	return m < r->nm ? r->units[m] : NULL;
+}
+
+void results_metric_label(const struct results *r, size_t m, char *buf, size_t len)
+{
+	metric_label(results_metric_name(r, m), results_metric_unit(r, m), buf, len);
 }
 
 /* Index of the trial at (point, rep), -ENOENT when none. */
@@ -389,8 +446,10 @@ out:
 			if (isnan(r->f[f].values[l]))
 				r->f[f].numeric = 0;
 	}
-	while (r->nm > nm_before)
+	while (r->nm > nm_before) {
 		free(r->metrics[--r->nm]);
+		free(r->units[r->nm]);
+	}
 	free(nl_before);
 	free(t.lv);
 	free(t.v);
@@ -947,16 +1006,24 @@ static json_t *jpaired(const struct results *r, int *bad)
 static json_t *jresults(const struct results *r, int *bad)
 {
 	json_t *root = json_object(), *meta = json_object(), *metrics = json_array();
+	json_t *units = json_object();
 
 	for (size_t i = 0; i < r->n_meta; i++)
 		jset(meta, r->meta_k[i], json_string(r->meta_v[i]), bad);
-	for (size_t m = 0; m < r->nm; m++)
+	for (size_t m = 0; m < r->nm; m++) {
 		jpush(metrics, json_string(r->metrics[m]), bad);
+		if (r->units[m])
+			jset(units, r->metrics[m], json_string(r->units[m]), bad);
+	}
 	jset(root, "format", json_string(RESULTS_FORMAT), bad);
 	jset(root, "version", json_integer(RESULTS_VERSION), bad);
 	jset(root, "meta", meta, bad);
 	jset(root, "factors", jfactors(r, bad), bad);
 	jset(root, "metrics", metrics, bad);
+	if (json_object_size(units))
+		jset(root, "metric_units", units, bad);
+	else
+		json_decref(units);
 	jset(root, "points", jpoints(r, bad), bad);
 	jset(root, "trials", jtrials(r, bad), bad);
 	if (r->np > 1)
@@ -1106,6 +1173,33 @@ static int read_meta(const struct reader *rd, const json_t *root, struct results
 	return 0;
 }
 
+/* "metric_units" (optional): units of metrics outside the registry (results_register_metric). */
+static int read_units(const struct reader *rd, const json_t *root, struct results *r)
+{
+	const json_t *mu = json_object_get(root, "metric_units"), *v;
+	const char *k;
+
+	if (!mu)
+		return 0;
+	if (!json_is_object(mu)) {
+		err_set(rd->err, rd->err_len, "%s: \"metric_units\": not an object", rd->path);
+		return -EINVAL;
+	}
+	json_object_foreach((json_t *)mu, k, v) {
+		int e;
+
+		if (results_metric_index(r, k) < 0 || !json_is_string(v) || !unit_valid(json_string_value(v))) {
+			err_set(rd->err, rd->err_len, "%s: metric_units.%s: not a listed metric with a unit of at most %d characters",
+				rd->path, k, RESULTS_UNIT_MAX);
+			return -EINVAL;
+		}
+		e = results_register_metric(r, k, json_string_value(v));
+		if (e < 0)
+			return e;
+	}
+	return 0;
+}
+
 /* Metrics in the file's order, so that tables and columns keep it. */
 static int read_metrics(const struct reader *rd, const json_t *root, struct results *r)
 {
@@ -1128,7 +1222,7 @@ static int read_metrics(const struct reader *rd, const json_t *root, struct resu
 		if (k < 0)
 			return (int)k;
 	}
-	return 0;
+	return read_units(rd, root, r);
 }
 
 static int read_trial(const struct reader *rd, size_t i, const json_t *to, struct results *r,

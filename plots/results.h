@@ -21,7 +21,8 @@
  * metric M the columns M.n M.mean M.sd M.sem M.ci_half M.ci_lo M.ci_hi M.min M.max
  * (undefined values as empty cells); trials.csv, one row per trial: factors, rep, metrics
  * (missing values empty); results.json: {format, version, meta, factors, metrics, points
- * [{point, stats}], trials [{point, rep, metrics}], paired {baseline, points [{point, stats}]}}
+ * [{point, stats}], trials [{point, rep, metrics}], paired {baseline, points [{point, stats}]},
+ * metric_units {metric: unit} (only for metrics registered with a unit)}
  * (paired: with two points or more; the differences from point 0, see results_paired_stats),
  * undefined values as null. The per-point
  * stats in results.json are derived: results_read_json recomputes them from the trials.
@@ -80,6 +81,21 @@ size_t results_n_metrics(const struct results *r);
 const char *results_metric_name(const struct results *r, size_t m);
 /* Index of the metric called name, or -ENOENT. */
 long results_metric_index(const struct results *r, const char *name);
+
+#define RESULTS_UNIT_MAX 32
+/*
+ * A metric whose name is known only at run time (a user command's): adds it (so that it
+ * has a column even before a trial measures it) with the unit its labels show (NULL: the
+ * registry's or the name's suffix, plots/metric.h). Built-in metrics need no call; any
+ * name a trial reports gets CIs, and a plot labelled by its name. The unit is kept in
+ * results.json ("metric_units"). Returns 0, -EINVAL (a bad name, a factor's name, a unit
+ * with control characters or longer than RESULTS_UNIT_MAX) or -ENOMEM.
+ */
+int results_register_metric(struct results *r, const char *name, const char *unit);
+/* The unit results_register_metric gave metric m; NULL when none. */
+const char *results_metric_unit(const struct results *r, size_t m);
+/* Axis and table label of metric m: plots/metric.h's metric_label with its unit. */
+void results_metric_label(const struct results *r, size_t m, char *buf, size_t len);
 
 size_t results_n_points(const struct results *r);
 /* Level index of factor f at point p. */

@@ -23,22 +23,38 @@ const char *failure_name(enum failure_kind k)
 	return (unsigned)k < 4 ? names[k] : "?";
 }
 
-/* The link's own impairment with all packets lost, or the impairment itself. */
+/* Each of the node's links: its own impairment with all packets lost, or the impairment
+ * itself. */
 static int blackhole(struct testbed *tb, int node, int on)
 {
-	for (int d = 0; d < 2; d++) {
-		struct impair im = *testbed_impairment(tb, node, (enum link_dir)d);
-		int r;
+	const int *links;
+	int n = testbed_node_links(tb, node, &links);
 
-		if (on) {
-			im.loss_model = LOSS_RANDOM;
-			im.loss = 1;
+	for (int i = 0; i < n; i++)
+		for (int d = 0; d < 2; d++) {
+			struct impair im = *testbed_impairment(tb, links[i], (enum link_dir)d);
+			int r;
+
+			if (on) {
+				im.loss_model = LOSS_RANDOM;
+				im.loss = 1;
+			}
+			r = testbed_impair_transient(tb, links[i], (enum link_dir)d, &im);
+			if (r < 0)
+				return r;
 		}
-		r = testbed_impair_transient(tb, node, (enum link_dir)d, &im);
-		if (r < 0)
-			return r;
-	}
 	return 0;
+}
+
+/* Every link of the node down (a partition) or up again. */
+static int links_set(struct testbed *tb, int node, int up)
+{
+	const int *links;
+	int n = testbed_node_links(tb, node, &links), r = 0;
+
+	for (int i = 0; i < n && !r; i++)
+		r = testbed_link_set(tb, links[i], up);
+	return r;
 }
 
 int failure_inject(struct testbed *tb, int node, enum failure_kind k)
@@ -46,7 +62,7 @@ int failure_inject(struct testbed *tb, int node, enum failure_kind k)
 	switch (k) {
 	case FAILURE_KILL: return testbed_kill_node(tb, node);
 	case FAILURE_FREEZE: return testbed_freeze_node(tb, node, 1);
-	case FAILURE_PARTITION: return testbed_link_set(tb, node, 0);
+	case FAILURE_PARTITION: return links_set(tb, node, 0);
 	case FAILURE_BLACKHOLE: return blackhole(tb, node, 1);
 	}
 	return -EINVAL;
@@ -57,7 +73,7 @@ int failure_recover(struct testbed *tb, int node, enum failure_kind k)
 	switch (k) {
 	case FAILURE_KILL: return testbed_restart_node(tb, node);
 	case FAILURE_FREEZE: return testbed_freeze_node(tb, node, 0);
-	case FAILURE_PARTITION: return testbed_link_set(tb, node, 1);
+	case FAILURE_PARTITION: return links_set(tb, node, 1);
 	case FAILURE_BLACKHOLE: return blackhole(tb, node, 0);
 	}
 	return -EINVAL;

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "units.h"
 #include "clock.h"
 #include "commands.h"
 #include "emu/kernel.h"
@@ -47,7 +48,8 @@ static void run_usage(FILE *f)
 {
 	fprintf(f,
 "usage: qoslab run SCENARIO.yaml [--out DIR] [--kernel auto|host|uml] [--resume] [--jobs N]\n"
-"       qoslab run SCENARIO.yaml [--out DIR] [--kernel K] [--resume] [--chunk K] --slurm [SBATCH OPTIONS...]\n\n"
+"       qoslab run SCENARIO.yaml [--out DIR] [--kernel K] [--resume] [--chunk K] [--slurm-retries N]\n"
+"                  --slurm [SBATCH OPTIONS...]\n\n"
 "Runs every trial of the scenario (sweep points x repeats, in the scenario's shuffled order),\n"
 "each in a fresh testbed with the real server, workers and client, then writes DIR/:\n"
 "results.json, results.csv, trials.csv, plots/, report.html, scenario.yaml, manifest.json\n"
@@ -60,9 +62,13 @@ static void run_usage(FILE *f)
 "  --jobs N       trials at once, each in its own testbed and kernel (default: as many as\n"
 "                 the cores hold at the CPU a trial's nodes may take; more is lowered)\n"
 "  --slurm ...    submit the trials not done yet as a Slurm job array into DIR (on a\n"
-"                 filesystem the nodes share) and a dependent job that runs `qoslab report\n"
-"                 DIR`; the rest of the line goes to sbatch (--partition=..., --time=...)\n"
+"                 filesystem the nodes share) and a dependent job that retries what is\n"
+"                 missing (--slurm-retries) and runs `qoslab report DIR`; the rest of the\n"
+"                 line goes to sbatch (--partition=..., --time=...)\n"
 "  --chunk K      with --slurm: trials per array task, run one after another (default 1)\n"
+"  --slurm-retries N  with --slurm: the dependent job submits again, up to N times, the\n"
+"                 trials that failed or never ran (a task cancelled, preempted, out of\n"
+"                 time) before it draws the report (default 1; 0: report at once)\n"
 "  --cold-workers start every trial's workers afresh instead of lending standby workers that\n"
 "                 loaded the model in an earlier trial of the same kernel (warm workers)\n");
 }
@@ -389,8 +395,8 @@ out:
 /* --slurm: the trials not done yet as a job array and a dependent report job; nothing runs
  * here. The nodes see the same paths, so every path handed to them is absolute. */
 static int run_slurm(const struct scenario *sc, const char *scenario_path, const char *out_rel,
-		     int resume, const char *kernel, size_t chunk, char *const *sbatch_opts,
-		     const char *self)
+		     int resume, const char *kernel, size_t chunk, int retries,
+		     char *const *sbatch_opts, const char *self)
 {
 	struct scenario_trial *trials = NULL;
 	const struct scenario_trial **todo = NULL;
@@ -419,7 +425,7 @@ static int run_slurm(const struct scenario *sc, const char *scenario_path, const
 		goto out;
 	}
 	struct slurm_submit cfg = { .self = self, .scenario = scen, .out = out, .kernel = kernel,
-				    .chunk = chunk, .sbatch = sbatch_opts };
+				    .chunk = chunk, .retries = retries, .sbatch = sbatch_opts };
 	if (slurm_submit_run(&cfg, sc, todo, k, &jobs, err, sizeof(err)) < 0) {
 		fprintf(stderr, "qoslab run: --slurm: %s\n", err);
 		status = 1;
@@ -469,6 +475,7 @@ int run_main(int argc, char **argv)
 		{ "resume", no_argument, NULL, 'r' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "chunk", required_argument, NULL, 'c' },
+		{ "slurm-retries", required_argument, NULL, 'R' },
 		{ "cold-workers", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -484,6 +491,7 @@ int run_main(int argc, char **argv)
 	unsigned int jobs = 1;
 	char *const *sbatch_opts = NULL;
 	unsigned long chunk = 1;
+	long retries = 1;
 	struct warm_pool *warm = NULL;
 	int cold = 0;
 	int resume = 0, c, r, status = 0, uml = 0;
@@ -508,28 +516,29 @@ int run_main(int argc, char **argv)
 			break;
 		case 'r': resume = 1; break;
 		case 'C': cold = 1; break;
-		case 'j': {
-			char *end;
-
-			errno = 0;
-			asked = strtol(optarg, &end, 10);
-			if (errno || *end || asked < 1 || asked > 4096) {
+		case 'j':
+			if (units_long(optarg, 1, 4096, &asked) < 0) {
 				fprintf(stderr, "qoslab run: --jobs '%s' is not a number 1..4096\n", optarg);
 				return 2;
 			}
 			break;
-		}
 		case 'c': {
-			char *end;
+			long v;
 
-			errno = 0;
-			chunk = strtoul(optarg, &end, 10);
-			if (errno || *end || chunk < 1 || chunk > 100000) {
+			if (units_long(optarg, 1, 100000, &v) < 0) {
 				fprintf(stderr, "qoslab run: --chunk '%s' is not a number 1..100000\n", optarg);
 				return 2;
 			}
+			chunk = (size_t)v;
 			break;
 		}
+		case 'R':
+			if (units_long(optarg, 0, 10, &retries) < 0) {
+				fprintf(stderr, "qoslab run: --slurm-retries '%s' is not a number 0..10\n",
+					optarg);
+				return 2;
+			}
+			break;
 		case 'h': run_usage(stdout); return 0;
 		default: run_usage(stderr); return 2;
 		}
@@ -583,7 +592,8 @@ int run_main(int argc, char **argv)
 			goto done;
 		}
 		if (sbatch_opts) {
-			status = run_slurm(sc, argv[optind], out, resume, kernel, chunk, sbatch_opts, self);
+			status = run_slurm(sc, argv[optind], out, resume, kernel, chunk, (int)retries,
+					   sbatch_opts, self);
 			goto done;
 		}
 		if (kernel_choose(mode, &uml, err, sizeof(err)) < 0) {

@@ -13,6 +13,8 @@
 
 #include <yaml.h>
 
+#include "emu/topology.h"
+#include "regfile.h"
 #include "scenarios/scenario.h"
 #include "scenarios/schema.h"
 #include "scenarios/sweep.h"
@@ -131,6 +133,23 @@ static int walk_list(struct walk *w, const struct schema_field *f, const yaml_no
 		const yaml_node_t *item = node_get(w, start[i]);
 
 		snprintf(item_path, sizeof(item_path), "%s[%zu]", path, i);
+		if (item->type == YAML_SCALAR_NODE && schema_shorthand(schema_sub(f))) {
+			/* switches: [lan, wan]  is  switches: [{name: lan}, {name: wan}] */
+			const struct schema_section *sub = schema_sub(f);
+			char key_path[PATH_BUF];
+
+			r = scalar_value(w, item, item_path, "a name");
+			if (r == 0)
+				r = schema_note(w->c, item_path, node_line(item));
+			if (r == 0)
+				r = path_join(w->c, key_path, item_path, schema_shorthand(sub),
+					      node_line(item));
+			if (r == 0)
+				r = schema_set(w->c, schema_find(sub, schema_shorthand(sub)),
+					       schema_list_item(w->c->sc, f, i), key_path,
+					       node_text(item), node_line(item));
+			continue;
+		}
 		if (item->type != YAML_MAPPING_NODE)
 			return schema_fail(w->c, node_line(item), item_path, "expected a mapping "
 					   "(key: value lines), got %s", node_type_name(item));
@@ -331,14 +350,9 @@ static int walk_map(struct walk *w, const struct schema_section *s, void *base,
 }
 
 /* Node index -> name, for messages. */
-static void node_name(int n, char *buf, size_t len)
+static void node_name(const struct scenario *sc, int n, char *buf, size_t len)
 {
-	if (n == 0)
-		snprintf(buf, len, "client");
-	else if (n == 1)
-		snprintf(buf, len, "server");
-	else
-		snprintf(buf, len, "worker-%d", n - 1);
+	snprintf(buf, len, "%s", topology_node(sc->topo, n)->name);
 }
 
 /* path "links[3].node" (printf-style) as a line number, for messages. */
@@ -360,6 +374,9 @@ static int node_check(struct schema_ctx *c, const char *node, const char *path, 
 {
 	int r = scenario_node_range(c->sc, node, ret_first, ret_last);
 
+	if (r == -ENOENT && (c->sc->topology.n_nodes || strncmp(node, "worker-", 7)))
+		return schema_fail(c, line, path, "'%s' is not a node of the topology (client, "
+				   "server, workers or a node's name)", node);
 	if (r == -ENOENT)
 		return schema_fail(c, line, path, "%s does not exist: topology.workers is %d", node,
 				   c->sc->topology.workers);
@@ -368,60 +385,103 @@ static int node_check(struct schema_ctx *c, const char *node, const char *path, 
 	return 0;
 }
 
+/* The links an impairment (a links[] item or an impair event) names: node or link. */
+static int impair_links(struct schema_ctx *c, const char *item, int line, const char *node,
+			const char *link, int **ret, int *ret_n)
+{
+	struct scenario *sc = c->sc;
+	int n_links = topology_link_count(sc->topo), bad = -1, n;
+	char path[PATH_BUF];
+	int *list;
+
+	snprintf(path, sizeof(path), "%s.%s", item, *link ? "link" : "node");
+	if (*link && *node)
+		return schema_fail(c, line, item, "node or link, not both (link names one topology "
+				   "link; node, the node's only link)");
+	if (!*link && !*node)
+		return schema_fail(c, line, item, "missing: whose link (node: client, server, "
+				   "worker-K, workers or a node; or link: a topology link)");
+	list = malloc(sizeof(int) * (size_t)(n_links + 1));
+	if (!list)
+		return schema_oom(c);
+	n = scenario_links_of(sc, node, link, list, n_links + 1, &bad);
+	if (n == -ENOENT && *link) {
+		free(list);
+		return schema_fail(c, schema_line_of(c, path), path, "no topology link '%s'%s", link,
+				   sc->topology.n_nodes ? "" : " (the star's links are named after "
+				   "their nodes)");
+	}
+	if (n == -EMLINK) {
+		free(list);
+		return schema_fail(c, schema_line_of(c, path), path, "%s has %d links: name one "
+				   "with link: instead of node:", topology_node(sc->topo, bad)->name,
+				   topology_node(sc->topo, bad)->n_links);
+	}
+	if (n < 0) {
+		int first, last;
+
+		free(list);
+		return node_check(c, node, path, schema_line_of(c, path), &first, &last);
+	}
+	*ret = list;
+	*ret_n = n;
+	return 0;
+}
+
 static int validate_links(struct schema_ctx *c)
 {
 	struct scenario *sc = c->sc;
-	int n_nodes = 2 + scenario_max_workers(sc), *owner, r = 0;
-	char path[PATH_BUF], msg[SCENARIO_ERR_MAX], name[SCENARIO_NODE_MAX];
+	int n_links = topology_link_count(sc->topo), *owner, r = 0;
+	char path[PATH_BUF], msg[SCENARIO_ERR_MAX];
 
-	owner = malloc(sizeof(*owner) * 2 * (size_t)n_nodes);
+	owner = malloc(sizeof(*owner) * 2 * (size_t)n_links);
 	if (!owner)
 		return schema_oom(c);
-	for (int i = 0; i < 2 * n_nodes; i++)
+	for (int i = 0; i < 2 * n_links; i++)
 		owner[i] = -1;
 	for (size_t i = 0; i < sc->n_links && r == 0; i++) {
 		struct scenario_link *l = &sc->links[i];
-		int first, last;
+		int *list = NULL, n = 0;
 
 		l->line = line_of(c, "links[%zu]", i);
-		snprintf(path, sizeof(path), "links[%zu].node", i);
-		if (!schema_line_of(c, path)) {
-			r = schema_fail(c, l->line, path, "missing: whose link (client, server, "
-					"worker-K or workers)");
-			break;
-		}
-		r = scenario_node_range(sc, l->node, &first, &last);
-		if (r == -ENOENT && atoi(l->node + 7) <= scenario_max_workers(sc)) {
+		snprintf(path, sizeof(path), "links[%zu]", i);
+		if (!l->link[0] && scenario_joins_later(sc, l->node)) {
 			/* a worker that joins later (add_worker, autoscaler) */
-			first = last = 1 + atoi(l->node + 7);
-			r = 0;
-		} else if (r == -ENOENT) {
-			r = schema_fail(c, schema_line_of(c, path), path, "%s does not exist: "
-					"topology.workers is %d and at most %d workers join",
-					l->node, sc->topology.workers,
+			if (impair_validate(&l->im, msg, sizeof(msg)) < 0)
+				r = schema_fail(c, l->line, path, "%s", msg);
+			continue;
+		}
+		if (!l->link[0] && !sc->topology.n_nodes && !strncmp(l->node, "worker-", 7) &&
+		    atoi(l->node + 7) > sc->topology.workers) {
+			snprintf(path, sizeof(path), "links[%zu].node", i);
+			r = schema_fail(c, schema_line_of(c, path), path,
+					"%s does not exist: topology.workers is %d and at most %d "
+					"workers join", l->node, sc->topology.workers,
 					scenario_max_workers(sc) - sc->topology.workers);
 			break;
-		} else if ((r = node_check(c, l->node, path, schema_line_of(c, path), &first,
-					  &last)) < 0) {
-			break;
 		}
-		snprintf(path, sizeof(path), "links[%zu]", i);
+		r = impair_links(c, path, l->line, l->node, l->link, &list, &n);
+		if (r < 0)
+			break;
 		if (impair_validate(&l->im, msg, sizeof(msg)) < 0) {
+			free(list);
 			r = schema_fail(c, l->line, path, "%s", msg);
 			break;
 		}
-		for (int n = first; n <= last && r == 0; n++)
+		for (int j = 0; j < n && r == 0; j++)
 			for (int d = 0; d < 2 && r == 0; d++) {
+				int k = list[j];
+
 				if (!(l->dirs & (1 << d)))
 					continue;
-				if (owner[2 * n + d] >= 0) {
-					node_name(n, name, sizeof(name));
+				if (owner[2 * k + d] >= 0)
 					r = schema_fail(c, l->line, path, "%s %s is already impaired "
-							"by links[%d] (one entry per node and direction)",
-							name, d ? "down" : "up", owner[2 * n + d]);
-				}
-				owner[2 * n + d] = (int)i;
+							"by links[%d] (one entry per link and direction)",
+							topology_link(sc->topo, k)->name, d ? "down" : "up",
+							owner[2 * k + d]);
+				owner[2 * k + d] = (int)i;
 			}
+		free(list);
 	}
 	free(owner);
 	return r;
@@ -461,16 +521,35 @@ static int validate_join_leave(struct schema_ctx *c, size_t i, const char *path)
 static int validate_event(struct schema_ctx *c, size_t i)
 {
 	struct scenario_event *e = &c->sc->events[i];
-	static const char *const required[] = { "at", "action", "node" };
+	static const char *const required[] = { "at", "action" };
 	char path[PATH_BUF], msg[SCENARIO_ERR_MAX];
 	int first, last;
 
 	e->line = line_of(c, "timeline[%zu]", i);
 	snprintf(path, sizeof(path), "timeline[%zu]", i);
-	for (size_t k = 0; k < 3; k++)
+	for (size_t k = 0; k < 2; k++)
 		if (!line_of(c, "timeline[%zu].%s", i, required[k]))
 			return schema_fail(c, e->line, path, "missing %s (every event has at, "
 					   "action and node)", required[k]);
+	if (e->action == SCENARIO_IMPAIR) {
+		int *list = NULL, n = 0;
+
+		if (line_of(c, "timeline[%zu].failure", i))
+			return schema_fail(c, e->line, path, "failure belongs to fail and recover "
+					   "events, not impair");
+		if (impair_links(c, path, e->line, e->node, e->link, &list, &n) < 0)
+			return -EINVAL;
+		free(list);
+		if (impair_validate(&e->im, msg, sizeof(msg)) < 0)
+			return schema_fail(c, e->line, path, "%s", msg);
+		return 0;
+	}
+	if (*e->link)
+		return schema_fail(c, line_of(c, "timeline[%zu].link", i), path, "link belongs to "
+				   "impair events; %s takes node", scenario_action_name(e->action));
+	if (!*e->node)
+		return schema_fail(c, e->line, path, "missing node (every event has at, action and "
+				   "node)");
 	if (e->action != SCENARIO_ADD_WORKER && line_of(c, "timeline[%zu].provisioning", i))
 		return schema_fail(c, e->line, path, "provisioning belongs to add_worker events");
 	if (e->action != SCENARIO_REMOVE_WORKER && line_of(c, "timeline[%zu].drain", i))
@@ -479,14 +558,6 @@ static int validate_event(struct schema_ctx *c, size_t i)
 		return validate_join_leave(c, i, path);
 	if (node_check(c, e->node, path, line_of(c, "timeline[%zu].node", i), &first, &last) < 0)
 		return -EINVAL;
-	if (e->action == SCENARIO_IMPAIR) {
-		if (line_of(c, "timeline[%zu].failure", i))
-			return schema_fail(c, e->line, path, "failure belongs to fail and recover "
-					   "events, not impair");
-		if (impair_validate(&e->im, msg, sizeof(msg)) < 0)
-			return schema_fail(c, e->line, path, "%s", msg);
-		return 0;
-	}
 	if (e->n_impair_keys || line_of(c, "timeline[%zu].direction", i))
 		return schema_fail(c, e->line, path, "impairment keys and direction belong to impair "
 				   "events, not %s", scenario_action_name(e->action));
@@ -525,7 +596,7 @@ static int replay_failures(struct schema_ctx *c, const struct event_key *order, 
 		scenario_node_range(sc, e->node, &first, &last);
 		snprintf(path, sizeof(path), "timeline[%zu]", i);
 		for (int n = first; n <= last; n++) {
-			node_name(n, name, sizeof(name));
+			node_name(sc, n, name, sizeof(name));
 			if (e->action == SCENARIO_FAIL && kinds[n] >= 0)
 				return schema_fail(c, e->line, path, "%s is already failed at %g s "
 						   "(recover it first)", name, e->at_s);
@@ -565,14 +636,14 @@ static int validate_timeline(struct schema_ctx *c)
 		return 0;
 	order = malloc(sc->n_events * sizeof(*order));
 	sorted = malloc(sc->n_events * sizeof(*sorted));
-	kinds = malloc((size_t)(2 + sc->topology.workers) * sizeof(*kinds));
+	kinds = malloc((size_t)topology_node_count(sc->topo) * sizeof(*kinds));
 	if (!order || !sorted || !kinds) {
 		r = schema_oom(c);
 		goto out;
 	}
 	for (size_t i = 0; i < sc->n_events; i++)
 		order[i] = (struct event_key){ sc->events[i].at_s, i };
-	for (int n = 0; n < 2 + sc->topology.workers; n++)
+	for (int n = 0; n < topology_node_count(sc->topo); n++)
 		kinds[n] = -1;
 	qsort(order, sc->n_events, sizeof(*order), event_cmp);
 	r = replay_failures(c, order, kinds);
@@ -684,6 +755,116 @@ static int subnet_ok(const char *subnet)
 	return inet_pton(AF_INET, buf, &a) == 1 && !(ntohl(a.s_addr) & 0xffff);
 }
 
+/* The graph form: nodes, switches and links as written, planned. */
+static int build_graph(struct schema_ctx *c, struct topology *t)
+{
+	struct scenario *sc = c->sc;
+	const double by_role[] = { 0, sc->topology.cpu_client, sc->topology.cpu_server,
+				   sc->topology.cpu_worker, 0 };
+	struct topo_error e;
+	char path[PATH_BUF];
+	int r = 0;
+
+	if (schema_line_of(c, "topology.workers"))
+		return schema_fail(c, schema_line_of(c, "topology.workers"), "topology.workers",
+				   "belongs to the star; in a graph the workers are the nodes with "
+				   "role: worker");
+	for (size_t i = 0; i < sc->topology.n_nodes; i++)
+		if (!line_of(c, "topology.nodes[%zu].name", i)) {
+			snprintf(path, sizeof(path), "topology.nodes[%zu]", i);
+			return schema_fail(c, line_of(c, "topology.nodes[%zu]", i), path,
+					   "missing name");
+		}
+	for (size_t i = 0; i < sc->topology.n_links; i++)
+		for (int e = 0; e < 2; e++)
+			if (!line_of(c, "topology.links[%zu].%s", i, e ? "b" : "a")) {
+				snprintf(path, sizeof(path), "topology.links[%zu]", i);
+				return schema_fail(c, line_of(c, "topology.links[%zu]", i), path,
+						   "missing %s (a link joins a to b: a node and a "
+						   "switch, or two nodes)", e ? "b" : "a");
+			}
+	for (size_t i = 0; i < sc->topology.n_switches && !r; i++)
+		r = topology_add_switch(t, sc->topology.switches[i].name);
+	for (size_t i = 0; i < sc->topology.n_nodes && !r; i++) {
+		const struct scenario_tnode *n = &sc->topology.nodes[i];
+
+		r = topology_add_node(t, n->name, (enum topo_role)n->role,
+				      n->cpu >= 0 ? n->cpu : by_role[n->role]);
+	}
+	for (size_t i = 0; i < sc->topology.n_links && !r; i++) {
+		const struct scenario_tlink *l = &sc->topology.links[i];
+
+		r = topology_add_link(t, l->name, l->a, l->b, l->kind);
+	}
+	if (r < 0)
+		return schema_oom(c);
+	r = topology_plan(t, &e);
+	if (r == -ENOMEM)
+		return schema_oom(c);
+	if (r < 0) {
+		if (e.what && strcmp(e.what, "subnet"))
+			snprintf(path, sizeof(path), "topology.%s[%d]", e.what, e.index);
+		else
+			snprintf(path, sizeof(path), "topology%s", e.what ? ".subnet" : "");
+		return schema_fail(c, schema_line_of(c, path) ? schema_line_of(c, path) :
+				   schema_line_of(c, "topology"), path, "%s", e.msg);
+	}
+	for (size_t i = 0; i < sc->topology.n_nodes; i++) {
+		const struct scenario_tnode *n = &sc->topology.nodes[i];
+
+		if (n->cpu > 0 && n->cpu < 0.01)
+			return schema_fail(c, line_of(c, "topology.nodes[%zu].cpu", i),
+					   "topology.nodes", "%s: %g CPUs: a limit is 0 (none) or at "
+					   "least 0.01", n->name, n->cpu);
+	}
+	sc->topology.workers = topology_count_role(t, ROLE_WORKER);
+	return 0;
+}
+
+/* sc->topo from the star's keys or from the graph. */
+static int build_topology(struct schema_ctx *c)
+{
+	struct scenario *sc = c->sc;
+	struct topology *t = NULL;
+	char err[SCENARIO_ERR_MAX];
+	int r;
+
+	topology_free(sc->topo);
+	sc->topo = NULL;
+	if (!sc->topology.n_nodes && !sc->topology.n_switches && !sc->topology.n_links) {
+		r = topology_star((unsigned int)sc->topology.workers, sc->topology.cpu_client,
+				  sc->topology.cpu_server, sc->topology.cpu_worker, sc->topology.subnet,
+				  &sc->topo, err, sizeof(err));
+		if (r == -ENOMEM)
+			return schema_oom(c);
+		return r < 0 ? schema_fail(c, schema_line_of(c, "topology"), "topology", "%s", err) : 0;
+	}
+	if (topology_new(sc->topology.subnet, &t) < 0)
+		return schema_oom(c);
+	r = build_graph(c, t);
+	if (r < 0) {
+		topology_free(t);
+		return r;
+	}
+	sc->topo = t;
+	return 0;
+}
+
+/* Workers that join go on the last worker's switch (topology_add_worker). */
+static int validate_joins(struct schema_ctx *c)
+{
+	struct scenario *sc = c->sc;
+	int joins = sc->autoscaler.max > 0, last = 1 + sc->topology.workers;
+	const struct topo_node *nd = topology_node(sc->topo, last);
+
+	for (size_t i = 0; i < sc->n_events; i++)
+		joins |= sc->events[i].action == SCENARIO_ADD_WORKER;
+	if (!joins || (nd->n_links == 1 && topology_link(sc->topo, nd->links[0])->end[1].sw >= 0))
+		return 0;
+	return schema_fail(c, schema_line_of(c, "topology"), "topology", "workers that join go on "
+			   "the last worker's switch, but %s is not on exactly one switch", nd->name);
+}
+
 static int set_default(struct schema_ctx *c, const char *path)
 {
 	if (schema_line_of(c, path))
@@ -718,6 +899,9 @@ static int validate(struct schema_ctx *c)
 	if (!subnet_ok(sc->topology.subnet))
 		return schema_fail(c, schema_line_of(c, "topology.subnet"), "topology.subnet",
 				   "'%s' is not an IPv4 /16 such as 10.77.0.0/16", sc->topology.subnet);
+	r = build_topology(c);
+	if (r < 0)
+		return r;
 	if (sc->workload.mode == SCENARIO_OPEN && sc->workload.rate_per_s <= 0)
 		return schema_fail(c, schema_line_of(c, "workload.mode"), "workload.rate",
 				   "mode open needs a rate (jobs/s)");
@@ -734,6 +918,8 @@ static int validate(struct schema_ctx *c)
 		r = validate_timeline(c);
 	if (r == 0)
 		r = validate_failures(c);
+	if (r == 0)
+		r = validate_joins(c);
 	return r;
 }
 
@@ -991,54 +1177,22 @@ static void point_context(const struct scenario *sc, size_t point, char *err, si
 		snprintf(err + n, errlen - n, ")");
 }
 
-static int read_file(const char *path, char **ret, char *err, size_t errlen)
+static int load_text(const char *path, char **ret, char *err, size_t errlen)
 {
-	struct stat st;
-	char *buf = NULL;
-	size_t got = 0;
-	int fd, r = 0;
+	size_t len;
+	int r = regfile_read(path, SCENARIO_FILE_MAX, ret, &len);
 
-	/* O_NONBLOCK: opening a FIFO would wait for a writer before fstat could refuse it */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		r = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size > SCENARIO_FILE_MAX) {
-		r = S_ISREG(st.st_mode) ? -EFBIG : -EINVAL;
-		snprintf(err, errlen, "%s: %s", path, S_ISREG(st.st_mode) ?
-			 "larger than 1 MiB: not a scenario" : "not a regular file");
-		goto out;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		r = -ENOMEM;
-		snprintf(err, errlen, "%s: out of memory", path);
-		goto out;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n <= 0) {
-			r = n < 0 ? -errno : -EIO;
-			snprintf(err, errlen, "%s: %s", path, strerror(-r));
-			goto out;
-		}
-		got += (size_t)n;
-	}
-	buf[got] = '\0';
-	if (strlen(buf) != got) {
-		r = -EINVAL;
+	if (r == -EFBIG)
+		snprintf(err, errlen, "%s: larger than 1 MiB: not a scenario", path);
+	else if (r == -EINVAL || r == -EISDIR)
+		snprintf(err, errlen, "%s: not a regular file", path);
+	else if (r < 0)
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+	else if (strlen(*ret) != len) {
 		snprintf(err, errlen, "%s:1: scenario: the file holds a NUL byte: not YAML text", path);
-		goto out;
+		free(*ret);
+		r = -EINVAL;
 	}
-	*ret = buf;
-	buf = NULL;
-out:
-	if (fd >= 0)
-		close(fd);
-	free(buf);
 	return r;
 }
 
@@ -1084,7 +1238,7 @@ int scenario_load(const char *path, struct scenario **ret, char *err, size_t err
 	char *text = NULL;
 	int r;
 
-	r = read_file(path, &text, err, errlen);
+	r = load_text(path, &text, err, errlen);
 	if (r == 0)
 		r = scenario_load_text(path, text, ret, err, errlen);
 	free(text);
@@ -1134,6 +1288,10 @@ void scenario_free(struct scenario *sc)
 	}
 	free(sc->factors);
 	free(sc->factor_names);
+	topology_free(sc->topo);
+	free(sc->topology.switches);
+	free(sc->topology.nodes);
+	free(sc->topology.links);
 	free(sc->links);
 	free(sc->events);
 	free(sc->model);
@@ -1145,4 +1303,75 @@ void scenario_free(struct scenario *sc)
 	free(sc->text);
 	free(sc->path);
 	free(sc);
+}
+
+/* The topology: key of the document alone: the rest of a scenario file is not looked at. */
+static int read_topology(struct schema_ctx *c)
+{
+	const struct schema_field *f = schema_find(schema_root(), "topology");
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_node_t *root;
+	int r = -EINVAL, have_doc = 0;
+
+	if (yaml_precheck(c, c->sc->text) < 0)
+		return -EINVAL;
+	if (!yaml_parser_initialize(&parser))
+		return schema_oom(c);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)c->sc->text,
+				     strlen(c->sc->text));
+	if (!yaml_parser_load(&parser, &doc)) {
+		r = yaml_fail(c, &parser);
+		goto out;
+	}
+	have_doc = 1;
+	root = yaml_document_get_root_node(&doc);
+	if (!root || root->type != YAML_MAPPING_NODE) {
+		r = schema_fail(c, 1, "topology", "expected a mapping with a topology: key");
+		goto out;
+	}
+	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(&doc, p->key);
+
+		if (k && k->type == YAML_SCALAR_NODE && !strcmp(node_text(k), "topology")) {
+			r = walk_value(&(struct walk){ c, &doc }, f, c->sc,
+				       yaml_document_get_node(&doc, p->value), "topology");
+			break;
+		}
+	}
+	if (r == -EINVAL && !c->err[0])
+		r = schema_fail(c, 1, "topology", "no topology: key");
+	if (r == 0 && !subnet_ok(c->sc->topology.subnet))
+		r = schema_fail(c, schema_line_of(c, "topology.subnet"), "topology.subnet",
+				"'%s' is not an IPv4 /16 such as 10.77.0.0/16", c->sc->topology.subnet);
+	if (r == 0)
+		r = build_topology(c);
+out:
+	if (have_doc)
+		yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	return r;
+}
+
+int scenario_load_topology(const char *path, struct topology **ret, char *err, size_t errlen)
+{
+	struct schema_ctx c = { .file = path, .err = err, .errlen = errlen };
+	struct scenario *sc = calloc(1, sizeof(*sc));
+	int r;
+
+	if (!sc)
+		return -ENOMEM;
+	err[0] = '\0';
+	c.sc = sc;
+	schema_defaults(sc);
+	r = load_text(path, &sc->text, err, errlen);
+	if (r == 0)
+		r = read_topology(&c);
+	if (r == 0) {
+		*ret = sc->topo;
+		sc->topo = NULL;
+	}
+	schema_ctx_clear(&c);
+	scenario_free(sc);
+	return r;
 }

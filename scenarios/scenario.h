@@ -30,11 +30,13 @@ enum scenario_action { SCENARIO_IMPAIR = 0, SCENARIO_FAIL, SCENARIO_RECOVER,
 #define SCENARIO_DOWN 2
 
 /*
- * Node names everywhere: "client", "server", "worker-K" (1 <= K <= topology.workers) or
- * "workers" (every worker). scenario_node_range() turns one into testbed node indices.
+ * Node names everywhere: "client", "server" (the nodes with those roles), "workers" (every
+ * worker), "worker-K" (1 <= K <= topology.workers) in the star, any node's name in a graph.
+ * scenario_node_range() turns one into testbed node indices.
  */
 struct scenario_link {
-	char node[SCENARIO_NODE_MAX];
+	char node[SCENARIO_NODE_MAX]; /* "": link names the topology link instead */
+	char link[SCENARIO_NODE_MAX];
 	int dirs;                 /* SCENARIO_UP | SCENARIO_DOWN */
 	struct impair im;         /* validated; delays are one-way, per direction */
 	int line;                 /* of the list item, for messages */
@@ -44,6 +46,7 @@ struct scenario_event {
 	double at_s;              /* seconds after the workload's first job */
 	enum scenario_action action;
 	char node[SCENARIO_NODE_MAX];
+	char link[SCENARIO_NODE_MAX]; /* impair: a topology link instead of a node's */
 	int dirs;                 /* impair: the directions changed */
 	struct impair im;         /* impair: the whole new impairment (keys not given are 0) */
 	int n_impair_keys;        /* impairment keys the event gave (only impair may) */
@@ -79,10 +82,26 @@ struct scenario {
 	int warmup_jobs;          /* the first jobs (by submission) left out of the metrics */
 
 	struct {
-		int workers;
+		int workers;          /* star: given; graph: the nodes with role worker */
 		double cpu_client, cpu_server, cpu_worker; /* CPUs per node; 0: unlimited */
 		char subnet[32];
+		/* the graph form, as written (empty: the star) */
+		struct scenario_tswitch { char name[SCENARIO_NODE_MAX]; } *switches;
+		size_t n_switches;
+		struct scenario_tnode {
+			char name[SCENARIO_NODE_MAX];
+			int role;     /* enum topo_role */
+			double cpu;   /* -1: the role's topology.cpu */
+		} *nodes;
+		size_t n_nodes;
+		struct scenario_tlink {
+			char name[SCENARIO_NODE_MAX], a[SCENARIO_NODE_MAX], b[SCENARIO_NODE_MAX];
+			char kind[SCENARIO_NODE_MAX];
+		} *links;
+		size_t n_links;
 	} topology;
+	/* planned from either form: what the testbed builds (emu/topology.h) */
+	struct topology *topo;
 
 	struct scenario_link *links;
 	size_t n_links;
@@ -176,14 +195,26 @@ int scenario_resolve(const struct scenario *sc, const struct scenario_trial *tri
 
 /*
  * Testbed node indices [*ret_first, *ret_last] that a node name covers: client 0, server 1,
- * worker-K 1 + K, workers 2 .. 1 + workers. -EINVAL for a malformed name, -ENOENT for a
- * worker beyond topology.workers.
+ * workers 2 .. 1 + workers (topology_plan's order), worker-K 1 + K in the star, a graph
+ * node by name. -EINVAL for a malformed name, -ENOENT for a node that does not exist.
  */
 int scenario_node_range(const struct scenario *sc, const char *node, int *ret_first, int *ret_last);
 /* Worker nodes a trial may have by its end: topology.workers, one per add_worker event, and
- * room for the autoscaler (4 x max: every scale-out is a fresh node). A links: entry may
- * name a worker-K up to this one: it applies when the node joins. */
+ * room for the autoscaler (4 x max: every scale-out is a fresh node). */
 int scenario_max_workers(const struct scenario *sc);
+/* 1 when node is a star's worker-K beyond topology.workers that may join during a trial
+ * (K <= scenario_max_workers): a links: entry for it applies when it joins. */
+int scenario_joins_later(const struct scenario *sc, const char *node);
+/*
+ * Topology link indices an impairment names: its link, or the links of the nodes node
+ * covers (each must have exactly one: -EMLINK otherwise, *ret_bad the node). Up to max
+ * into ret; the count, or -errno as scenario_node_range.
+ */
+int scenario_links_of(const struct scenario *sc, const char *node, const char *link, int *ret,
+		      int max, int *ret_bad);
+/* Only the topology of a scenario file (or a file with just topology:), planned, for
+ * `qoslab testbed --topology`. Errors as scenario_load. */
+int scenario_load_topology(const char *path, struct topology **ret, char *err, size_t errlen);
 
 const char *scenario_action_name(enum scenario_action a);
 #endif

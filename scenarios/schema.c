@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* Scenario keys as tables: each field's type, range and factor name; setters shared by the
  * YAML walk and by sweep paths, so a swept value is checked exactly like a written one. */
-#include <dirent.h>
 #include <errno.h>
+#include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -13,7 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "units.h"
+#include "models/images.h"
 #include "emu/testbed.h"
+#include "emu/topology.h"
 #include "models/locate.h"
 #include "scenarios/schema.h"
 #include "scenarios/schema_table.h"
@@ -58,23 +62,79 @@ static const struct schema_field cpu_fields[] = {
 static const struct schema_section cpu_section = {
 	.name = "topology.cpu", .fields = cpu_fields, .n_fields = N(cpu_fields) };
 
+#define TS(m) offsetof(struct scenario_tswitch, m)
+#define TN(m) offsetof(struct scenario_tnode, m)
+#define TL(m) offsetof(struct scenario_tlink, m)
+#define NAME_SIZE SCENARIO_NODE_MAX
+
+static const char *const roles[] = { "none", "client", "server", "worker", "edge", NULL };
+
+static void no_init(void *item)
+{
+	(void)item;
+}
+
+static void tnode_init(void *item)
+{
+	((struct scenario_tnode *)item)->cpu = -1;
+}
+
+static const struct schema_field tswitch_fields[] = {
+	{ "name", T_BUF, TS(name), 0, NAME_SIZE, NULL, NULL, NULL },
+};
+static const char *const tswitch_required[] = { "name", NULL };
+static const struct schema_section tswitch_section = {
+	.name = "topology.switches", .fields = tswitch_fields, .n_fields = N(tswitch_fields),
+	.shorthand = "name", .required = tswitch_required,
+	.list_off = SC(topology.switches), .count_off = SC(topology.n_switches),
+	.item_size = sizeof(struct scenario_tswitch), .item_init = no_init };
+
+static const struct schema_field tnode_fields[] = {
+	{ "name", T_BUF, TN(name), 0, NAME_SIZE, NULL, NULL, NULL },
+	{ "role", T_CHOICE, TN(role), 0, 0, roles, NULL, NULL },
+	{ "cpu", T_NUM, TN(cpu), 0, 1024, NULL, NULL, NULL },
+};
+static const char *const tnode_required[] = { "name", NULL };
+static const struct schema_section tnode_section = {
+	.name = "topology.nodes", .fields = tnode_fields, .n_fields = N(tnode_fields),
+	.required = tnode_required,
+	.list_off = SC(topology.nodes), .count_off = SC(topology.n_nodes),
+	.item_size = sizeof(struct scenario_tnode), .item_init = tnode_init };
+
+static const struct schema_field tlink_fields[] = {
+	{ "name", T_BUF, TL(name), 0, NAME_SIZE, NULL, NULL, NULL },
+	{ "a", T_BUF, TL(a), 0, NAME_SIZE, NULL, NULL, NULL },
+	{ "b", T_BUF, TL(b), 0, NAME_SIZE, NULL, NULL, NULL },
+	{ "kind", T_BUF, TL(kind), 0, NAME_SIZE, NULL, NULL, NULL },
+};
+static const char *const tlink_required[] = { "a", "b", NULL };
+static const struct schema_section tlink_section = {
+	.name = "topology.links", .fields = tlink_fields, .n_fields = N(tlink_fields),
+	.required = tlink_required,
+	.list_off = SC(topology.links), .count_off = SC(topology.n_links),
+	.item_size = sizeof(struct scenario_tlink), .item_init = no_init };
+
 static const struct schema_field topology_fields[] = {
 	{ "workers", T_INT, SC(topology.workers), 1, TESTBED_MAX_WORKERS, NULL, "workers", NULL },
 	{ "cpu", T_MAP, 0, 0, 0, NULL, NULL, &cpu_section },
 	{ "subnet", T_BUF, SC(topology.subnet), 0, sizeof(((struct scenario *)0)->topology.subnet),
 	  NULL, "subnet", NULL },
+	{ "switches", T_LIST, 0, 0, 0, NULL, NULL, &tswitch_section },
+	{ "nodes", T_LIST, 0, 0, 0, NULL, NULL, &tnode_section },
+	{ "links", T_LIST, 0, 0, 0, NULL, NULL, &tlink_section },
 };
 static const struct schema_section topology_section = {
 	.name = "topology", .fields = topology_fields, .n_fields = N(topology_fields) };
 
 static const struct schema_field link_fields[] = {
 	{ "node", T_NODE, LK(node), 0, 0, NULL, "node", NULL },
+	{ "link", T_NODE, LK(link), 0, 0, NULL, NULL, NULL },
 	{ "direction", T_DIRS, LK(dirs), 0, 0, NULL, "direction", NULL },
 };
-static const char *const link_required[] = { "node", NULL };
+static const char *const node_or_link[] = { "node", "link", NULL };
 static const struct schema_section link_section = {
 	.name = "links", .fields = link_fields, .n_fields = N(link_fields), .impair_off = LK(im),
-	.required = link_required,
+	.one_of = node_or_link,
 	.list_off = SC(links), .count_off = SC(n_links), .item_size = sizeof(struct scenario_link),
 	.item_init = link_init };
 
@@ -117,15 +177,16 @@ static const struct schema_field event_fields[] = {
 	{ "at", T_SECONDS, EV(at_s), 0, 1e6, NULL, "at_s", NULL },
 	{ "action", T_CHOICE, EV(action), 0, 0, actions, "action", NULL },
 	{ "node", T_NODE, EV(node), 0, 0, NULL, "node", NULL },
+	{ "link", T_NODE, EV(link), 0, 0, NULL, NULL, NULL },
 	{ "direction", T_DIRS, EV(dirs), 0, 0, NULL, "direction", NULL },
 	{ "failure", T_FAILURE, EV(failure), 0, 0, NULL, "failure", NULL },
 	{ "provisioning", T_SECONDS, EV(provisioning_s), 0, 1e5, NULL, "provisioning_s", NULL },
 	{ "drain", T_BOOL, EV(drain), 0, 1, NULL, "drain", NULL },
 };
-static const char *const event_required[] = { "at", "action", "node", NULL };
+static const char *const event_required[] = { "at", "action", NULL };
 static const struct schema_section event_section = {
 	.name = "timeline", .fields = event_fields, .n_fields = N(event_fields), .impair_off = EV(im),
-	.required = event_required,
+	.required = event_required, .one_of = node_or_link,
 	.list_off = SC(events), .count_off = SC(n_events), .item_size = sizeof(struct scenario_event),
 	.item_init = event_init };
 
@@ -260,7 +321,7 @@ const char *schema_what(const struct schema_field *f)
 	case T_BOOL: return "true or false";
 	case T_CHOICE: return "one word";
 	case T_FAILURE: return "kill, freeze, partition or blackhole";
-	case T_NODE: return "a node: client, server, worker-K or workers";
+	case T_NODE: return "a node or link name: client, server, worker-K, workers or a topology name";
 	case T_DIRS: return "up, down or both";
 	case T_TEXT: case T_BUF: return "text";
 	case T_MODEL: return "a model name or path prefix";
@@ -398,47 +459,21 @@ int schema_defaults(struct scenario *sc)
 	return 0;
 }
 
+/* Plain numbers and times go through units.h, the one parser of scenario files and options. */
 static int parse_ll(const char *s, long long *ret)
 {
-	char *end;
-	long long v;
+	long v;
+	int r = units_long(s, LONG_MIN, LONG_MAX, &v);
 
-	if (!*s || (*s != '-' && *s != '+' && (*s < '0' || *s > '9')))
-		return -EINVAL;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || *end)
-		return -EINVAL;
+	if (r < 0)
+		return r;
 	*ret = v;
 	return 0;
 }
 
 static int parse_num(const char *s, double *ret)
 {
-	char *end;
-	double v;
-
-	if (!*s || (*s != '-' && *s != '+' && *s != '.' && (*s < '0' || *s > '9')))
-		return -EINVAL;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || *end || !isfinite(v))
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
-
-/* A bare number is seconds; anything with a unit goes through netem's parse_time_ns. */
-static int parse_seconds(const char *s, double *ret)
-{
-	uint64_t ns;
-
-	if (parse_num(s, ret) == 0)
-		return 0;
-	if (parse_time_ns(s, &ns) < 0)
-		return -EINVAL;
-	*ret = (double)ns / 1e9;
-	return 0;
+	return units_double(s, -DBL_MAX, DBL_MAX, ret);
 }
 
 static int parse_bool(const char *s, int *ret)
@@ -459,8 +494,8 @@ static int parse_bool(const char *s, int *ret)
 	return -EINVAL;
 }
 
-/* client | server | workers | worker-K with 1 <= K <= TESTBED_MAX_WORKERS. */
-static int node_syntax(const char *s)
+/* client | server | workers | worker-K with 1 <= K <= TESTBED_MAX_WORKERS: the star's. */
+static int star_syntax(const char *s)
 {
 	long long k;
 
@@ -471,12 +506,27 @@ static int node_syntax(const char *s)
 	return k <= TESTBED_MAX_WORKERS ? 0 : -EINVAL;
 }
 
+/* A star name, or a topology name: [A-Za-z0-9_.-], not starting with '.' or '-'. */
+static int node_syntax(const char *s)
+{
+	if (star_syntax(s) == 0)
+		return 0;
+	if (!*s || *s == '.' || *s == '-' || strlen(s) >= TOPO_LINK_NAME_MAX)
+		return -EINVAL;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-'))
+			return -EINVAL;
+	return 0;
+}
+
 int scenario_node_range(const struct scenario *sc, const char *node, int *ret_first, int *ret_last)
 {
 	int k;
 
 	if (node_syntax(node) < 0)
 		return -EINVAL;
+	/* topology_plan puts client, server and the workers first, in that order */
 	if (!strcmp(node, "client"))
 		*ret_first = *ret_last = 0;
 	else if (!strcmp(node, "server"))
@@ -484,13 +534,50 @@ int scenario_node_range(const struct scenario *sc, const char *node, int *ret_fi
 	else if (!strcmp(node, SCENARIO_ALL_WORKERS)) {
 		*ret_first = 2;
 		*ret_last = 1 + sc->topology.workers;
+	} else if (sc->topo) {
+		k = topology_node_index(sc->topo, node);
+		if (k < 0)
+			return -ENOENT;
+		*ret_first = *ret_last = k;
 	} else {
+		if (star_syntax(node) < 0)
+			return -ENOENT;
 		k = atoi(node + 7);
 		if (k > sc->topology.workers)
 			return -ENOENT;
 		*ret_first = *ret_last = 1 + k;
 	}
 	return 0;
+}
+
+int scenario_links_of(const struct scenario *sc, const char *node, const char *link, int *ret,
+		      int max, int *ret_bad)
+{
+	int first, last, n = 0, r;
+
+	if (link && *link) {
+		r = sc->topo ? topology_link_index(sc->topo, link) : -ENOENT;
+		if (r < 0)
+			return r;
+		if (max > 0)
+			ret[0] = r;
+		return 1;
+	}
+	r = scenario_node_range(sc, node, &first, &last);
+	if (r < 0)
+		return r;
+	for (int k = first; k <= last; k++) {
+		int l = sc->topo ? topology_node_link(sc->topo, k) : k;
+
+		if (l < 0) {
+			*ret_bad = k;
+			return -EMLINK;
+		}
+		if (n < max)
+			ret[n] = l;
+		n++;
+	}
+	return n;
 }
 
 int scenario_max_workers(const struct scenario *sc)
@@ -500,6 +587,16 @@ int scenario_max_workers(const struct scenario *sc)
 	for (size_t i = 0; i < sc->n_events; i++)
 		n += sc->events[i].action == SCENARIO_ADD_WORKER;
 	return n;
+}
+
+int scenario_joins_later(const struct scenario *sc, const char *node)
+{
+	int first, last;
+
+	if (sc->topology.n_nodes || strncmp(node, "worker-", 7) || star_syntax(node) < 0 ||
+	    scenario_node_range(sc, node, &first, &last) != -ENOENT)
+		return 0;
+	return atoi(node + 7) <= scenario_max_workers(sc);
 }
 
 static int is_file(const char *path)
@@ -586,29 +683,14 @@ out:
 	return r;
 }
 
-/* DIR/images/ exists, or DIR holds .jpg files itself (as qoslab client accepts). */
+/* At least one image by the rule qoslab client and detect list them with (models/images.h). */
 static int has_images(const char *dir)
 {
-	struct dirent *e;
-	char *sub = NULL;
-	DIR *d;
-	int ok;
+	char **paths = NULL;
+	size_t n = 0;
+	int ok = images_list(dir, &paths, &n) == 0 && n > 0;
 
-	if (asprintf(&sub, "%s/images", dir) < 0)
-		return 0;
-	ok = is_dir(sub);
-	free(sub);
-	if (ok)
-		return 1;
-	d = opendir(dir);
-	if (!d)
-		return 0;
-	while (!ok && (e = readdir(d))) {
-		const char *dot = strrchr(e->d_name, '.');
-
-		ok = dot && (!strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg"));
-	}
-	closedir(d);
+	images_free(paths, n);
 	return ok;
 }
 
@@ -637,7 +719,7 @@ static int resolve_dataset(struct schema_ctx *c, const char *value, const char *
 		goto out;
 	}
 	if (!has_images(dir)) {
-		r = schema_fail(c, line, path, "%s: no images/ directory and no .jpg files", dir);
+		r = schema_fail(c, line, path, "%s: no .jpg images in it or in its images/", dir);
 		goto out;
 	}
 	real = realpath(dir, NULL);
@@ -719,21 +801,21 @@ static int set_number(struct schema_ctx *c, const struct schema_field *f, char *
 		*(double *)p = v;
 		return 0;
 	case T_SECONDS:
-		if (parse_seconds(text, &v) < 0)
+		if (units_seconds(text, &v) < 0)
 			return schema_fail(c, line, path, "'%s' is not %s", text, schema_what(f));
 		if (!range_ok(f, v))
 			return schema_fail(c, line, path, "%s is out of range %g..%g s", text, f->lo, f->hi);
 		*(double *)p = v;
 		return 0;
 	case T_TIME_NS:
-		if (parse_time_ns(text, &ns) < 0)
+		if (units_time_ns(text, &ns) < 0)
 			return schema_fail(c, line, path, "'%s' is not %s", text, schema_what(f));
 		if (!range_ok(f, (double)ns))
 			return schema_fail(c, line, path, "%s is out of range 0..%g s", text, f->hi / 1e9);
 		*(uint64_t *)p = ns;
 		return 0;
 	case T_FRACTION:
-		if (parse_fraction(text, &v) < 0)
+		if (units_fraction(text, &v) < 0)
 			return schema_fail(c, line, path, "'%s' is not %s", text, schema_what(f));
 		*(double *)p = v;
 		return 0;
@@ -753,18 +835,11 @@ int schema_set(struct schema_ctx *c, const struct schema_field *f, void *base,
 	case T_INT: case T_NUM: case T_SECONDS: case T_TIME_NS: case T_FRACTION:
 		r = set_number(c, f, p, path, text, line);
 		break;
-	case T_U64: {
-		char *end;
-		unsigned long long v;
-
-		errno = 0;
-		v = strtoull(text, &end, 0);
-		if (!*text || *text == '-' || *text == '+' || errno || *end)
+	case T_U64:
+		if (units_u64(text, 0, UINT64_MAX, (uint64_t *)p) < 0)
 			return schema_fail(c, line, path, "'%s' is not %s", text, schema_what(f));
-		*(uint64_t *)p = v;
 		r = 0;
 		break;
-	}
 	case T_BOOL:
 		if (parse_bool(text, (int *)p) < 0)
 			return schema_fail(c, line, path, "'%s' is not true or false", text);
@@ -1022,11 +1097,11 @@ static int level_of(enum ftype type, const char *text, char **ret)
 	case T_NUM:
 		return parse_num(text, &v) < 0 ? 1 : level_number(v, ret);
 	case T_SECONDS:
-		return parse_seconds(text, &v) < 0 ? 1 : level_number(v, ret);
+		return units_seconds(text, &v) < 0 ? 1 : level_number(v, ret);
 	case T_TIME_NS:
-		return parse_time_ns(text, &u) < 0 ? 1 : level_number((double)u / 1e3, ret);
+		return units_time_ns(text, &u) < 0 ? 1 : level_number((double)u / 1e3, ret);
 	case T_FRACTION:
-		return parse_fraction(text, &v) < 0 ? 1 : level_number(v, ret);
+		return units_fraction(text, &v) < 0 ? 1 : level_number(v, ret);
 	default:
 		return 1;
 	}
@@ -1046,11 +1121,11 @@ static int impair_level(const char *key, const char *text, char **ret, const cha
 			*ret_name = impair_units[i].factor;
 		switch (impair_units[i].kind) {
 		case 't':
-			return parse_time_ns(text, &u) < 0 ? 1 : level_number((double)u / 1e6, ret);
+			return units_time_ns(text, &u) < 0 ? 1 : level_number((double)u / 1e6, ret);
 		case 'r':
-			return parse_rate_bps(text, &u) < 0 ? 1 : level_number((double)u / 1e6, ret);
+			return units_rate_bps(text, &u) < 0 ? 1 : level_number((double)u / 1e6, ret);
 		default:
-			return parse_fraction(text, &v) < 0 ? 1 : level_number(v, ret);
+			return units_fraction(text, &v) < 0 ? 1 : level_number(v, ret);
 		}
 	}
 	return 1;

@@ -26,7 +26,7 @@
 #define PAT_FRACTION "^" FRAC "$"
 #define PAT_FRACTIONS "^ *" FRAC "([ /]+" FRAC "){0,4} *$"
 #define PAT_RATE "^" UNUM "([kKmMgG]?([bB][iI][tT]|[bB][pP][sS]))$"
-#define PAT_NODE "^(client|server|workers|worker-[1-9][0-9]*)$"
+#define PAT_NODE "^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
 #define PAT_FACTOR "^[A-Za-z0-9_-]{1,64}$"
 
 /* Adds v under key unless an earlier step failed; takes v's reference in every case. */
@@ -293,6 +293,14 @@ static json_t *section_schema(int *r, const struct schema_section *s, const void
 			push(r, req, json_string(s->required[i]));
 		put(r, o, "required", req);
 		/* a list item is a mapping, never empty */
+		put(r, o, "type", json_string("object"));
+	}
+	if (s->one_of) {
+		json_t *any = json_array();
+
+		for (size_t i = 0; s->one_of[i]; i++)
+			push(r, any, json_pack("{s:[s]}", "required", s->one_of[i]));
+		put(r, o, "anyOf", any);
 		put(r, o, "type", json_string("object"));
 	}
 	if (s->shorthand) {

@@ -10,8 +10,8 @@ enum ftype {
 	T_U64,      /* uint64_t, decimal or 0x hex */
 	T_NUM,      /* double in [lo, hi] */
 	T_SECONDS,  /* double seconds in [lo, hi]: a bare number is seconds, "500ms" has a unit */
-	T_TIME_NS,  /* uint64_t ns via parse_time_ns (a bare number is ms, as in tc) */
-	T_FRACTION, /* double via parse_fraction: 0.4 or 40% */
+	T_TIME_NS,  /* uint64_t ns via units_time_ns (a bare number is ms, as in tc) */
+	T_FRACTION, /* double via units_fraction: 0.4 or 40% */
 	T_BOOL,     /* int 0/1 */
 	T_CHOICE,   /* int: index into choices */
 	T_FAILURE,  /* enum failure_kind */
@@ -41,6 +41,7 @@ struct schema_section {
 	size_t impair_off;      /* offset of struct impair in the item; 0: no impairment keys */
 	const char *shorthand;
 	const char *const *required; /* list items: keys every item must have (NULL-ended) */
+	const char *const *one_of;   /* list items: at least one of these keys (NULL-ended) */
 	/* lists: the array and count in struct scenario, the item size */
 	size_t list_off, count_off, item_size;
 	void (*item_init)(void *item);

@@ -92,13 +92,15 @@ static int run_capture(char *const argv[], char *buf, size_t len, char *err, siz
 static int sbatch(const struct slurm_submit *cfg, const char *const *extra, const char *script,
 		  const char *const *args, char *id, size_t idlen, char *err, size_t errlen)
 {
-	size_t n = 0, k = 0;
+	size_t n = 0, na = 0, k = 0;
 	char **argv;
 	int r;
 
 	while (cfg->sbatch[n])
 		n++;
-	argv = calloc(n + 32, sizeof(*argv));
+	while (args[na])
+		na++;
+	argv = calloc(n + na + 16, sizeof(*argv));
 	if (!argv)
 		return -ENOMEM;
 	argv[k++] = "sbatch";
@@ -108,7 +110,7 @@ static int sbatch(const struct slurm_submit *cfg, const char *const *extra, cons
 	for (size_t i = 0; extra[i]; i++)
 		argv[k++] = (char *)extra[i];
 	argv[k++] = (char *)script;
-	for (size_t i = 0; args[i] && k < n + 31; i++)
+	for (size_t i = 0; args[i]; i++)
 		argv[k++] = (char *)args[i];
 	r = run_capture(argv, id, idlen, err, errlen);
 	free(argv);
@@ -119,19 +121,54 @@ static int sbatch(const struct slurm_submit *cfg, const char *const *extra, cons
 	return r;
 }
 
+/* SELF run SCENARIO --out OUT --resume --kernel K --chunk C --slurm-retries R --slurm
+ * SBATCH...: the retry round's command line (*ret allocated; the strings are borrowed). */
+static int retry_args(const struct slurm_submit *cfg, const char *chunk_s, const char *retries_s,
+		      const char ***ret)
+{
+	size_t n = 0, k = 0;
+	const char **a;
+
+	while (cfg->sbatch[n])
+		n++;
+	a = calloc(n + 16, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	a[k++] = cfg->self;
+	a[k++] = "run";
+	a[k++] = cfg->scenario;
+	a[k++] = "--out";
+	a[k++] = cfg->out;
+	a[k++] = "--resume";
+	a[k++] = "--kernel";
+	a[k++] = cfg->kernel;
+	a[k++] = "--chunk";
+	a[k++] = chunk_s;
+	a[k++] = "--slurm-retries";
+	a[k++] = retries_s;
+	a[k++] = "--slurm";
+	for (size_t i = 0; i < n; i++)
+		a[k++] = cfg->sbatch[i];
+	*ret = a;
+	return 0;
+}
+
 int slurm_submit_run(const struct slurm_submit *cfg, const struct scenario *sc,
 		     const struct scenario_trial *const *trials, size_t n, struct slurm_jobs *ret,
 		     char *err, size_t errlen)
 {
 	char dir[PATH_MAX], script[PATH_MAX + 16], list[PATH_MAX + 64], stamp[32], array[64];
 	char output[PATH_MAX + 64], dep[96], merge_out[PATH_MAX + 64], why[1024] = "";
+	char chunk_s[24], retries_s[16];
 	size_t tasks = (n + cfg->chunk - 1) / cfg->chunk;
 	time_t now = time(NULL);
 	FILE *f;
 	int r;
 
-	if (!n || !cfg->chunk)
+	if (!n || !cfg->chunk || cfg->retries < 0)
 		return -EINVAL;
+	snprintf(chunk_s, sizeof(chunk_s), "%zu", cfg->chunk);
+	snprintf(retries_s, sizeof(retries_s), "%d", cfg->retries - 1);
 	snprintf(dir, sizeof(dir), "%s/" SLURM_DIR, cfg->out);
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
 		r = -errno;
@@ -187,8 +224,19 @@ int slurm_submit_run(const struct slurm_submit *cfg, const struct scenario *sc,
 	snprintf(merge_out, sizeof(merge_out), "--output=%s/merge-%%j.log", dir);
 	const char *mextra[] = { dep, merge_out, "--job-name=qoslab-report", NULL };
 	const char *margs[] = { cfg->self, "report", cfg->out, NULL };
+	const char **rargs = NULL;
 
-	r = sbatch(cfg, mextra, script, margs, ret->merge, sizeof(ret->merge), why, sizeof(why));
+	if (cfg->retries > 0) {
+		/* the same submission again, for what is missing then: a lost task is retried
+		 * by the cluster's own scheduler, not by a loop of ours */
+		if ((r = retry_args(cfg, chunk_s, retries_s, &rargs)) < 0) {
+			snprintf(err, errlen, "the retry job: %s", strerror(-r));
+			return r;
+		}
+	}
+	r = sbatch(cfg, mextra, script, rargs ? rargs : margs, ret->merge, sizeof(ret->merge), why,
+		   sizeof(why));
+	free(rargs);
 	if (r < 0) {
 		snprintf(err, errlen, "sbatch (the report, after job %s): %s", ret->array,
 			 why[0] ? why : "failed");

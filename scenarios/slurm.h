@@ -16,6 +16,7 @@ struct slurm_submit {
 	const char *out;        /* the run directory, absolute */
 	const char *kernel;     /* auto, host or uml: passed to every task */
 	size_t chunk;           /* trials per array task, >= 1 */
+	int retries;            /* rounds of resubmitting failed or lost trials, >= 0 */
 	char *const *sbatch;    /* the user's sbatch options, NULL-terminated (may be empty) */
 };
 
@@ -27,7 +28,10 @@ struct slurm_jobs {
 /*
  * Submits trials[0..n-1] (n >= 1) as one job array of ceil(n / chunk) tasks, task i running
  * `qoslab trial SCENARIO --out OUT --task-list OUT/slurm/tasks-ARRAYSTAMP.txt` on its
- * chunk, then a job depending on the array (afterany: also when tasks failed) that runs
+ * chunk, then a job depending on the array (afterany: also when tasks failed). With retries
+ * left, that job runs `qoslab run SCENARIO --out OUT --resume --slurm-retries RETRIES-1
+ * --slurm SBATCH...`: it submits again what failed or never ran (a task cancelled, preempted
+ * or out of time), or draws the report when nothing is missing. With none left it runs
  * `qoslab report OUT`, which merges the trials' outcome files and names the ones that failed
  * or never ran. Every trial gets a "pending" outcome first, so one whose task never ran is
  * reported, not silently missing. sbatch runs from PATH with an argument vector (no shell);

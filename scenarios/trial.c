@@ -81,17 +81,27 @@ static int health_get(void *arg)
 	return rc == CURLE_OK ? 0 : -EAGAIN;
 }
 
+/* The node with the role (client, server): the trial finds them by role, not by index. */
+static int role_node(const struct testbed *tb, enum topo_role role)
+{
+	int k = -1;
+
+	testbed_with_role(tb, role, &k, 1);
+	return k;
+}
+
 static int wait_ready(struct testbed *tb, int workers, volatile sig_atomic_t *stop)
 {
 	char url[96];
 	struct health h = { .url = url };
 	double until = clock_now_s() + READY_TIMEOUT_S;
 
-	snprintf(url, sizeof(url), "http://%s:%d/v1/health", testbed_node_addr(tb, 1), HTTP_PORT);
+	snprintf(url, sizeof(url), "http://%s:%d/v1/health",
+		 testbed_node_addr(tb, role_node(tb, ROLE_SERVER)), HTTP_PORT);
 	while (clock_now_s() < until && !*stop) {
 		const char *p;
 
-		if (testbed_in_node(tb, 0, health_get, &h) == 0 && (p = strstr(h.body, "\"workers\":")) &&
+		if (testbed_in_node(tb, role_node(tb, ROLE_CLIENT), health_get, &h) == 0 && (p = strstr(h.body, "\"workers\":")) &&
 		    atoi(p + 10) >= workers)
 			return 0;
 		sleep_ms(200);
@@ -106,7 +116,8 @@ static int spawn_worker(struct testbed *tb, const struct scenario *t, const char
 	char listen[64], name[32];
 	pid_t pid;
 
-	snprintf(listen, sizeof(listen), "%s:%d", testbed_node_addr(tb, 1), WORKER_PORT);
+	snprintf(listen, sizeof(listen), "%s:%d", testbed_node_addr(tb, role_node(tb, ROLE_SERVER)),
+		 WORKER_PORT);
 	snprintf(name, sizeof(name), "%s", testbed_node_name(tb, k));
 	char *worker[] = { (char *)bin, "worker", "--server", listen, "--model",
 			   t->model_prefix, "--name", name, NULL };
@@ -134,7 +145,8 @@ static int warm_ok(const struct scenario *t)
 static int spawn_service(struct testbed *tb, const struct scenario *t, const char *bin,
 			 struct warm_pool *warm, const char *logs, char *err, size_t errlen)
 {
-	const char *srv = testbed_node_addr(tb, 1);
+	int server_node = role_node(tb, ROLE_SERVER);
+	const char *srv = testbed_node_addr(tb, server_node);
 	char http[64], listen[64], udp[64], job_timeout[32];
 	pid_t pid;
 	int r, n = 0;
@@ -153,11 +165,13 @@ static int spawn_service(struct testbed *tb, const struct scenario *t, const cha
 		server[n++] = udp;
 	}
 	server[n] = NULL;
-	if ((r = testbed_spawn(tb, 1, server, &pid)) < 0) {
+	if ((r = testbed_spawn(tb, server_node, server, &pid)) < 0) {
 		snprintf(err, errlen, "starting the server: %s", strerror(-r));
 		return r;
 	}
-	for (int w = 2; w < testbed_node_count(tb); w++) {
+	for (int w = 0; w < testbed_node_count(tb); w++) {
+		if (testbed_node_role(tb, w) != ROLE_WORKER)
+			continue;
 		if (warm) {
 			char log[1024];
 
@@ -177,7 +191,7 @@ static int spawn_service(struct testbed *tb, const struct scenario *t, const cha
 static int spawn_client(struct testbed *tb, const struct scenario *t, const char *bin,
 			const char *dir, pid_t *ret_client, char *err, size_t errlen)
 {
-	const char *srv = testbed_node_addr(tb, 1);
+	const char *srv = testbed_node_addr(tb, role_node(tb, ROLE_SERVER));
 	char udp[64], url[96], records[1024], count[16], conc[16], rate[32], timeout[32];
 	char retries[16], seed[32], quality[16], resize[16], chunk[16];
 	int r, n;
@@ -229,7 +243,7 @@ static int spawn_client(struct testbed *tb, const struct scenario *t, const char
 		client[n++] = t->transport.concat ? "concat" : "holes";
 	}
 	client[n] = NULL;
-	if ((r = testbed_spawn(tb, 0, client, ret_client)) < 0) {
+	if ((r = testbed_spawn(tb, role_node(tb, ROLE_CLIENT), client, ret_client)) < 0) {
 		snprintf(err, errlen, "starting the client: %s", strerror(-r));
 		return r;
 	}
@@ -238,51 +252,36 @@ static int spawn_client(struct testbed *tb, const struct scenario *t, const char
 
 /* ---- impairments and the timeline ---- */
 
-/* One node's link, the directions in dirs; netem's seed from the node's name when the
- * scenario gives none. */
-static int impair_node(struct testbed *tb, const struct scenario *t, int k, int dirs,
-		       const struct impair *im)
+static int apply_impair(struct testbed *tb, const struct scenario *t, const char *node,
+			const char *link, int dirs, const struct impair *im)
 {
-	for (int d = 0; d < 2; d++) {
-		struct impair x = *im;
-		char purpose[64];
-		int r;
+	int n_links = testbed_link_count(tb), *links, bad, n, r = 0;
 
-		if (!(dirs & (d ? SCENARIO_DOWN : SCENARIO_UP)))
-			continue;
-		if (!x.has_seed) {
-			snprintf(purpose, sizeof(purpose), "netem %s %s", testbed_node_name(tb, k),
-				 d ? "down" : "up");
-			x.seed = scenario_seed_for(t->trial_seed, purpose);
-			x.has_seed = 1;
+	links = malloc(sizeof(int) * (size_t)(n_links + 1));
+	if (!links)
+		return -ENOMEM;
+	n = scenario_links_of(t, node, link, links, n_links + 1, &bad);
+	if (n < 0)
+		r = n;
+	for (int i = 0; i < n && !r; i++)
+		for (int d = 0; d < 2 && !r; d++) {
+			struct impair x = *im;
+			char purpose[64];
+
+			if (!(dirs & (d ? SCENARIO_DOWN : SCENARIO_UP)))
+				continue;
+			if (!x.has_seed) {
+				/* the star's links are named after their nodes: the seeds it
+				 * always had */
+				snprintf(purpose, sizeof(purpose), "netem %s %s",
+					 testbed_link_name(tb, links[i]), d ? "down" : "up");
+				x.seed = scenario_seed_for(t->trial_seed, purpose);
+				x.has_seed = 1;
+			}
+			r = testbed_impair(tb, links[i], (enum link_dir)d, &x);
 		}
-		if ((r = testbed_impair(tb, k, (enum link_dir)d, &x)) < 0)
-			return r;
-	}
-	return 0;
-}
-
-/* "workers" is every worker node the testbed has by now, joined ones too; a worker-K that
- * has not joined yet gets its impairment when it joins (impair_joined). */
-static int apply_impair(struct testbed *tb, const struct scenario *t, const char *node, int dirs,
-			const struct impair *im)
-{
-	int first, last, r;
-
-	if (!strcmp(node, SCENARIO_ALL_WORKERS)) {
-		first = 2;
-		last = testbed_node_count(tb) - 1;
-	} else if ((r = testbed_node_index(tb, node)) >= 0) {
-		first = last = r;
-	} else if (!strncmp(node, "worker-", 7)) {
-		return 0;
-	} else if ((r = scenario_node_range(t, node, &first, &last)) < 0) {
-		return r;
-	}
-	for (int k = first; k <= last; k++)
-		if ((r = impair_node(tb, t, k, dirs, im)) < 0)
-			return r;
-	return 0;
+	free(links);
+	return r;
 }
 
 static int names_node(const struct testbed *tb, const char *node, int k)
@@ -290,20 +289,50 @@ static int names_node(const struct testbed *tb, const char *node, int k)
 	return !strcmp(node, SCENARIO_ALL_WORKERS) || !strcmp(node, testbed_node_name(tb, k));
 }
 
+/* The link of worker node k (which joined during the trial), as a scenario entry naming the
+ * node would impair it: up is what leaves the node. */
+static int impair_joined_link(struct testbed *tb, const struct scenario *t, int k, int dirs,
+			      const struct impair *im)
+{
+	const int *links;
+	int a, b, r;
+
+	if (testbed_node_links(tb, k, &links) != 1)
+		return -EMLINK;
+	testbed_link_ends(tb, links[0], &a, &b);
+	for (int d = 0; d < 2; d++) {
+		struct impair x = *im;
+		char purpose[64];
+
+		if (!(dirs & (d ? SCENARIO_DOWN : SCENARIO_UP)))
+			continue;
+		if (!x.has_seed) {
+			snprintf(purpose, sizeof(purpose), "netem %s %s",
+				 testbed_link_name(tb, links[0]), d ? "down" : "up");
+			x.seed = scenario_seed_for(t->trial_seed, purpose);
+			x.has_seed = 1;
+		}
+		if ((r = testbed_impair(tb, links[0], (enum link_dir)(a == k ? d : !d), &x)) < 0)
+			return r;
+	}
+	return 0;
+}
+
 /* A worker node that just joined gets what its link would have had from the start: the
- * links: entries naming it or every worker, then the timeline's impairments played so far,
- * in their order. */
+ * links: entries naming it or every worker, then the timeline's impairments on them played
+ * so far, in their order. */
 static int impair_joined(struct testbed *tb, const struct scenario *t, size_t played, int k)
 {
 	int r;
 
 	for (size_t i = 0; i < t->n_links; i++)
-		if (names_node(tb, t->links[i].node, k) &&
-		    (r = impair_node(tb, t, k, t->links[i].dirs, &t->links[i].im)) < 0)
+		if (!t->links[i].link[0] && names_node(tb, t->links[i].node, k) &&
+		    (r = impair_joined_link(tb, t, k, t->links[i].dirs, &t->links[i].im)) < 0)
 			return r;
 	for (size_t i = 0; i < played; i++)
-		if (t->events[i].action == SCENARIO_IMPAIR && names_node(tb, t->events[i].node, k) &&
-		    (r = impair_node(tb, t, k, t->events[i].dirs, &t->events[i].im)) < 0)
+		if (t->events[i].action == SCENARIO_IMPAIR && !t->events[i].link[0] &&
+		    names_node(tb, t->events[i].node, k) &&
+		    (r = impair_joined_link(tb, t, k, t->events[i].dirs, &t->events[i].im)) < 0)
 			return r;
 	return 0;
 }
@@ -366,7 +395,7 @@ static int remove_worker(struct testbed *tb, struct joins *j, const char *name, 
 {
 	int k = testbed_node_index(tb, name);
 
-	if (k < 2)
+	if (k < 0 || testbed_node_role(tb, k) != ROLE_WORKER)
 		return -ENOENT;
 	for (size_t i = 0; i < j->n; i++)
 		if (j->node[i] == k)
@@ -429,7 +458,7 @@ static int scaler_step(struct testbed *tb, const struct scenario *t, struct scal
 		return 0;
 	s->next_look = now + (as->interval_s > 0 ? as->interval_s : 1);
 	/* the first members of the answer are these counters (jansson keeps the order) */
-	if (testbed_in_node(tb, 0, health_get, &h) < 0)
+	if (testbed_in_node(tb, role_node(tb, ROLE_CLIENT), health_get, &h) < 0)
 		return 0; /* the server is busy or restarting: look again next time */
 	queue = stat_field(h.body, "\"queue_depth\":");
 	running = stat_field(h.body, "\"running\":");
@@ -483,8 +512,14 @@ static int play_event(struct testbed *tb, const struct scenario *t, const struct
 {
 	int first, last, r = 0;
 
-	if (e->action == SCENARIO_IMPAIR)
-		return apply_impair(tb, t, e->node, e->dirs, &e->im);
+	if (e->action == SCENARIO_IMPAIR) {
+		r = apply_impair(tb, t, e->node, e->link, e->dirs, &e->im);
+		/* "workers" is every worker by now, the joined ones too */
+		for (size_t i = 0; i < j->n && !r && !e->link[0]; i++)
+			if (!strcmp(e->node, SCENARIO_ALL_WORKERS))
+				r = impair_joined_link(tb, t, j->node[i], e->dirs, &e->im);
+		return r;
+	}
 	if (e->action == SCENARIO_ADD_WORKER)
 		return add_worker(tb, t, j, now, e->provisioning_s);
 	if (e->action == SCENARIO_REMOVE_WORKER)
@@ -593,7 +628,7 @@ static int play(struct testbed *tb, const struct scenario *t, const char *bin, p
 	}
 out:
 	/* f covers the initial nodes: only those fail and recover */
-	for (int k = 0; f && k < 2 + t->topology.workers; k++)
+	for (int k = 0; f && k < topology_node_count(t->topo); k++)
 		recover_node(tb, f, k);
 	free(f);
 	free(j.node);
@@ -767,25 +802,47 @@ static void link_metrics(struct testbed *tb, struct trial_metrics *m)
 	int has_netem[3][2] = { { 0 } };
 
 	for (int k = 0; k < testbed_node_count(tb); k++) {
-		struct link_stats ls;
-		int row = k < 2 ? k : 2;
+		enum topo_role role = testbed_node_role(tb, k);
+		int row = role == ROLE_CLIENT ? 0 : role == ROLE_SERVER ? 1 : 2;
+		const int *links;
+		int n;
 
-		/* netem's own count: measured loss next to the configured one */
-		for (int d = 0; d < 2; d++) {
-			uint64_t p, x;
-
-			if (testbed_netem_stats(tb, k, (enum link_dir)d, &p, &x) == 0) {
-				has_netem[row][d] = 1;
-				sent[row][d] += (double)p;
-				drops[row][d] += (double)x;
-			}
-		}
-		if (testbed_link_stats(tb, k, &ls) < 0)
+		if (role != ROLE_CLIENT && role != ROLE_SERVER && role != ROLE_WORKER)
 			continue;
-		sum[row][0] += (double)ls.tx_bytes;
-		sum[row][1] += (double)ls.rx_bytes;
-		sum[row][2] += (double)ls.tx_packets;
-		sum[row][3] += (double)ls.rx_packets;
+		n = testbed_node_links(tb, k, &links);
+		for (int i = 0; i < n; i++) {
+			struct link_stats ls;
+			int a, b, mine;
+
+			/* up is what leaves the node: a -> b when the node is a */
+			testbed_link_ends(tb, links[i], &a, &b);
+			mine = a == k ? 0 : 1;
+			/* netem's own count: measured loss next to the configured one */
+			for (int d = 0; d < 2; d++) {
+				uint64_t p, x;
+
+				if (testbed_netem_stats(tb, links[i], (enum link_dir)(d ^ mine), &p, &x) == 0) {
+					has_netem[row][d] = 1;
+					sent[row][d] += (double)p;
+					drops[row][d] += (double)x;
+				}
+			}
+			if (testbed_link_stats(tb, links[i], &ls) < 0)
+				continue;
+			if (mine) {
+				/* the a end's counters, seen from b */
+				uint64_t tb_ = ls.tx_bytes, tp = ls.tx_packets;
+
+				ls.tx_bytes = ls.rx_bytes;
+				ls.tx_packets = ls.rx_packets;
+				ls.rx_bytes = tb_;
+				ls.rx_packets = tp;
+			}
+			sum[row][0] += (double)ls.tx_bytes;
+			sum[row][1] += (double)ls.rx_bytes;
+			sum[row][2] += (double)ls.tx_packets;
+			sum[row][3] += (double)ls.rx_packets;
+		}
 	}
 	for (int row = 0; row < 3; row++) {
 		for (int c = 0; c < 4; c++)
@@ -796,8 +853,8 @@ static void link_metrics(struct testbed *tb, struct trial_metrics *m)
 	}
 }
 
-/* links.csv: every node's link at the trial's end, each way: the impairment it was given
- * (joined workers included) and what netem counted in the kernel (empty: no netem there). */
+/* links.csv: every link at the trial's end (joined workers' too), each way: the impairment
+ * it was given and what netem counted in the kernel (empty: no netem there). */
 static int write_links(struct testbed *tb, const char *path)
 {
 	FILE *f = fopen(path, "we");
@@ -805,16 +862,16 @@ static int write_links(struct testbed *tb, const char *path)
 
 	if (!f)
 		return -errno;
-	fprintf(f, "node,direction,delay_ms,jitter_ms,loss,rate_bps,netem_packets,netem_drops\n");
-	for (int k = 0; k < testbed_node_count(tb); k++)
+	fprintf(f, "link,direction,delay_ms,jitter_ms,loss,rate_bps,netem_packets,netem_drops\n");
+	for (int l = 0; l < testbed_link_count(tb); l++)
 		for (int d = 0; d < 2; d++) {
-			const struct impair *im = testbed_impairment(tb, k, (enum link_dir)d);
+			const struct impair *im = testbed_impairment(tb, l, (enum link_dir)d);
 			uint64_t p, x;
 
-			fprintf(f, "%s,%s,%g,%g,%g,%llu,", testbed_node_name(tb, k), d ? "down" : "up",
+			fprintf(f, "%s,%s,%g,%g,%g,%llu,", testbed_link_name(tb, l), d ? "down" : "up",
 				im->delay_ns / 1e6, im->jitter_ns / 1e6, im->loss,
 				(unsigned long long)im->rate_bps);
-			if (testbed_netem_stats(tb, k, (enum link_dir)d, &p, &x) == 0)
+			if (testbed_netem_stats(tb, l, (enum link_dir)d, &p, &x) == 0)
 				fprintf(f, "%llu,%llu\n", (unsigned long long)p, (unsigned long long)x);
 			else
 				fprintf(f, ",\n");
@@ -830,6 +887,7 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 	      volatile sig_atomic_t *stop, struct trial_metrics *ret, char *err, size_t errlen)
 {
 	struct testbed_config cfg = {
+		.topology = t->topo,
 		.workers = (unsigned int)t->topology.workers,
 		.subnet = t->topology.subnet[0] ? t->topology.subnet : NULL,
 		.cpu_client = t->topology.cpu_client,
@@ -872,7 +930,9 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 		goto out;
 	}
 	for (size_t i = 0; i < t->n_links; i++)
-		if ((r = apply_impair(tb, t, t->links[i].node, t->links[i].dirs, &t->links[i].im)) < 0) {
+		if ((r = apply_impair(tb, t, t->links[i].node, t->links[i].link, t->links[i].dirs,
+				      &t->links[i].im)) < 0 &&
+		    !(r == -ENOENT && scenario_joins_later(t, t->links[i].node))) {
 			snprintf(err, errlen, "links[%zu] (line %d): netem: %s", i, t->links[i].line,
 				 strerror(-r));
 			goto out;

@@ -33,7 +33,7 @@ expect() { # name, line, expected (space-separated, sorted) or a pattern with '~
 expect subcommands_prefix "qoslab sc" "scenario"
 expect subcommands_all "qoslab " "~version"
 expect subcommand_re "qoslab re" "report"
-expect run_options "qoslab run --" "--chunk --cold-workers --help --jobs --kernel --out --partition --resume --slurm --time"
+expect run_options "qoslab run --" "--chunk --cold-workers --help --jobs --kernel --out --partition --resume --slurm --slurm-retries --time"
 expect testbed_option "qoslab testbed --cap" "--capture"
 expect server_option "qoslab server --heartbeat" "--heartbeat-ms --heartbeat-timeout"
 expect kernel_values "qoslab run x.yaml --kernel " "auto host uml"

@@ -10,8 +10,8 @@ check() { # name, command
 }
 
 # layering ROOT: prints one line per violation under ROOT; status 1 when there is one.
-# Top-level files (main.c, the cli/regfile/version utilities) stand outside the order: main
-# may include every layer, and `#include "cli.h"` (no directory) is not a layer's include.
+# Top-level files (main.c, the units/regfile/version utilities) stand outside the order: main
+# may include every layer, and `#include "units.h"` (no directory) is not a layer's include.
 # tests/ and bench/ sit above everything and are not checked.
 layering() {
 	local root=$1 line rank=0 bad=0 f n dir inc
@@ -75,7 +75,7 @@ mkdir -p "$tmp/low" "$tmp/mid" "$tmp/side" "$tmp/high" "$tmp/stray"
 echo '    layers: low < mid side < high' >"$tmp/DESIGN.md"
 printf '#include <stdio.h>\n#include "low/a.h"\n#include "lib/l.h"\n' >"$tmp/mid/ok.c"
 printf '#include "mid/ok.h"\n' >"$tmp/high/ok.c"
-printf '#include "cli.h"\n#include "high/x.h"\n' >"$tmp/main.c"
+printf '#include "units.h"\n#include "high/x.h"\n' >"$tmp/main.c"
 out=$(layering "$tmp")
 check layering_clean_tree "[ -z \"\$out\" ]"
 printf '/* x */\n\n#include "high/x.h"\n' >"$tmp/low/up.c"

@@ -21,6 +21,7 @@
 
 #include <curl/curl.h>
 
+#include "clock.h"
 #include "models/accuracy.h"
 #include "models/locate.h"
 #include "models/record.h"
@@ -40,14 +41,6 @@ struct env {
 
 /* The harness gives cases no context argument; this file is the test's main program. */
 static struct env env;
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void sleep_ms(int ms)
 {
@@ -86,7 +79,7 @@ static pid_t spawn(const char *log, ...)
 /* Exit status, or -1 when pid is still running after timeout_ms. */
 static int wait_exit(pid_t pid, int timeout_ms)
 {
-	int64_t end = now_ms() + timeout_ms;
+	int64_t end = clock_now_ms() + timeout_ms;
 	int st;
 
 	for (;;) {
@@ -94,7 +87,7 @@ static int wait_exit(pid_t pid, int timeout_ms)
 
 		if (r == pid)
 			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		if (r < 0 || now_ms() > end)
+		if (r < 0 || clock_now_ms() > end)
 			return -1;
 		sleep_ms(20);
 	}
@@ -416,9 +409,9 @@ out:
 /* Waits until the client has written at least n records (or exited). */
 static void wait_records(const char *file, long n, pid_t client)
 {
-	int64_t end = now_ms() + 120000;
+	int64_t end = clock_now_ms() + 120000;
 
-	while (count_lines(file) < n && now_ms() < end && waitpid(client, NULL, WNOHANG) == 0)
+	while (count_lines(file) < n && clock_now_ms() < end && waitpid(client, NULL, WNOHANG) == 0)
 		sleep_ms(20);
 }
 

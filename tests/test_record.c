@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "models/detections.h"
 #include "models/record.h"
 #include "t.h"
 
@@ -139,12 +140,72 @@ static void malformed(struct t *t)
 	T_EQ_INT(t, records_read("/nonexistent/records.jsonl", &out, &n, NULL), -ENOENT);
 }
 
+/* The one detections codec: the API's element and a record's are the same text, rounded to
+ * 6 decimals; the reader is strict on types and cuts long names at a character. */
+static void detections_codec(struct t *t)
+{
+	const float box[4] = { 0.1234567f, 0.5f, 1.0f / 3.0f, 0.25f };
+	struct detection d = { .cls = 3, .name = "car", .conf = 0.87654321f,
+			       .box = { 0.1234567f, 0.5f, 1.0f / 3.0f, 0.25f } };
+	struct detection *back = NULL;
+	json_t *api = detection_json_new(3, "car", 0.87654321f, box);
+	json_t *arr = detections_json_new(&d, 1), *bad;
+	char *a = json_dumps(api, JSON_COMPACT | JSON_REAL_PRECISION(9));
+	char *b = json_dumps(json_array_get(arr, 0), JSON_COMPACT | JSON_REAL_PRECISION(16));
+	size_t n = 9;
+
+	T_ASSERT(t, a && b);
+	T_ASSERTF(t, !strcmp(a, b), "API %s, record %s", a, b);
+	T_ASSERTF(t, !strcmp(a, "{\"class\":3,\"name\":\"car\",\"conf\":0.876543,"
+			       "\"box\":[0.123457,0.5,0.333333,0.25]}"), "%s", a);
+	T_EQ_INT(t, detections_from_json(arr, &back, &n), 0);
+	T_ASSERT(t, n == 1 && back[0].cls == 3 && !strcmp(back[0].name, "car"));
+	T_ASSERT(t, back[0].conf == 0.876543f && back[0].box[2] == 0.333333f);
+	free(back);
+	T_ASSERT(t, detections_round(NAN) == 0 && detections_round(-2.0000004) == -2);
+
+	/* none: absent, null, [] */
+	T_ASSERT(t, detections_from_json(NULL, &back, &n) == 0 && n == 0 && !back);
+	T_ASSERT(t, detections_from_json(json_null(), &back, &n) == 0 && n == 0);
+	/* a name longer than DETECTION_NAME_MAX - 1 bytes, cut before a 2-byte character */
+	bad = json_loads("[{\"class\":1,\"name\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9x\","
+			 "\"conf\":0.5,\"box\":[0,0,1,1]}]", 0, NULL);
+	T_ASSERT(t, bad != NULL);
+	T_EQ_INT(t, detections_from_json(bad, &back, &n), 0);
+	T_ASSERTF(t, strlen(back[0].name) == 30, "%zu", strlen(back[0].name));
+	free(back);
+	json_decref(bad);
+	{
+		static const char *const wrong[] = {
+			"{}", "[1]", "[{\"class\":\"1\",\"conf\":0.5,\"box\":[0,0,1,1]}]",
+			"[{\"class\":-1,\"conf\":0.5,\"box\":[0,0,1,1]}]",
+			"[{\"class\":1,\"conf\":\"x\",\"box\":[0,0,1,1]}]",
+			"[{\"class\":1,\"conf\":0.5,\"box\":[0,0,1]}]",
+			"[{\"class\":1,\"conf\":0.5,\"box\":[0,0,1,\"1\"]}]",
+			"[{\"class\":1,\"name\":7,\"conf\":0.5,\"box\":[0,0,1,1]}]",
+		};
+
+		for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+			bad = json_loads(wrong[i], 0, NULL);
+			n = 9;
+			T_ASSERTF(t, bad && detections_from_json(bad, &back, &n) == -EINVAL && n == 9,
+				  "%s taken", wrong[i]);
+			json_decref(bad);
+		}
+	}
+	json_decref(api);
+	json_decref(arr);
+	free(a);
+	free(b);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct t_case cases[] = {
 		T_CASE(roundtrip),
 		T_CASE(minimal_and_blank_lines),
 		T_CASE(malformed),
+		T_CASE(detections_codec),
 		{ 0 }
 	};
 

@@ -8,7 +8,7 @@ BUILD=${BUILD:-build}
 QOSLAB=$PWD/$BUILD/qoslab
 FIXTURE=tests/data/report
 # The fixture's metrics and factors (see its results.json).
-METRICS="throughput_bps images_per_s latency_p95_s map50 failed_jobs"
+METRICS="throughput_bps requests_per_s latency_p95_s map50 failed_jobs"
 FACTORS="workers loss transport"
 
 tmp=$(mktemp -d /tmp/qoslab-test-report.XXXXXX)
@@ -59,7 +59,7 @@ for svg in "$run"/plots/*.svg; do
 	line=$(awk '/id="gnuplot_plot_1"/{on=1} /id="gnuplot_plot_2"/{on=0} on' "$svg" | grep -oE " L[0-9.]+,[0-9.]+" | wc -l)
 	[ "$bars" -ge 2 ] && [ "$line" -ge 2 ] || nodata+=("$(basename "$svg"): $bars bars, $line line segments")
 done
-svg=$run/plots/images_per_s-vs-loss.svg
+svg=$run/plots/requests_per_s-vs-loss.svg
 if [ ${#nodata[@]} -eq 0 ] && grep -q 'no bar where n = 1' "$svg" && grep -q 'transport = tcp (held at first level, not averaged)' "$svg"; then
 	ok plots_have_error_bars
 else

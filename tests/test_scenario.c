@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "emu/topology.h"
 #include "scenarios/scenario.h"
 #include "scenarios/sweep.h"
 #include "tests/t.h"
@@ -364,6 +365,12 @@ static void defaults_and_timeline(struct t *t)
 	T_ASSERT(t, mkdir(ds, 0755) == 0);
 	snprintf(ds, sizeof(ds), "%s/ds/images", tmp.dir);
 	T_ASSERT(t, mkdir(ds, 0755) == 0);
+	snprintf(ds, sizeof(ds), "%s/ds/images/a.jpg", tmp.dir);
+	{
+		FILE *img = fopen(ds, "we"); /* a dataset has images */
+
+		T_ASSERT(t, img && fclose(img) == 0);
+	}
 	T_ASSERTF(t, load_text(&tmp, text, &sc, err, sizeof(err)) == 0, "%s", err);
 	T_ASSERT(t, !strcmp(sc->name, "s"));      /* the file name without .yaml */
 	T_ASSERT(t, sc->seed == 1 && sc->repeats == 1 && sc->n_points == 1 && sc->n_factors == 0);
@@ -441,6 +448,40 @@ static const struct bad bad_files[] = {
 	  "sweep[1].name", "taken by sweep[0]" },
 	{ "YAML syntax", "topology:\n  workers: [1, 2\n", 3, "syntax", "" },
 	{ "not a mapping", "- workers: 2\n", 1, "scenario", "expected a mapping" },
+	{ "graph: link to an unknown node", "topology:\n  switches: [lan, wan]\n  nodes:\n    - {name: client, role: client}\n    - {name: r1}\n    - {name: server, role: server}\n    - {name: w, role: worker}\n  links:\n"
+	  "    - {a: client, b: lan}\n    - {a: r9, b: wan}\n", 10, "topology.links[1]",
+	  "no node or switch 'r9'" },
+	{ "graph: a node without a link", "topology:\n  switches: [lan, wan]\n  nodes:\n    - {name: client, role: client}\n    - {name: r1}\n    - {name: server, role: server}\n    - {name: w, role: worker}\n  links:\n"
+	  "    - {a: client, b: lan}\n    - {a: server, b: lan}\n    - {a: w, b: lan}\n", 5,
+	  "topology.nodes[1]", "'r1' has no link" },
+	{ "graph: duplicate name", "topology:\n  switches: [lan]\n  nodes:\n"
+	  "    - {name: client, role: client}\n    - {name: lan, role: server}\n", 2,
+	  "topology.switches[0]", "duplicate name 'lan'" },
+	{ "graph: no path to the server", "topology:\n  switches: [lan, wan]\n  nodes:\n    - {name: client, role: client}\n    - {name: r1}\n    - {name: server, role: server}\n    - {name: w, role: worker}\n  links:\n"
+	  "    - {a: client, b: lan}\n    - {a: r1, b: lan}\n    - {a: server, b: wan}\n"
+	  "    - {a: w, b: wan}\n", 4, "topology.nodes[0]", "no path between client 'client' and server" },
+	{ "graph: two servers", "topology:\n  switches: [lan]\n  nodes:\n"
+	  "    - {name: a, role: server}\n    - {name: b, role: server}\n"
+	  "  links:\n    - {a: a, b: lan}\n    - {a: b, b: lan}\n", 5,
+	  "topology.nodes[1]", "second server" },
+	{ "graph: unknown role", "topology:\n  nodes:\n    - {name: a, role: boss}\n", 3,
+	  "topology.nodes[0].role", "not one of none, client, server, worker, edge" },
+	{ "graph: workers with nodes", "topology:\n  workers: 2\n  switches: [lan]\n", 2,
+	  "topology.workers", "belongs to the star" },
+	{ "graph: node of a router names no one link", "topology:\n  switches: [lan, wan]\n  nodes:\n    - {name: client, role: client}\n    - {name: r1}\n    - {name: server, role: server}\n    - {name: w, role: worker}\n  links:\n""    - {name: access, a: client, b: lan}\n    - {a: r1, b: lan}\n    - {a: r1, b: wan}\n    - {a: server, b: wan}\n    - {a: w, b: wan}\n"
+	  "links:\n  - {node: r1, delay: 5ms}\n", 15, "links[0].node", "r1 has 2 links" },
+	{ "graph: unknown link", "topology:\n  switches: [lan, wan]\n  nodes:\n    - {name: client, role: client}\n    - {name: r1}\n    - {name: server, role: server}\n    - {name: w, role: worker}\n  links:\n""    - {name: access, a: client, b: lan}\n    - {a: r1, b: lan}\n    - {a: r1, b: wan}\n    - {a: server, b: wan}\n    - {a: w, b: wan}\n"
+	  "links:\n  - {link: nowhere, delay: 5ms}\n", 15, "links[0].link", "no topology link 'nowhere'" },
+	{ "graph: node and link both", "topology:\n  switches: [lan, wan]\n  nodes:\n    - {name: client, role: client}\n    - {name: r1}\n    - {name: server, role: server}\n    - {name: w, role: worker}\n  links:\n""    - {name: access, a: client, b: lan}\n    - {a: r1, b: lan}\n    - {a: r1, b: wan}\n    - {a: server, b: wan}\n    - {a: w, b: wan}\n"
+	  "links:\n  - {node: client, link: access, delay: 5ms}\n", 15, "links[0]", "not both" },
+	{ "graph: one link twice", "topology:\n  switches: [lan, wan]\n  nodes:\n    - {name: client, role: client}\n    - {name: r1}\n    - {name: server, role: server}\n    - {name: w, role: worker}\n  links:\n""    - {name: access, a: client, b: lan}\n    - {a: r1, b: lan}\n    - {a: r1, b: wan}\n    - {a: server, b: wan}\n    - {a: w, b: wan}\n"
+	  "links:\n  - {link: access, delay: 5ms}\n  - {node: client, loss: 1%}\n", 16,
+	  "links[1]", "access up is already impaired" },
+	{ "graph: fail an unknown node", "topology:\n  switches: [lan, wan]\n  nodes:\n    - {name: client, role: client}\n    - {name: r1}\n    - {name: server, role: server}\n    - {name: w, role: worker}\n  links:\n""    - {name: access, a: client, b: lan}\n    - {a: r1, b: lan}\n    - {a: r1, b: wan}\n    - {a: server, b: wan}\n    - {a: w, b: wan}\n"
+	  "timeline:\n  - {at: 1, action: fail, node: r2}\n", 15, "timeline[0]",
+	  "'r2' is not a node of the topology" },
+	{ "star: link by a name it has not", "links:\n  - {link: uplink, delay: 5ms}\n", 2,
+	  "links[0].link", "named after their nodes" },
 	{ "link to a worker that does not exist", "links:\n  - node: worker-2\n    delay: 5ms\n", 2,
 	  "links[0].node", "worker-2 does not exist" },
 	{ "two entries for one link", "links:\n  - {node: workers, loss: 1%}\n"
@@ -481,6 +522,51 @@ static void invalid_scenarios(struct t *t)
 	tmp_clean(&tmp);
 }
 
+/* The graph form: roles put client, server and workers first; link: and node: impair
+ * the link they name; a sweep over a graph link's delay resolves. */
+static void graph_topology(struct t *t)
+{
+	static const char *const yaml =
+		"topology:\n  switches: [lan, {name: wan}]\n  nodes:\n"
+		"    - {name: r1, cpu: 0.5}\n    - {name: client, role: client}\n"
+		"    - {name: server, role: server}\n    - {name: gpu, role: worker}\n"
+		"    - {name: w2, role: worker}\n  cpu: {worker: 2}\n  links:\n"
+		"    - {name: access, a: client, b: lan}\n    - {a: lan, b: r1}\n"
+		"    - {name: uplink, a: r1, b: wan}\n    - {a: server, b: wan}\n"
+		"    - {a: gpu, b: wan}\n    - {a: w2, b: server}\n"
+		"links:\n  - {link: uplink, delay: 5ms}\n  - {node: gpu, loss: 1%}\n"
+		"timeline:\n  - {at: 1, action: impair, link: access, delay: 9ms}\n"
+		"  - {at: 2, action: fail, node: r1, failure: freeze}\n"
+		"  - {at: 3, action: recover, node: r1}\n"
+		"sweep:\n  - key: links[0].delay\n    values: [1ms, 2ms]\n";
+	struct tmp tmp = { 0 };
+	struct scenario *sc = NULL;
+	char err[SCENARIO_ERR_MAX];
+	int first, last, links[8], bad, n;
+
+	T_ASSERTF(t, load_text(&tmp, yaml, &sc, err, sizeof(err)) == 0, "%s", err);
+	T_EQ_INT(t, sc->topology.workers, 2);
+	T_EQ_INT(t, scenario_node_range(sc, "workers", &first, &last), 0);
+	T_EQ_INT(t, first, 2);
+	T_EQ_INT(t, last, 3);
+	T_EQ_INT(t, scenario_node_range(sc, "r1", &first, &last), 0);
+	T_EQ_INT(t, first, 5 - 1); /* client, server, gpu, w2, r1 */
+	T_ASSERT(t, !strcmp(topology_node(sc->topo, 2)->name, "gpu"));
+	T_ASSERT(t, topology_node(sc->topo, 2)->cpu == 2); /* the role's default */
+	T_ASSERT(t, topology_node(sc->topo, 4)->cpu == 0.5);
+	n = scenario_links_of(sc, "gpu", "", links, 8, &bad);
+	T_EQ_INT(t, n, 1);
+	T_EQ_INT(t, links[0], topology_link_index(sc->topo, "gpu-wan"));
+	n = scenario_links_of(sc, "", "uplink", links, 8, &bad);
+	T_EQ_INT(t, n, 1);
+	T_EQ_INT(t, links[0], 2);
+	T_ASSERT(t, !strcmp(topology_link(sc->topo, 1)->name, "r1-lan"));
+	T_EQ_INT(t, topology_segment_count(sc->topo), 3); /* lan, wan and the w2-server cable */
+	T_EQ_INT(t, sc->n_points, 2);
+	scenario_free(sc);
+	tmp_clean(&tmp);
+}
+
 static void unreadable_file(struct t *t)
 {
 	struct scenario *sc = NULL;
@@ -499,6 +585,7 @@ int main(int argc, char **argv)
 		T_CASE(seeds_paired),
 		T_CASE(resolve_applies_factors),
 		T_CASE(defaults_and_timeline),
+		T_CASE(graph_topology),
 		T_CASE(invalid_scenarios),
 		T_CASE(unreadable_file),
 		{ 0 }

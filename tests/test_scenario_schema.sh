@@ -14,7 +14,7 @@ check() { # name, command
 "$Q" scenario schema >"$dir/schema.json"; st=$?
 check schema_exit0_json "[ $st -eq 0 ] && jq -e '.\"\$schema\" and .properties.topology' '$dir/schema.json' >/dev/null"
 # every key of the table is in the schema (a sample of each section)
-check schema_has_keys "jq -e '.properties.workload.properties.max_outstanding and .properties.random_failures.properties.max_concurrent and .properties.links.items.properties.loss_gemodel and .properties.timeline.items.required == [\"at\",\"action\",\"node\"]' '$dir/schema.json' >/dev/null"
+check schema_has_keys "jq -e '.properties.workload.properties.max_outstanding and .properties.random_failures.properties.max_concurrent and .properties.links.items.properties.loss_gemodel and .properties.timeline.items.required == [\"at\",\"action\"] and .properties.timeline.items.anyOf[0].required == [\"node\"] and .properties.topology.properties.nodes.items.properties.role' '$dir/schema.json' >/dev/null"
 check schema_defaults_from_table "jq -e '.properties.workload.properties.timeout.default == 30 and .properties.transport.anyOf[0].properties.chunk.default == 1024' '$dir/schema.json' >/dev/null"
 
 out=$(python3 tests/schema_validate.py "$dir/schema.json" scenarios/*.yaml 2>&1); st=$?
@@ -50,7 +50,8 @@ not_an_integer|workload:\n  concurrency: many\n
 event_action|timeline:\n  - {at: 1, action: explode, node: worker-1}\n
 not_sweepable|sweep:\n  - key: seed\n    values: [1, 2]\n
 sweep_no_values|sweep:\n  - key: topology.workers\n
-bad_node|links:\n  - node: worker-0\n    delay: 5ms\n
+bad_node|links:\n  - node: worker 1\n    delay: 5ms\n
+graph_link_without_b|topology:\n  switches: [lan]\n  links:\n    - {a: client}\n
 rate_no_unit|links:\n  - node: server\n    rate: 100\n
 EOF_CASES
 exit $fail

@@ -2,9 +2,10 @@
 # qoslab run --slurm against a real single-node Slurm cluster that this test starts and stops:
 # munged with a fresh key, slurmctld and slurmd on localhost with a generated slurm.conf
 # (Debian's slurm-wlm and munge), all in a temporary directory, on ports of their own.
-# A sweep whose tasks all fail (--kernel host without netem) is reported trial by trial with
-# n = 0, never silently; `--resume --slurm` then runs what is missing and the report job
-# writes the same files as a local run.
+# A sweep whose tasks all fail (--kernel host without netem) is retried once by the dependent
+# job, then reported trial by trial with n = 0, never silently; `--resume --slurm` then runs
+# what is missing and the report job writes the same files as a local run. A task cancelled
+# before it ran is submitted again by the dependent job without anyone asking.
 set -u
 cd "$(dirname "$0")/.."
 Q=$PWD/${BUILD:-build}/qoslab
@@ -119,11 +120,13 @@ check submit_exit_0 "[ $st -eq 0 ] && grep -q 'submitted 2 trials as Slurm array
 [ $st -eq 0 ] || sed 's/^/    /' "$tmp/sub1"
 drain 300; dr=$?
 check failed_tasks_drain "[ $dr -eq 0 ]"
+# the dependent job submitted the failed trials once more (--slurm-retries 1), then reported
+check failed_retried_once "[ \$(ls '$out'/slurm/tasks-*.txt | wc -l) -eq 2 ]"
 check failed_reported "jq -e '.meta.trials_missing | startswith(\"2: \") and test(\"failed: \")' '$out/results.json' >/dev/null && [ \$(jq '.trials | length' '$out/results.json') -eq 0 ] && grep -q 'Trials missing' '$out/report.html'"
 [ -s "$out/report.html" ] || { ls -R "$out" | head -30; cat "$out"/slurm/*.log 2>/dev/null | tail -20; } | sed 's/^/    /'
 
 # 2. --resume --slurm submits what is missing, in UML; the report job merges it
-$Q run "$tmp/tiny.yaml" --out "$out" --resume --slurm --time=10 >"$tmp/sub2" 2>&1; st=$?
+$Q run "$tmp/tiny.yaml" --out "$out" --resume --slurm-retries 0 --slurm --time=10 >"$tmp/sub2" 2>&1; st=$?
 check resume_submits_missing "[ $st -eq 0 ] && grep -q 'submitted 2 trials' '$tmp/sub2'"
 drain 600; dr=$?
 check trials_drain "[ $dr -eq 0 ]"
@@ -136,3 +139,23 @@ check outcomes_name_the_node "[ \$(jq -s '[.[] | select(.status == \"ok\" and .h
 # qoslab report on the directory redraws the same thing from the merged trials
 $Q report -q "$out" >"$tmp/rep" 2>&1; st=$?
 check report_again "[ $st -eq 0 ] && [ \$(jq '.trials | length' '$out/results.json') -eq 2 ]"
+
+# 3. a task cancelled before it ran (what preemption or a lost node does): the dependent job
+# submits its trial again. Two CPUs per task on this node: task 1 waits while task 0 runs.
+out3=$tmp/run3
+$Q run "$tmp/tiny.yaml" --out "$out3" --slurm --time=10 --cpus-per-task="$(nproc)" >"$tmp/sub3" 2>&1; st=$?
+array=$(sed -n 's/.*Slurm array job \([0-9]*\).*/\1/p' "$tmp/sub3")
+cancelled=0
+if [ $st -eq 0 ] && [ -n "$array" ]; then
+	for _ in $(seq 100); do
+		s1=$(squeue -h -j "${array}_1" -o '%T' 2>/dev/null | head -1)
+		if [ "$s1" = PENDING ]; then scancel "${array}_1" && cancelled=1; break; fi
+		[ -z "$s1" ] && break
+		sleep 0.2
+	done
+fi
+check cancel_pending_task "[ $cancelled -eq 1 ]"
+drain 600; dr=$?
+check cancelled_drain "[ $dr -eq 0 ]"
+check cancelled_task_retried "[ \$(ls '$out3'/slurm/tasks-*.txt | wc -l) -eq 2 ] && [ \$(jq '.trials | length' '$out3/results.json') -eq 2 ] && jq -e '.meta.trials_missing == \"0\"' '$out3/results.json' >/dev/null"
+[ "$(jq '.trials | length' "$out3/results.json" 2>/dev/null)" = 2 ] || cat "$out3"/slurm/*.log 2>/dev/null | tail -20 | sed 's/^/    /'

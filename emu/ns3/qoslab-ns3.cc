@@ -5,10 +5,19 @@
  * the tap fds inherited; it needs no privilege. Protocol with the controller:
  *   --ready-fd N   one byte written at simulated t=0, then closed
  *   --stats-fd N   one JSON object of per-device counters written on exit
+ *   --control-fd N a SOCK_SEQPACKET socket: each message one request, each answered by one
+ *                  message ("ok", "error WHY" or the counters' JSON):
+ *                    set DEV KEY VALUE   DEV a device index or -1 (the whole link); KEY one of
+ *                                        delay_us, rate_bps, error_rate, distance_m
+ *                    stats               the counters now
  *   exit status    0 after SIGTERM/SIGINT, 2 usage, 3 fell behind real time, 1 other failure
  * Each device is "--dev fd=N,mac=02:..,name=NAME[,distance=M]"; the simulated device gets the
  * tap's MAC, so the addresses the kernel put in a frame are the ones the channel carries.
+ * "--track I=T:D,T:D,..." moves Wi-Fi device I: distance D m at T s, linear in between.
  */
+#include <algorithm>
+#include <atomic>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -17,8 +26,14 @@
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "ns3/core-module.h"
@@ -41,16 +56,19 @@ struct Dev {
 	int fd = -1;
 	std::string mac, name;
 	double distance_m = 0;
+	double angle = 0; /* wifi: where on the circle around the hub */
+	std::vector<std::pair<double, double>> track; /* wifi: (s, m), sorted by time */
 	Ptr<FdNetDevice> tap;
 	Ptr<NetDevice> sim;
+	Ptr<ErrorModel> error; /* p2p, csma: the receive error model, replaced at run time */
 	uint64_t sent = 0, received = 0, ignored = 0, error_drops = 0, queue_drops = 0,
-		 retry_drops = 0;
+		 retry_drops = 0, sent_bytes = 0, received_bytes = 0;
 };
 
 struct Params {
 	std::string channel;
 	std::vector<Dev> devs;
-	int ready_fd = -1, stats_fd = -1;
+	int ready_fd = -1, stats_fd = -1, control_fd = -1;
 	uint64_t seed = 1;
 	std::string pcap_dir;
 	uint64_t hard_limit_ms = 100;
@@ -72,11 +90,11 @@ static void usage(const char *why)
 {
 	std::cerr << "qoslab-ns3: " << why << "\n"
 		  << "usage: qoslab-ns3 --channel p2p|csma|wifi --dev fd=N,mac=M,name=S[,distance=M]...\n"
-		  << "  --ready-fd N --stats-fd N --seed N --pcap-dir DIR --hard-limit-ms N\n"
+		  << "  --ready-fd N --stats-fd N --control-fd N --seed N --pcap-dir DIR --hard-limit-ms N\n"
 		  << "  p2p/csma: --rate-bps N --delay-us N --queue N --error-rate P\n"
 		  << "            --burst-rate P --burst-size N --drop-list N,N,...\n"
 		  << "  wifi: --standard a|b|g|n|ac --wifi-rate minstrel|MODE --exponent X\n"
-		  << "        --ref-loss-db X --tx-power-dbm X --nakagami\n";
+		  << "        --ref-loss-db X --tx-power-dbm X --nakagami --track I=T:D,T:D...\n";
 	std::exit(EXIT_USAGE);
 }
 
@@ -129,6 +147,31 @@ static Dev parse_dev(const std::string &spec)
 	return d;
 }
 
+/* "I=T:D,T:D,...": points in time order, distances >= 0 */
+static void parse_track(const std::string &spec, Params &c)
+{
+	size_t eq = spec.find('=');
+	if (eq == std::string::npos)
+		usage("--track: expected I=T:D,...");
+	size_t i = (size_t)num(spec.substr(0, eq).c_str());
+	if (i == 0 || i >= c.devs.size())
+		usage("--track: no such device (give --dev first; device 0 is the hub)");
+	std::stringstream ss(spec.substr(eq + 1));
+	std::string pt;
+	auto &tr = c.devs[i].track;
+	while (std::getline(ss, pt, ',')) {
+		size_t colon = pt.find(':');
+		if (colon == std::string::npos)
+			usage("--track: expected T:D points");
+		double t = real(pt.substr(0, colon).c_str()), d = real(pt.substr(colon + 1).c_str());
+		if (t < 0 || d < 0 || (!tr.empty() && t < tr.back().first))
+			usage("--track: times and distances >= 0, times in order");
+		tr.emplace_back(t, d);
+	}
+	if (tr.empty())
+		usage("--track: no points");
+}
+
 static void parse(int argc, char **argv, Params &c)
 {
 	for (int i = 1; i < argc; i++) {
@@ -144,6 +187,8 @@ static void parse(int argc, char **argv, Params &c)
 		else if (o == "--dev") c.devs.push_back(parse_dev(v));
 		else if (o == "--ready-fd") c.ready_fd = (int)num(v);
 		else if (o == "--stats-fd") c.stats_fd = (int)num(v);
+		else if (o == "--control-fd") c.control_fd = (int)num(v);
+		else if (o == "--track") parse_track(v, c);
 		else if (o == "--seed") c.seed = num(v);
 		else if (o == "--pcap-dir") c.pcap_dir = v;
 		else if (o == "--hard-limit-ms") c.hard_limit_ms = num(v);
@@ -167,12 +212,13 @@ static void parse(int argc, char **argv, Params &c)
 		usage("p2p joins exactly 2 devices, csma and wifi 2 or more");
 	if (c.rate_bps == 0 || c.queue_packets == 0)
 		usage("--rate-bps and --queue must be > 0");
+	for (const Dev &d : c.devs)
+		if (!d.track.empty() && c.channel != "wifi")
+			usage("--track moves Wi-Fi stations only");
 }
 
-static void write_stats(bool behind)
+static std::string stats_json(bool behind)
 {
-	if (!g_cfg || g_cfg->stats_fd < 0)
-		return;
 	std::ostringstream o;
 	o << "{\"channel\":\"" << g_cfg->channel << "\",\"fell_behind\":" << (behind ? "true" : "false")
 	  << ",\"sim_time_s\":" << Simulator::Now().GetSeconds() << ",\"devices\":[";
@@ -181,10 +227,18 @@ static void write_stats(bool behind)
 		o << (i ? "," : "") << "{\"name\":\"" << d.name << "\",\"sent\":" << d.sent
 		  << ",\"received\":" << d.received << ",\"ignored\":" << d.ignored
 		  << ",\"error_drops\":" << d.error_drops << ",\"queue_drops\":" << d.queue_drops
-		  << ",\"retry_drops\":" << d.retry_drops << "}";
+		  << ",\"retry_drops\":" << d.retry_drops << ",\"sent_bytes\":" << d.sent_bytes
+		  << ",\"received_bytes\":" << d.received_bytes << "}";
 	}
 	o << "]}\n";
-	std::string s = o.str();
+	return o.str();
+}
+
+static void write_stats(bool behind)
+{
+	if (!g_cfg || g_cfg->stats_fd < 0)
+		return;
+	std::string s = stats_json(behind);
 	for (size_t off = 0; off < s.size();) {
 		ssize_t n = write(g_cfg->stats_fd, s.data() + off, s.size() - off);
 		if (n <= 0)
@@ -270,8 +324,10 @@ static bool from_tap(Dev *d, Ptr<NetDevice>, Ptr<const Packet> p, uint16_t proto
 		d->ignored++;
 		return true;
 	}
-	if (d->sim->Send(p->Copy(), to, protocol))
+	if (d->sim->Send(p->Copy(), to, protocol)) {
 		d->sent++;
+		d->sent_bytes += p->GetSize();
+	}
 	return true;
 }
 
@@ -279,8 +335,10 @@ static bool from_sim(Dev *d, Ptr<NetDevice>, Ptr<const Packet> p, uint16_t proto
 		     const Address &from, const Address &to, NetDevice::PacketType)
 {
 	/* the sender's tap MAC as source, so the kernel's neighbour entries match */
-	if (d->tap->SendFrom(p->Copy(), from, to, protocol))
+	if (d->tap->SendFrom(p->Copy(), from, to, protocol)) {
 		d->received++;
+		d->received_bytes += p->GetSize();
+	}
 	return true;
 }
 
@@ -307,6 +365,16 @@ static void count_mac_drop(Dev *d, WifiMacDropReason reason, Ptr<const WifiMpdu>
 		d->queue_drops++;
 }
 
+static Ptr<RateErrorModel> rate_error_model(double rate)
+{
+	Ptr<RateErrorModel> m = CreateObject<RateErrorModel>();
+	m->SetAttribute("ErrorRate", DoubleValue(rate));
+	m->SetAttribute("ErrorUnit", EnumValue(RateErrorModel::ERROR_UNIT_PACKET));
+	return m;
+}
+
+/* Without a loss configured a rate-0 model all the same, so that the rate can be raised while
+ * the link runs (it draws one number per frame, and every run draws the same ones). */
 static Ptr<ErrorModel> error_model(const Params &c)
 {
 	if (!c.drop_list.empty()) {
@@ -328,13 +396,7 @@ static Ptr<ErrorModel> error_model(const Params &c)
 		m->SetAttribute("BurstSize", PointerValue(size));
 		return m;
 	}
-	if (c.error_rate > 0) {
-		Ptr<RateErrorModel> m = CreateObject<RateErrorModel>();
-		m->SetAttribute("ErrorRate", DoubleValue(c.error_rate));
-		m->SetAttribute("ErrorUnit", EnumValue(RateErrorModel::ERROR_UNIT_PACKET));
-		return m;
-	}
-	return nullptr;
+	return rate_error_model(c.error_rate);
 }
 
 static std::string pcap_path(const Params &c, const Dev &d)
@@ -354,10 +416,9 @@ static void build_p2p(Params &c, NodeContainer &nodes)
 		Dev &d = c.devs[i];
 		Ptr<PointToPointNetDevice> p = DynamicCast<PointToPointNetDevice>(devs.Get(i));
 		d.sim = p;
-		if (Ptr<ErrorModel> m = error_model(c)) {
-			p->SetReceiveErrorModel(m);
-			p->TraceConnectWithoutContext("PhyRxDrop", MakeBoundCallback(&count, &d.error_drops));
-		}
+		d.error = error_model(c);
+		p->SetReceiveErrorModel(d.error);
+		p->TraceConnectWithoutContext("PhyRxDrop", MakeBoundCallback(&count, &d.error_drops));
 		p->GetQueue()->TraceConnectWithoutContext("Drop", MakeBoundCallback(&count, &d.queue_drops));
 		if (!c.pcap_dir.empty())
 			h.EnablePcap(pcap_path(c, d), p, false, true);
@@ -376,10 +437,9 @@ static void build_csma(Params &c, NodeContainer &nodes)
 		Dev &d = c.devs[i];
 		Ptr<CsmaNetDevice> p = DynamicCast<CsmaNetDevice>(devs.Get(i));
 		d.sim = p;
-		if (Ptr<ErrorModel> m = error_model(c)) {
-			p->SetReceiveErrorModel(m);
-			p->TraceConnectWithoutContext("PhyRxDrop", MakeBoundCallback(&count, &d.error_drops));
-		}
+		d.error = error_model(c);
+		p->SetReceiveErrorModel(d.error);
+		p->TraceConnectWithoutContext("PhyRxDrop", MakeBoundCallback(&count, &d.error_drops));
 		p->GetQueue()->TraceConnectWithoutContext("Drop", MakeBoundCallback(&count, &d.queue_drops));
 		if (!c.pcap_dir.empty())
 			h.EnablePcap(pcap_path(c, d), p, false, true);
@@ -428,9 +488,13 @@ static void build_wifi(Params &c, NodeContainer &nodes)
 	MobilityHelper mob;
 	Ptr<ListPositionAllocator> pos = CreateObject<ListPositionAllocator>();
 	for (size_t i = 0; i < c.devs.size(); i++) {
-		double a = i ? 2 * M_PI * (double)(i - 1) / (double)(c.devs.size() - 1) : 0;
-		double r = i ? c.devs[i].distance_m : 0;
-		pos->Add(Vector(r * std::cos(a), r * std::sin(a), 0));
+		Dev &d = c.devs[i];
+		d.angle = i ? 2 * M_PI * (double)(i - 1) / (double)(c.devs.size() - 1) : 0;
+		if (!i)
+			d.distance_m = 0;
+		else if (!d.track.empty())
+			d.distance_m = d.track.front().second;
+		pos->Add(Vector(d.distance_m * std::cos(d.angle), d.distance_m * std::sin(d.angle), 0));
 	}
 	mob.SetPositionAllocator(pos);
 	mob.SetMobilityModel("ns3::ConstantPositionMobilityModel");
@@ -444,6 +508,152 @@ static void build_wifi(Params &c, NodeContainer &nodes)
 		w->GetMac()->TraceConnectWithoutContext("DroppedMpdu", MakeBoundCallback(&count_mac_drop, &d));
 		if (!c.pcap_dir.empty())
 			phy.EnablePcap(pcap_path(c, d), w, false, true);
+	}
+}
+
+/* ---- changes while the link runs ---- */
+
+static void place(Dev &d, size_t i, double distance_m)
+{
+	d.distance_m = distance_m;
+	Ptr<MobilityModel> m = NodeList::GetNode((uint32_t)i)->GetObject<MobilityModel>();
+	m->SetPosition(Vector(distance_m * std::cos(d.angle), distance_m * std::sin(d.angle), 0));
+}
+
+/* Linear between a track's points: a station walks rather than jumps; 100 ms steps are far
+ * below what changes a radio's fate at walking or driving speed. */
+static const double TRACK_STEP_S = 0.1;
+
+static void track_step(size_t i)
+{
+	Dev &d = g_cfg->devs[i];
+	if (d.track.empty())
+		return; /* replaced by a distance set meanwhile */
+	double t = Simulator::Now().GetSeconds(), dist = d.track.back().second;
+	for (size_t k = 0; k < d.track.size(); k++) {
+		if (t < d.track[k].first) {
+			if (!k) {
+				dist = d.track[0].second;
+			} else {
+				const auto &a = d.track[k - 1], &b = d.track[k];
+				dist = a.second + (b.second - a.second) * (t - a.first) / (b.first - a.first);
+			}
+			break;
+		}
+	}
+	if (dist != d.distance_m)
+		place(d, i, dist);
+	if (t < d.track.back().first)
+		Simulator::Schedule(Seconds(TRACK_STEP_S), &track_step, i);
+}
+
+static std::string set_p2p_csma(int dev, const std::string &key, double v)
+{
+	Params &c = *g_cfg;
+	if (key == "delay_us" || (key == "rate_bps" && c.channel == "csma")) {
+		if (dev >= 0)
+			return "error " + key + " is the channel's, not a device's: give device -1";
+		Ptr<Channel> ch = c.devs[0].sim->GetChannel();
+		if (key == "delay_us")
+			ch->SetAttribute("Delay", TimeValue(MicroSeconds((uint64_t)v)));
+		else
+			ch->SetAttribute("DataRate", DataRateValue(DataRate((uint64_t)v)));
+		return "ok";
+	}
+	for (size_t i = 0; i < c.devs.size(); i++) {
+		Dev &d = c.devs[i];
+		if (dev >= 0 && (size_t)dev != i)
+			continue;
+		if (key == "rate_bps") {
+			DynamicCast<PointToPointNetDevice>(d.sim)->SetDataRate(DataRate((uint64_t)v));
+		} else if (key == "error_rate") {
+			Ptr<RateErrorModel> m = DynamicCast<RateErrorModel>(d.error);
+			if (m) {
+				m->SetRate(v);
+			} else { /* a burst or list model gives way to independent losses */
+				d.error = rate_error_model(v);
+				if (Ptr<PointToPointNetDevice> p = DynamicCast<PointToPointNetDevice>(d.sim))
+					p->SetReceiveErrorModel(d.error);
+				else
+					DynamicCast<CsmaNetDevice>(d.sim)->SetReceiveErrorModel(d.error);
+			}
+		} else {
+			return "error " + key + " is not a setting of a " + c.channel + " link";
+		}
+	}
+	return "ok";
+}
+
+static std::string set_wifi(int dev, const std::string &key, double v)
+{
+	Params &c = *g_cfg;
+	if (key != "distance_m")
+		return "error " + key + " is not a setting of a wifi link";
+	if (dev <= 0)
+		return "error distance_m needs a station (device 1..N-1; device 0 is the hub)";
+	Dev &d = c.devs[(size_t)dev];
+	d.track.clear(); /* a distance given now overrides the rest of the track */
+	place(d, (size_t)dev, v);
+	return "ok";
+}
+
+/* In the simulator's thread. */
+static void control_apply(std::string req)
+{
+	Params &c = *g_cfg;
+	std::istringstream in(req);
+	std::string verb, key, reply;
+	long dev = -1;
+	double v = 0;
+
+	in >> verb;
+	if (verb == "stats") {
+		reply = stats_json(false);
+	} else if (verb == "set" && (in >> dev >> key >> v) && in.eof()) {
+		if (dev < -1 || dev >= (long)c.devs.size())
+			reply = "error no device " + std::to_string(dev);
+		else if (!std::isfinite(v) || v < 0 || (key == "error_rate" && v > 1) ||
+			 (key == "rate_bps" && v < 1))
+			reply = "error " + key + " out of range";
+		else if (c.channel == "wifi")
+			reply = set_wifi((int)dev, key, v);
+		else
+			reply = set_p2p_csma((int)dev, key, v);
+	} else {
+		reply = "error expected 'set DEV KEY VALUE' or 'stats'";
+	}
+	/* non-blocking: a controller that stopped reading must not stall the simulation */
+	if (send(c.control_fd, reply.data(), reply.size(), MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+		/* it gave up waiting; nothing to tell it */
+	}
+}
+
+/*
+ * Requests arrive on their own thread, which blocks in poll and hands each one to the
+ * simulator with ScheduleWithContext (safe from another thread in the real-time simulator:
+ * the event runs at the real time now, in the simulator's thread). No periodic event: an
+ * idle link costs nothing and a change lands within the scheduler's wake-up.
+ */
+static void control_loop(int fd, int wake_fd)
+{
+	char buf[512];
+
+	for (;;) {
+		struct pollfd p[2] = { { fd, POLLIN, 0 }, { wake_fd, POLLIN, 0 } };
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		if (p[1].revents)
+			return;
+		ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			return; /* the controller closed its end */
+		Simulator::ScheduleWithContext(Simulator::NO_CONTEXT, Seconds(0), &control_apply,
+					       std::string(buf, (size_t)n));
 	}
 }
 
@@ -502,9 +712,29 @@ int main(int argc, char **argv)
 		d.sim->SetPromiscReceiveCallback(MakeBoundCallback(&from_sim, &d));
 	}
 
+	for (size_t i = 1; i < c.devs.size(); i++)
+		if (!c.devs[i].track.empty() && c.channel == "wifi")
+			Simulator::Schedule(Seconds(0), &track_step, i);
 	Simulator::Schedule(Seconds(0), &report_ready, c.ready_fd);
 	Simulator::Schedule(Seconds(0), &poll_stop);
+	int wake_fd = -1;
+	std::thread control;
+	if (c.control_fd >= 0) {
+		wake_fd = eventfd(0, EFD_CLOEXEC);
+		if (wake_fd < 0) {
+			std::cerr << "qoslab-ns3: eventfd: " << std::strerror(errno) << "\n";
+			return 1;
+		}
+		control = std::thread(control_loop, c.control_fd, wake_fd);
+	}
 	Simulator::Run();
+	if (control.joinable()) {
+		uint64_t one = 1;
+		if (write(wake_fd, &one, sizeof(one)) != sizeof(one))
+			control.detach(); /* cannot happen with a fresh eventfd; never hang on it */
+		else
+			control.join();
+	}
 	write_stats(false);
 	Simulator::Destroy();
 	return 0;

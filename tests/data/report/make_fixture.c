@@ -37,7 +37,7 @@ static int trial(struct results *r, unsigned long long *s, int rep, int i, int j
 
 	const struct results_metric m[] = {
 		{ "throughput_bps", ips * 160000 * 8 },
-		{ "images_per_s", ips },
+		{ "requests_per_s", ips },
 		{ "latency_p95_s", lat },
 		{ "map50", map },
 		{ "failed_jobs", failed },

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-/* `qoslab testbed`: a testbed built from the command line, kept up while commands run in
- * its nodes, removed on exit or Ctrl-C. */
+/* `qoslab testbed`: a testbed built from the command line or a scenario's topology, kept up
+ * while commands run in its nodes, removed on exit or Ctrl-C. It reads scenario files, so
+ * it sits in the scenarios layer. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -9,19 +10,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "units.h"
 #include "clock.h"
 #include "commands.h"
 #include "emu/capture.h"
 #include "emu/kernel.h"
 #include "emu/sampler.h"
 #include "emu/testbed.h"
+#include "scenarios/scenario.h"
 
 #define TESTBED_CMD_MAX 64 /* --impair and --exec options each */
 
 /* What the command line asked for, checked before any kernel or namespace is touched. */
 struct testbed_opts {
 	struct testbed_config cfg;
+	const char *topology_file;          /* --topology: cfg.topology comes from it */
 	enum kernel_mode mode;
 	struct {
 		char node[64];
@@ -40,25 +43,29 @@ static void testbed_usage(FILE *f)
 {
 	fprintf(f,
 "usage: qoslab testbed [OPTIONS]\n"
-"Builds a star testbed (client, server, worker-1..N, switch), applies impairments, runs\n"
-"commands in nodes, and removes everything on exit or Ctrl-C.\n\n"
+"Builds a star testbed (client, server, worker-1..N, switch) or the topology of a file,\n"
+"applies impairments, runs commands in nodes, and removes everything on exit or Ctrl-C.\n\n"
+"      --topology FILE     the topology: of FILE (a scenario, or a file with only that\n"
+"                          key; graph or star) instead of the star options below\n"
 "  -w, --workers N         workers (default 2)\n"
 "      --subnet A.B.0.0/16 node addresses (default 10.77.0.0/16;\n"
 "                          the client is .0.1, the server .0.2, worker-i .0.(i+2))\n"
 "      --cpu-worker C      CPUs per worker (0.5 = half a CPU; default unlimited)\n"
 "      --cpu-server C, --cpu-client C\n"
-"  -i, --impair SPEC       NODE:up|down|both:KEY=VALUE[,KEY=VALUE...]; up is node -> switch,\n"
-"                          down is switch -> node; delays are one-way per direction.\n"
+"  -i, --impair SPEC       LINK:up|down|both:KEY=VALUE[,KEY=VALUE...]; LINK is a link's name\n"
+"                          or a node with one link (the star's links are named after\n"
+"                          their nodes); up is a -> b (node -> switch), down b -> a;\n"
+"                          delays are one-way per direction.\n"
 "                          keys: delay jitter delay_corr distribution loss loss_corr\n"
 "                          loss_gemodel(p/r/1-h/1-k) loss_state(p13/p31/p32/p23/p14)\n"
 "                          duplicate duplicate_corr corrupt corrupt_corr reorder reorder_corr\n"
 "                          gap rate limit seed\n"
-"  -e, --exec NODE=CMD     run CMD (through /bin/sh -c) in NODE (or 'switch'); waits for\n"
+"  -e, --exec NODE=CMD     run CMD (through /bin/sh -c) in NODE (or a switch); waits for\n"
 "                          the last one and exits with its status\n"
 "      --hold S            keep the testbed up S seconds (0: until Ctrl-C)\n"
 "      --log-dir DIR       node logs DIR/NODE.log\n"
 "      --kernel K          auto|host|uml (default auto: host if it has netem, else UML)\n"
-"      --capture DIR       pcap of every node's link (DIR/NODE.pcap, taken at the switch)\n"
+"      --capture DIR       pcap of every link (DIR/LINK.pcap, taken at its b end: the switch)\n"
 "      --samples FILE      CSV of per-node CPU, memory and link counters every --interval\n"
 "      --interval MS       sampling interval (default 1000)\n"
 "      --stats             print each link's packet and byte counters before teardown\n"
@@ -75,7 +82,7 @@ static int opt_set(struct testbed_opts *o, int c, const char *arg)
 
 	switch (c) {
 	case 'w':
-		if (cli_long(arg, 0, TESTBED_MAX_WORKERS, &v) < 0) {
+		if (units_long(arg, 0, TESTBED_MAX_WORKERS, &v) < 0) {
 			fprintf(stderr, "qoslab testbed: --workers '%s' is not in 1..%d\n", arg,
 				TESTBED_MAX_WORKERS);
 			return -EINVAL;
@@ -84,7 +91,7 @@ static int opt_set(struct testbed_opts *o, int c, const char *arg)
 		return 0;
 	case 's': o->cfg.subnet = arg; return 0;
 	case 'W': case 'S': case 'C':
-		if (cli_double(arg, 0, 4096, &d) < 0) {
+		if (units_double(arg, 0, 4096, &d) < 0) {
 			fprintf(stderr, "qoslab testbed: CPU limit '%s' is not a number >= 0\n", arg);
 			return -EINVAL;
 		}
@@ -111,7 +118,7 @@ static int opt_set(struct testbed_opts *o, int c, const char *arg)
 		o->execs[o->nexecs++] = arg;
 		return 0;
 	case 'H':
-		if (cli_double(arg, 0, 1e9, &o->hold) < 0) {
+		if (units_double(arg, 0, 1e9, &o->hold) < 0) {
 			fprintf(stderr, "qoslab testbed: --hold '%s' is not a number of seconds >= 0\n", arg);
 			return -EINVAL;
 		}
@@ -127,7 +134,7 @@ static int opt_set(struct testbed_opts *o, int c, const char *arg)
 	case 'c': o->capture_dir = arg; return 0;
 	case 'm': o->samples = arg; return 0;
 	case 'I':
-		if (cli_long(arg, 10, 3600000, &v) < 0) {
+		if (units_long(arg, 10, 3600000, &v) < 0) {
 			fprintf(stderr, "qoslab testbed: --interval '%s' is not 10..3600000 ms\n", arg);
 			return -EINVAL;
 		}
@@ -135,6 +142,7 @@ static int opt_set(struct testbed_opts *o, int c, const char *arg)
 		return 0;
 	case 'x': o->stats = 1; return 0;
 	case 'p': o->print = 1; return 0;
+	case 'T': o->topology_file = arg; return 0;
 	case 'h': testbed_usage(stdout); return 1;
 	default: testbed_usage(stderr); return -EINVAL;
 	}
@@ -161,6 +169,7 @@ static int testbed_opts_parse(int argc, char **argv, struct testbed_opts *o)
 		{ "interval", required_argument, NULL, 'I' },
 		{ "stats", no_argument, NULL, 'x' },
 		{ "print", no_argument, NULL, 'p' },
+		{ "topology", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -181,8 +190,8 @@ static int testbed_opts_parse(int argc, char **argv, struct testbed_opts *o)
 	return 0;
 }
 
-/* pcap of every node's link into DIR/NODE.pcap (dir NULL: none). *ret holds one capture per
- * node, also those started before a failure, for captures_stop. 0, or the exit status. */
+/* pcap of every link into DIR/LINK.pcap (dir NULL: none). *ret holds one capture per link,
+ * also those started before a failure, for captures_stop. 0, or the exit status. */
 static int captures_start(struct testbed *tb, const char *dir, struct capture ***ret)
 {
 	struct capture **caps;
@@ -190,14 +199,14 @@ static int captures_start(struct testbed *tb, const char *dir, struct capture **
 
 	if (!dir)
 		return 0;
-	caps = calloc((size_t)testbed_node_count(tb), sizeof(*caps));
+	caps = calloc((size_t)testbed_link_count(tb), sizeof(*caps));
 	if (!caps) {
 		fprintf(stderr, "qoslab testbed: --capture: %s\n", strerror(ENOMEM));
 		return 1;
 	}
 	*ret = caps;
-	for (int k = 0; k < testbed_node_count(tb); k++) {
-		snprintf(path, sizeof(path), "%s/%s.pcap", dir, testbed_node_name(tb, k));
+	for (int k = 0; k < testbed_link_count(tb); k++) {
+		snprintf(path, sizeof(path), "%s/%s.pcap", dir, testbed_link_name(tb, k));
 		if (capture_new(tb, k, path, 0, &caps[k], err, sizeof(err)) < 0) {
 			fprintf(stderr, "qoslab testbed: %s\n", err);
 			return 1;
@@ -209,7 +218,7 @@ static int captures_start(struct testbed *tb, const char *dir, struct capture **
 /* Stops and frees the captures (NULL: none); with stats, what each wrote. */
 static void captures_stop(struct testbed *tb, struct capture **caps, int stats)
 {
-	for (int k = 0; caps && k < testbed_node_count(tb); k++) {
+	for (int k = 0; caps && k < testbed_link_count(tb); k++) {
 		uint64_t pkts = 0, dropped = 0;
 
 		if (!caps[k])
@@ -217,7 +226,7 @@ static void captures_stop(struct testbed *tb, struct capture **caps, int stats)
 		capture_free(caps[k], &pkts, &dropped);
 		if (stats)
 			printf("capture %-10s %llu packets written, %llu dropped by the capture buffer\n",
-			       testbed_node_name(tb, k), (unsigned long long)pkts, (unsigned long long)dropped);
+			       testbed_link_name(tb, k), (unsigned long long)pkts, (unsigned long long)dropped);
 	}
 	free(caps);
 }
@@ -227,10 +236,21 @@ static int impairs_apply(struct testbed *tb, const struct testbed_opts *o)
 {
 	for (int i = 0; i < o->nimpairs; i++) {
 		const char *node = o->impairs[i].node;
-		int k = testbed_node_index(tb, node), r;
+		int k = testbed_link_index(tb, node), r;
 
+		if (k < 0 && (k = testbed_node_index(tb, node)) >= 0) {
+			const int *links;
+
+			/* a node stands for its only link */
+			if ((r = testbed_node_links(tb, k, &links)) != 1) {
+				fprintf(stderr, "qoslab testbed: --impair: %s has %d links: name one\n",
+					node, r);
+				return 2;
+			}
+			k = links[0];
+		}
 		if (k < 0) {
-			fprintf(stderr, "qoslab testbed: --impair: no node '%s'\n", node);
+			fprintf(stderr, "qoslab testbed: --impair: no link or node '%s'\n", node);
 			return 2;
 		}
 		for (int d = 0; d < 2; d++) {
@@ -258,7 +278,7 @@ static int execs_spawn(struct testbed *tb, const struct testbed_opts *o, pid_t *
 
 		snprintf(node, sizeof(node), "%.*s", (int)(eq - spec), spec);
 		k = testbed_node_index(tb, node);
-		if (k < 0 && k != TESTBED_SWITCH) {
+		if (k == -ENOENT) {
 			fprintf(stderr, "qoslab testbed: --exec: no node '%s'\n", node);
 			return 2;
 		}
@@ -292,11 +312,11 @@ static int testbed_wait(pid_t last, double hold)
 
 static void links_print(struct testbed *tb)
 {
-	for (int k = 0; k < testbed_node_count(tb); k++) {
+	for (int k = 0; k < testbed_link_count(tb); k++) {
 		struct link_stats ls;
 
 		if (testbed_link_stats(tb, k, &ls) == 0)
-			printf("link %-10s up %llu B %llu pkt, down %llu B %llu pkt\n", testbed_node_name(tb, k),
+			printf("link %-10s up %llu B %llu pkt, down %llu B %llu pkt\n", testbed_link_name(tb, k),
 			       (unsigned long long)ls.tx_bytes, (unsigned long long)ls.tx_packets,
 			       (unsigned long long)ls.rx_bytes, (unsigned long long)ls.rx_packets);
 	}
@@ -331,7 +351,8 @@ static int testbed_run(const struct testbed_opts *o, char **argv)
 		return 1;
 	}
 	if (o->timing)
-		printf("setup %.4f s (%u workers)\n", t1 - t0, o->cfg.workers);
+		printf("setup %.4f s (%d workers)\n", t1 - t0,
+		       testbed_with_role(tb, ROLE_WORKER, NULL, 0));
 	if (o->print)
 		for (int k = 0; k < testbed_node_count(tb); k++)
 			printf("%-12s %-16s %s-%s\n", testbed_node_name(tb, k), testbed_node_addr(tb, k),
@@ -367,9 +388,21 @@ out:
 int testbed_main(int argc, char **argv)
 {
 	struct testbed_opts o;
+	struct topology *topo = NULL;
+	char err[SCENARIO_ERR_MAX];
 	int r = testbed_opts_parse(argc, argv, &o);
 
 	if (r != 0)
 		return r == 1 ? 0 : 2;
-	return testbed_run(&o, argv);
+	if (o.topology_file) {
+		/* checked here, before a kernel boots */
+		if (scenario_load_topology(o.topology_file, &topo, err, sizeof(err)) < 0) {
+			fprintf(stderr, "qoslab testbed: --topology %s\n", err);
+			return 2;
+		}
+		o.cfg.topology = topo;
+	}
+	r = testbed_run(&o, argv);
+	topology_free(topo);
+	return r;
 }
