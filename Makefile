@@ -141,6 +141,7 @@ INSTALL_HELPERS := $(wildcard $(BUILD)/libqoslab-*.so $(BUILD)/linux*.uml $(BUIL
                    $(BUILD)/qoslab-ns3)
 INSTALL_DOCS := README.md DESIGN.md
 INSTALL_EXAMPLES := $(wildcard scenarios/*.yaml)
+INSTALL_EXAMPLE_SCRIPTS := $(wildcard scenarios/*.sh)
 
 install: prog
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGLIBDIR)/opencv-stub \
@@ -153,6 +154,7 @@ install: prog
 	install -m 0644 scenarios/README.md $(DESTDIR)$(DOCDIR)/scenarios.md
 	install -m 0644 pipeline/README.md $(DESTDIR)$(DOCDIR)/pipeline.md
 	install -m 0644 $(INSTALL_EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+	$(if $(INSTALL_EXAMPLE_SCRIPTS),install -m 0755 $(INSTALL_EXAMPLE_SCRIPTS) $(DESTDIR)$(DOCDIR)/examples/)
 	install -m 0644 $(BUILD)/qoslab-scenario.schema.json $(DESTDIR)$(DATADIR)/
 	install -m 0644 doc/qoslab.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 doc/qoslab-scenario.5 $(DESTDIR)$(MANDIR)/man5/
@@ -203,7 +205,8 @@ check-asan:
 # python3-scipy checks the paired t intervals against an implementation that is not ours
 # (tests/test_paired.sh). slurm-wlm and munge: tests/test_slurm.sh starts a real one-node
 # cluster to submit a sweep to (--slurm).
-# libns3-dev builds qoslab-ns3 (ns-3 links); iperf3 measures their goodput in tests/test_ns3.sh.
+# libns3-dev builds qoslab-ns3 (ns-3 links); iperf3 measures their goodput in tests/test_ns3.sh
+# and is scenarios/iperf3-path.yaml's program (with jq and ping in iperf3-metrics.sh).
 DEB_PKGS := build-essential pkg-config clang libclang-rt-14-dev \
             libnl-3-dev libnl-route-3-dev libpcap-dev libturbojpeg0-dev darknet \
             libyaml-dev libmicrohttpd-dev libgsl-dev libjansson-dev libcurl4-openssl-dev nettle-dev \

@@ -20,6 +20,7 @@ int uml_main(int argc, char **argv);
 int accuracy_main(int argc, char **argv);
 int client_main(int argc, char **argv);
 int detect_main(int argc, char **argv);
+int edge_main(int argc, char **argv);
 int server_main(int argc, char **argv);
 int worker_main(int argc, char **argv);
 

@@ -42,6 +42,7 @@ static const struct command {
 	{ "client", client_main, "load generator: submit a dataset's images to a server, write records" },
 	{ "detect", detect_main, "run the detector offline on images, write JSON-lines records" },
 	{ "echo",    echo_main,    "UDP echo service (for probes and failure tests)" },
+	{ "edge",    edge_main,    "edge tier: preprocess clients' images, forward them to a server" },
 	/* internal (no help line): one ns-3 link between fresh namespaces, for tests and trying */
 	{ "ns3link", ns3link_main, NULL },
 	{ "report", report_main, "redraw plots and report.html of a run from DIR/results.json" },

@@ -65,7 +65,8 @@ _qoslab()
 		compopt -o nospace 2>/dev/null; return ;;
 	-w | --workers | --server | --http | --listen | --udp | --count | --rate | --timeout | \
 	--seed | --hold | --interval | --subnet | --thresh | --conf | --quality | --resize | \
-	--chunk | --slurm-retries | --queue | --name | --cpu-*)
+	--chunk | --slurm-retries | --queue | --name | --max-pixels | --max-body-mb | --max-jobs | \
+	--max-conns | --grace | --cpu-*)
 		return ;;
 	esac
 	if [[ $cmd == scenario ]]; then

@@ -8,12 +8,22 @@
 #include "emu/linkkind.h"
 #include "netem/netem.h"
 
-static int veth_create(const struct link_end_ctx *a, const struct link_end_ctx *b, void **ret_priv)
+static int veth_params_check(const char *params, char *err, size_t errlen)
+{
+	if (!*params)
+		return 0;
+	snprintf(err, errlen, "veth takes no parameters (impairments go in links:)");
+	return -EINVAL;
+}
+
+static int veth_create(const struct link_kind_ctx *ctx, const struct link_end_ctx *a,
+		       const struct link_end_ctx *b, void **ret_priv)
 {
 	/* made from the bridge side when there is one: link_veth_add enslaves its own end */
 	const struct link_end_ctx *near = b->master ? b : a, *far = b->master ? a : b;
 	int r;
 
+	(void)ctx;
 	r = link_veth_add(near->sk, near->ifname, near->ifindex, near->master, far->ifname,
 			  far->ifindex, far->ns_fd);
 	if (r < 0)
@@ -58,17 +68,26 @@ static int veth_set_up(const struct link_end_ctx *a, const struct link_end_ctx *
 	return link_set_up(b->sk, b->ifindex, up);
 }
 
+static int veth_check(void *priv)
+{
+	(void)priv;
+	return 0;
+}
+
 static void veth_destroy(void *priv)
 {
 	(void)priv;
 }
 
 static const struct link_kind veth = {
-	.name = "veth", .create = veth_create, .impair = veth_impair, .stats = veth_stats,
-	.set_up = veth_set_up, .destroy = veth_destroy,
+	.name = "veth", .params_check = veth_params_check, .create = veth_create,
+	.impair = veth_impair, .stats = veth_stats, .set_up = veth_set_up, .check = veth_check,
+	.destroy = veth_destroy,
 };
 
-static const struct link_kind *const kinds[] = { &veth };
+extern const struct link_kind link_kind_ns3; /* emu/ns3kind.c */
+
+static const struct link_kind *const kinds[] = { &veth, &link_kind_ns3 };
 
 const struct link_kind *link_kind_find(const char *name)
 {

@@ -55,6 +55,7 @@ struct testbed {
 	struct node *nodes;     /* room for every node topo may get: they never move */
 	struct tlink *links;
 	int state_dir_made;
+	uint64_t seed;
 };
 
 const char *testbed_run_name(const struct testbed *tb) { return tb->run; }
@@ -136,7 +137,8 @@ static struct link_end_ctx end_ctx(const struct testbed *tb, int l, int i)
 	struct nl_sock *sk = e->node >= 0 ? tb->nodes[e->node].sk : tb->sws[e->sw].sk;
 
 	return (struct link_end_ctx){ .ns_fd = ns, .sk = sk, .ifname = e->ifname,
-				      .ifindex = e->ifindex, .master = e->node >= 0 ? 0 : BRIDGE_IFINDEX };
+				      .ifindex = e->ifindex, .master = e->node >= 0 ? 0 : BRIDGE_IFINDEX,
+				      .addr = e->addr };
 }
 
 int testbed_link_capture_at(const struct testbed *tb, int l, int *ret_ns, const char **ret_ifname)
@@ -241,6 +243,7 @@ static int link_build(struct testbed *tb, int l)
 {
 	const struct topo_link *lk = topology_link(tb->topo, l);
 	struct link_end_ctx a = end_ctx(tb, l, 0), b = end_ctx(tb, l, 1);
+	struct link_kind_ctx ctx = { .link = l, .params = lk->params, .seed = tb->seed };
 	struct tlink *tl = &tb->links[l];
 	uint32_t net;
 	int prefix, r;
@@ -248,7 +251,7 @@ static int link_build(struct testbed *tb, int l)
 	tl->kind = link_kind_find(lk->kind);
 	if (!tl->kind)
 		return -EPROTONOSUPPORT;
-	r = tl->kind->create(&a, &b, &tl->priv);
+	r = tl->kind->create(&ctx, &a, &b, &tl->priv);
 	if (r < 0)
 		return r;
 	tl->built = 1;
@@ -361,6 +364,7 @@ int testbed_new(const struct testbed_config *cfg, struct testbed **ret, char *er
 			id = (uint32_t)getpid() * 2654435761u;
 		snprintf(tb->run, sizeof(tb->run), TESTBED_PREFIX "%06x", id & 0xffffff);
 	}
+	tb->seed = cfg->seed;
 	if (cfg->log_dir)
 		snprintf(tb->log_dir, sizeof(tb->log_dir), "%s", cfg->log_dir);
 
@@ -565,6 +569,16 @@ int testbed_link_set(struct testbed *tb, int l, int up)
 	return tb->links[l].kind->set_up(&a, &b, tb->links[l].priv, up);
 }
 
+int testbed_link_check(struct testbed *tb, int l)
+{
+	return tb->links[l].kind->check(tb->links[l].priv);
+}
+
+const char *testbed_link_kind(const struct testbed *tb, int l)
+{
+	return tb->links[l].kind->name;
+}
+
 int testbed_link_stats(struct testbed *tb, int l, struct link_stats *ret)
 {
 	struct link_end_ctx a = end_ctx(tb, l, 0);
@@ -596,14 +610,18 @@ static char **argv_dup(char *const argv[])
  * the node's cgroup, so nothing it forks escapes the group; exec errors come back on a
  * close-on-exec pipe. */
 static int spawn(struct testbed *tb, const char *name, int ns_fd, struct cgroup *cg,
-		 char *const argv[], pid_t *ret_pid)
+		 char *const argv[], const struct testbed_spawn_opts *o, pid_t *ret_pid)
 {
 	int go[2] = { -1, -1 }, status[2] = { -1, -1 }, logfd = -1, r;
 	pid_t parent = getpid(), pid;
 	char path[512];
 	ssize_t n;
 
-	if (tb->log_dir[0]) {
+	if (o && o->log_path) {
+		logfd = open(o->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (logfd < 0)
+			return -errno;
+	} else if (tb->log_dir[0]) {
 		snprintf(path, sizeof(path), "%s/%s.log", tb->log_dir, name);
 		logfd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 		if (logfd < 0)
@@ -634,6 +652,14 @@ static int spawn(struct testbed *tb, const char *name, int ns_fd, struct cgroup 
 		if (devnull < 0 || dup2(devnull, 0) < 0)
 			goto child_fail;
 		if (logfd >= 0 && (dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0))
+			goto child_fail;
+		/* dup2 clears close-on-exec on the copy: the command keeps exactly that one */
+		if (o && o->fd >= 0 && dup2(o->fd, o->target_fd) < 0)
+			goto child_fail;
+		for (size_t i = 0; o && o->env && o->env[i]; i++)
+			if (putenv(o->env[i]) != 0)
+				goto child_fail;
+		if (o && o->cwd && chdir(o->cwd) < 0)
 			goto child_fail;
 		signal(SIGPIPE, SIG_DFL);
 		execvp(argv[0], argv);
@@ -689,11 +715,11 @@ int testbed_spawn(struct testbed *tb, int k, char *const argv[], pid_t *ret_pid)
 		if (s >= tb->n_sws)
 			return -ENOENT;
 		return spawn(tb, topology_switch_name(tb->topo, s), tb->sws[s].ns_fd, NULL, argv,
-			     ret_pid);
+			     NULL, ret_pid);
 	}
 	if (nd->ncmds == (int)(sizeof(nd->cmds) / sizeof(nd->cmds[0])))
 		return -EMFILE;
-	r = spawn(tb, testbed_node_name(tb, k), nd->ns_fd, nd->cg, argv, ret_pid);
+	r = spawn(tb, testbed_node_name(tb, k), nd->ns_fd, nd->cg, argv, NULL, ret_pid);
 	if (r < 0)
 		return r;
 	nd->cmds[nd->ncmds] = argv_dup(argv);
@@ -701,6 +727,16 @@ int testbed_spawn(struct testbed *tb, int k, char *const argv[], pid_t *ret_pid)
 		return -ENOMEM;
 	nd->ncmds++;
 	return 0;
+}
+
+int testbed_spawn_with(struct testbed *tb, int k, char *const argv[],
+		       const struct testbed_spawn_opts *o, pid_t *ret_pid)
+{
+	struct node *nd = &tb->nodes[k];
+
+	if (o && o->fd >= 0 && o->target_fd <= 2)
+		return -EBADF;
+	return spawn(tb, testbed_node_name(tb, k), nd->ns_fd, nd->cg, argv, o, ret_pid);
 }
 
 int testbed_kill_node(struct testbed *tb, int k)
@@ -733,7 +769,7 @@ int testbed_restart_node(struct testbed *tb, int k)
 	int r;
 
 	for (int i = 0; i < nd->ncmds; i++)
-		if ((r = spawn(tb, testbed_node_name(tb, k), nd->ns_fd, nd->cg, nd->cmds[i], &pid)) < 0)
+		if ((r = spawn(tb, testbed_node_name(tb, k), nd->ns_fd, nd->cg, nd->cmds[i], NULL, &pid)) < 0)
 			return r;
 	return 0;
 }

@@ -32,6 +32,7 @@ struct testbed_config {
 	double cpu_client, cpu_server, cpu_worker; /* CPUs per node; 0: unlimited */
 	const char *log_dir;       /* node logs; NULL: nodes write to our stdout/stderr */
 	const char *run_id;        /* NULL: a fresh random id */
+	uint64_t seed;             /* the trial's: seeds link kinds' own randomness (ns-3 RngRun) */
 };
 
 struct testbed;
@@ -94,6 +95,11 @@ int testbed_netem_seed(struct testbed *tb, int link, enum link_dir dir, uint64_t
 int testbed_link_set(struct testbed *tb, int link, int up);
 /* Counters of the link as its a end (the node of a node-switch link) sees them (tx = up). */
 int testbed_link_stats(struct testbed *tb, int link, struct link_stats *ret);
+/* 0 while the link carries what it was asked to; -ETIME when a simulated (ns-3) link fell
+ * behind real time, so figures measured across it are not valid; -EPIPE when it died. */
+int testbed_link_check(struct testbed *tb, int link);
+/* The link's kind name ("veth", "ns3"). */
+const char *testbed_link_kind(const struct testbed *tb, int link);
 /* The namespace fd of switch 0 (the star's). */
 int testbed_switch_ns(const struct testbed *tb);
 
@@ -101,6 +107,17 @@ int testbed_switch_ns(const struct testbed *tb);
  * the process dies with the controller (PR_SET_PDEATHSIG). TESTBED_SWITCH runs a tool in the
  * switch namespace (no cgroup, no restart). */
 int testbed_spawn(struct testbed *tb, int node, char *const argv[], pid_t *ret_pid);
+/* What testbed_spawn_with adds to a start. */
+struct testbed_spawn_opts {
+	const char *log_path;     /* stdout and stderr appended here; NULL: as testbed_spawn */
+	char *const *env;         /* "NAME=value" entries added to the environment; NULL: none */
+	const char *cwd;          /* NULL: the controller's */
+	int fd, target_fd;        /* fd >= 0: the child has it as target_fd (> 2) */
+};
+/* As testbed_spawn (namespace, cgroup, own session, PDEATHSIG) with o; the command is not
+ * one testbed_restart_node starts again: its caller supervises it. */
+int testbed_spawn_with(struct testbed *tb, int node, char *const argv[],
+		       const struct testbed_spawn_opts *o, pid_t *ret_pid);
 /* SIGKILLs every process of the node (and waits); testbed_restart_node starts again
  * every command testbed_spawn gave it. */
 int testbed_kill_node(struct testbed *tb, int node);

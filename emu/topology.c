@@ -151,6 +151,16 @@ int topology_add_link(struct topology *t, const char *name, const char *a, const
 	return 0;
 }
 
+int topology_set_link_params(struct topology *t, int l, const char *params)
+{
+	if (l < 0 || l >= t->n_links)
+		return -ENOENT;
+	if (strlen(params) >= sizeof(t->links[l].params))
+		return -ENAMETOOLONG;
+	snprintf(t->links[l].params, sizeof(t->links[l].params), "%s", params);
+	return 0;
+}
+
 static int fail(struct topo_error *e, const char *what, int index, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 static int fail(struct topo_error *e, const char *what, int index, const char *fmt, ...)
@@ -235,13 +245,18 @@ static int check_link_names(const struct topology *t, struct topo_error *e)
 				    t->links[l].name);
 		if (topology_link_index(t, t->links[l].name) != l)
 			return fail(e, "links", l, "duplicate name '%s'", t->links[l].name);
-		if (!link_kind_find(t->links[l].kind)) {
+		const struct link_kind *k = link_kind_find(t->links[l].kind);
+		char msg[200];
+
+		if (!k) {
 			char known[128];
 
 			link_kind_names(known, sizeof(known));
 			return fail(e, "links", l, "kind '%s' is not a link kind (known: %s)",
 				    t->links[l].kind, known);
 		}
+		if (k->params_check(t->links[l].params, msg, sizeof(msg)) < 0)
+			return fail(e, "links", l, "params: %s", msg);
 	}
 	return 0;
 }

@@ -13,6 +13,7 @@
 #define TOPO_NAME_MAX 16     /* a node's name names its bridge ports too: IFNAMSIZ */
 #define TOPO_LINK_NAME_MAX 32
 #define TOPO_KIND_MAX 16
+#define TOPO_PARAMS_MAX 256  /* a link's kind parameters, "key=value,..." */
 #define TOPO_SEGMENTS_MAX 256 /* more than one segment: a /24 each out of the /16 */
 #define TOPO_SEG_HOSTS_MAX 253
 #define TOPO_NODE_LINKS_MAX 8 /* interfaces eth0..eth7 in one node */
@@ -39,6 +40,7 @@ struct topo_end {
 struct topo_link {
 	char name[TOPO_LINK_NAME_MAX];
 	char kind[TOPO_KIND_MAX]; /* "veth" (emu/linkkind.h) */
+	char params[TOPO_PARAMS_MAX]; /* the kind's own parameters ("": none), checked by it */
 	struct topo_end end[2];   /* a, b; up is a -> b; a is always a node */
 	int seg;                  /* segment: a switch's, or its own for node-node */
 };
@@ -66,6 +68,8 @@ int topology_star(unsigned int workers, double cpu_client, double cpu_server, do
 		  const char *subnet, struct topology **ret, char *err, size_t errlen);
 
 /* Builders; names are checked by topology_plan, which reports the first bad item. */
+/* The kind parameters of link l (in the order added); -ENAMETOOLONG beyond TOPO_PARAMS_MAX. */
+int topology_set_link_params(struct topology *t, int l, const char *params);
 int topology_add_node(struct topology *t, const char *name, enum topo_role role, double cpu);
 int topology_add_switch(struct topology *t, const char *name);
 /* a: a node; b: a node or a switch; name NULL or "": "a-b"; kind NULL or "": veth. */

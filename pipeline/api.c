@@ -16,6 +16,7 @@
 #include "models/detections.h"
 #include "pipeline/proto.h"
 #include "pipeline/udp.h"
+#include "pipeline/upload.h"
 #include "pipeline/web.h"
 #include "units.h"
 
@@ -33,10 +34,7 @@ struct req {
 	struct api *api;
 	struct MHD_Connection *conn;
 	enum req_state state;
-	uint8_t *body;
-	size_t len, cap;
-	int too_large;
-	size_t discarded; /* body bytes dropped after the limit */
+	struct upload up;         /* the body */
 	struct server_job *job;
 	int submit_err;  /* server_submit's error when it refused the job */
 	json_t *answer;  /* the job's answer, as recorded in the store */
@@ -377,32 +375,6 @@ static int prefers_async(struct MHD_Connection *conn)
 	return v && strstr(v, "respond-async");
 }
 
-static enum MHD_Result body_append(struct req *q, const char *data, size_t n, size_t max)
-{
-	if (q->too_large || q->len + n > max) {
-		q->too_large = 1;
-		/* without a Content-Length (chunked) the excess is read to answer 413 at its
-		 * end; a stream that goes on past twice the limit is cut off instead */
-		q->discarded += n;
-		return q->discarded > max ? MHD_NO : MHD_YES;
-	}
-	if (q->len + n > q->cap) {
-		size_t cap = q->cap ? q->cap : 64 * 1024;
-		uint8_t *p;
-
-		while (cap < q->len + n)
-			cap *= 2;
-		p = realloc(q->body, cap);
-		if (!p)
-			return MHD_NO;
-		q->body = p;
-		q->cap = cap;
-	}
-	memcpy(q->body + q->len, data, n);
-	q->len += n;
-	return MHD_YES;
-}
-
 static enum MHD_Result answer_job(struct api *a, struct req *q);
 
 static enum MHD_Result post_job(struct api *a, struct req *q)
@@ -413,7 +385,7 @@ static enum MHD_Result post_job(struct api *a, struct req *q)
 	char loc[64];
 	int r, async;
 
-	if (q->too_large)
+	if (q->up.too_large)
 		return respond_error(q->conn, MHD_HTTP_CONTENT_TOO_LARGE, "error",
 				     "image larger than %zu bytes", a->cfg.max_body_bytes);
 	j = calloc(1, sizeof(*j));
@@ -423,7 +395,7 @@ static enum MHD_Result post_job(struct api *a, struct req *q)
 	MHD_get_connection_values(q->conn, MHD_GET_ARGUMENT_KIND, param_cb, &p);
 	if (!p.bad[0] && j->udp && (!j->udp_total || !j->udp_chunk))
 		snprintf(p.bad, sizeof(p.bad), "udp=TRANSFER needs size=BYTES and chunk=BYTES");
-	if (!p.bad[0] && !j->udp && !q->len)
+	if (!p.bad[0] && !j->udp && !q->up.len)
 		snprintf(p.bad, sizeof(p.bad), "empty body: POST the JPEG bytes (Content-Type: image/jpeg)");
 	async = !p.wait || prefers_async(q->conn);
 	if (!p.bad[0] && async && j->udp)
@@ -433,9 +405,8 @@ static enum MHD_Result post_job(struct api *a, struct req *q)
 		return respond_error(q->conn, MHD_HTTP_BAD_REQUEST, "error", "%s", p.bad);
 	}
 	if (!j->udp) {
-		j->image = q->body;
-		j->image_len = q->len;
-		q->body = NULL;
+		j->image_len = q->up.len;
+		j->image = upload_take(&q->up);
 	}
 	/* In the store before anyone is told it was accepted: a 202 is never lost. */
 	r = jobstore_add(a->cfg.store, &(struct jobstore_new){
@@ -730,8 +701,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
-		enum MHD_Result r = body_append(q, upload_data, *upload_data_size,
-						a->cfg.max_body_bytes);
+		enum MHD_Result r = upload_append(&q->up, upload_data, *upload_data_size,
+						  a->cfg.max_body_bytes) < 0 ? MHD_NO : MHD_YES;
 
 		*upload_data_size = 0;
 		return r;
@@ -749,7 +720,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	(void)toe;
 	if (!q)
 		return;
-	free(q->body);
+	upload_free(&q->up);
 	server_job_free(q->job);
 	json_decref(q->answer);
 	free(q);

@@ -134,6 +134,18 @@ static void job_finish(struct run *run, struct cjob *j, enum record_status st,
 		r.res.t_decode_ms = json_number_value(json_object_get(tm, "decode"));
 		r.res.t_pre_ms = json_number_value(json_object_get(tm, "pre"));
 		r.res.t_infer_ms = json_number_value(json_object_get(tm, "infer"));
+		/* Preprocessed by an edge (qoslab edge): the worker saw the reduced image, so the
+		 * image's own size and the preprocessing are the edge's facts; records read the
+		 * same wherever preprocessing happened. Boxes are normalised to the image, so they
+		 * need no scaling back. */
+		json_t *edge = json_object_get(answer, "edge");
+
+		if (json_is_object(edge)) {
+			r.res.width = (int)json_integer_value(json_object_get(edge, "width"));
+			r.res.height = (int)json_integer_value(json_object_get(edge, "height"));
+			r.res.bytes_pre = (size_t)json_integer_value(json_object_get(edge, "bytes_out"));
+			r.res.t_pre_ms = json_number_value(json_object_get(edge, "pre_ms"));
+		}
 	}
 	/* the server's answer read as records read it (models/detections.h) */
 	if (answer && detections_from_json(json_object_get(answer, "detections"), &d, &n) < 0 &&

@@ -15,6 +15,7 @@
 
 #include "units.h"
 #include "commands.h"
+#include "pipeline/eventlog.h"
 #include "pipeline/api.h"
 #include "pipeline/server.h"
 
@@ -57,23 +58,6 @@ static void usage(FILE *f)
 		"                          memory, lost at exit)\n"
 		"  --ready-file FILE       write the bound addresses as JSON once ready\n"
 		"  --quiet                 no event log on standard error\n");
-}
-
-static void log_stderr(void *arg, const char *fmt, ...)
-{
-	struct timeval tv;
-	struct tm tm;
-	va_list ap;
-
-	(void)arg;
-	gettimeofday(&tv, NULL);
-	localtime_r(&tv.tv_sec, &tm);
-	fprintf(stderr, "qoslab server: %02d:%02d:%02d.%03ld ", tm.tm_hour, tm.tm_min, tm.tm_sec,
-		(long)tv.tv_usec / 1000);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
 }
 
 /* Seconds (a number, or with a unit: 500ms) to ms; -1 when invalid. */
@@ -244,7 +228,8 @@ int server_main(int argc, char **argv)
 		return 2;
 	o.cfg.have_udp = !!o.udp;
 	if (!o.quiet)
-		o.cfg.log = o.api.log = log_stderr;
+		o.cfg.log = o.api.log = eventlog_stderr;
+	o.cfg.log_arg = o.api.log_arg = (void *)"qoslab server";
 	o.api.job_timeout_ms = o.cfg.dispatch.job_timeout_ms;
 	o.api.queue_max = o.cfg.dispatch.queue_max;
 	/* Before any thread exists (MHD starts one), so that no thread takes the signals:
@@ -301,7 +286,7 @@ int server_main(int argc, char **argv)
 		goto out;
 	}
 	if (!o.quiet)
-		log_stderr(NULL, "http %s, workers %s, udp %s, queue %u, db %s (%zu jobs recovered)",
+		eventlog_stderr((void *)"qoslab server", "http %s, workers %s, udp %s, queue %u, db %s (%zu jobs recovered)",
 			   h, l, u, o.cfg.dispatch.queue_max, o.db ? o.db : "in memory", recovered);
 	r = server_run(srv, sig_fd);
 	if (r < 0) {

@@ -21,6 +21,7 @@
 #include "commands.h"
 #include "models/locate.h"
 #include "pipeline/proto.h"
+#include "pipeline/eventlog.h"
 #include "pipeline/standby.h"
 #include "pipeline/worker.h"
 
@@ -80,26 +81,8 @@ static void warm_up(struct detector *det)
 	free(im.rgb);
 }
 
-struct log_ctx {
-	const char *name;
-};
-
-static void log_stderr(void *arg, const char *fmt, ...)
-{
-	const struct log_ctx *lc = arg;
-	struct timeval tv;
-	struct tm tm;
-	va_list ap;
-
-	gettimeofday(&tv, NULL);
-	localtime_r(&tv.tv_sec, &tm);
-	fprintf(stderr, "qoslab worker %s: %02d:%02d:%02d.%03ld ", lc->name, tm.tm_hour, tm.tm_min,
-		tm.tm_sec, (long)tv.tv_usec / 1000);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
+/* "qoslab worker NAME": who speaks in the event log (pipeline/eventlog.h) */
+#define WHO_MAX (STANDBY_TEXT_MAX + 16)
 
 static int parse_opts(int argc, char **argv, struct worker_opts *o)
 {
@@ -198,7 +181,7 @@ static int parse_opts(int argc, char **argv, struct worker_opts *o)
  * ends the session, come back and say so. The model stays loaded and its buffers mapped,
  * which is the point: inside UML darknet's first inference costs seconds of page faults.
  */
-static int standby_loop(struct worker_config *cfg, int sock, int sig_fd, struct log_ctx *lc)
+static int standby_loop(struct worker_config *cfg, int sock, int sig_fd, char *who)
 {
 	char server[STANDBY_TEXT_MAX], name[STANDBY_TEXT_MAX];
 	int home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC), r;
@@ -225,7 +208,7 @@ static int standby_loop(struct worker_config *cfg, int sock, int sig_fd, struct 
 			fprintf(stderr, "qoslab worker: standby session %s %s: %s\n", server, name, strerror(-r));
 			break;
 		}
-		lc->name = name;
+		snprintf(who, WHO_MAX, "qoslab worker %s", name);
 		cfg->name = name;
 		/* a SIGTERM that ended no session (it came after the last one ended by itself)
 		 * must not end this one */
@@ -257,9 +240,9 @@ int worker_main(int argc, char **argv)
 	struct worker_opts o = { .thresh = DETECT_THRESH_MAP, .connect_timeout_s = 60 };
 	struct worker_config cfg = { 0 };
 	struct detector *det = NULL;
-	char *prefix = NULL, *tried = NULL, name[64];
+	char *prefix = NULL, *tried = NULL, name[STANDBY_TEXT_MAX];
 	const char *model_name;
-	struct log_ctx lc;
+	char who[WHO_MAX];
 	sigset_t set;
 	int sig_fd = -1, r, ret = 1;
 
@@ -281,7 +264,9 @@ int worker_main(int argc, char **argv)
 		o.model = prefix;
 	}
 	snprintf(name, sizeof(name), "worker-%d", (int)getpid());
-	lc.name = o.name ? o.name : name;
+	if (o.name)
+		snprintf(name, sizeof(name), "%s", o.name);
+	snprintf(who, sizeof(who), "qoslab worker %s", name);
 	/* Signals are read from a signalfd by the session loop: no handler, no global. Blocked
 	 * before the model loads: a thread darknet starts inherits the mask, and one without it
 	 * would take a drain's SIGTERM with the default action, ending the worker without BYE. */
@@ -300,18 +285,18 @@ int worker_main(int argc, char **argv)
 	model_name = strrchr(o.model, '/') ? strrchr(o.model, '/') + 1 : o.model;
 	sig_fd = signalfd(-1, &set, SFD_CLOEXEC);
 	cfg = (struct worker_config){
-		.server = cfg.server, .name = lc.name, .model = model_name, .det = det,
+		.server = cfg.server, .name = name, .model = model_name, .det = det,
 		.thresh = o.thresh, .max_pixels = o.max_pixels,
 		.connect_timeout_ms = (int)(o.connect_timeout_s * 1000), .udp_port = o.udp_port,
-		.log = o.quiet ? NULL : log_stderr, .log_arg = &lc,
+		.log = o.quiet ? NULL : eventlog_stderr, .log_arg = who,
 	};
 	if (o.standby_fd) {
-		ret = standby_loop(&cfg, o.standby_fd, sig_fd, &lc) < 0;
+		ret = standby_loop(&cfg, o.standby_fd, sig_fd, who) < 0;
 		goto out;
 	}
 	r = worker_run(&cfg, sig_fd);
 	if (r < 0) {
-		fprintf(stderr, "qoslab worker %s: server %s unreachable for %g s: %s\n", lc.name,
+		fprintf(stderr, "qoslab worker %s: server %s unreachable for %g s: %s\n", name,
 			o.server, o.connect_timeout_s, strerror(-r));
 		goto out;
 	}

@@ -51,6 +51,12 @@ static const struct metric_def table[] = {
 	{ "server_down_loss_measured", "fraction", "server down loss (netem)", METRIC_RATIO,   METRIC_NEUTRAL },
 	{ "workers_up_loss_measured",  "fraction", "workers up loss (netem)", METRIC_RATIO,    METRIC_NEUTRAL },
 	{ "workers_down_loss_measured", "fraction", "workers down loss (netem)", METRIC_RATIO, METRIC_NEUTRAL },
+	/* the edge tier (pipeline/edge.c's counters; scenarios/trial.c) */
+	{ "edge_in_bytes",         "bytes",   "image bytes into the edge",    METRIC_SUM,      METRIC_NEUTRAL },
+	{ "edge_out_bytes",        "bytes",   "image bytes out of the edge",  METRIC_SUM,      METRIC_LOWER },
+	{ "edge_out_pct",          "%",     "edge out / in",                  METRIC_LAST,     METRIC_LOWER },
+	{ "edge_to_server_bytes",  "bytes",   "edge to server (its link)",    METRIC_SUM,      METRIC_LOWER },
+	{ "server_to_edge_bytes",  "bytes",   "server to edge (its link)",    METRIC_SUM,      METRIC_NEUTRAL },
 	/* the trial itself (scenarios/trial.c) */
 	{ "setup_s",               "s",     "testbed setup",                  METRIC_LAST,     METRIC_LOWER },
 	{ "workers_ready_s",       "s",     "workers ready",                  METRIC_LAST,     METRIC_LOWER },
@@ -62,6 +68,7 @@ static const struct metric_def table[] = {
 	{ "worker_s",              "s",     "worker time (workers x seconds)", METRIC_SUM,     METRIC_LOWER },
 	{ "timer_lateness_p99_ms", "ms",    "timer lateness p99",             METRIC_QUANTILE, METRIC_LOWER },
 	{ "host_overloaded",       "",      "host overloaded (1 yes, 0 no)",  METRIC_LAST,     METRIC_LOWER },
+	{ "run_restarts",          "count", "restarts of the run: commands",  METRIC_SUM,      METRIC_LOWER },
 	/* names that are usually factors */
 	{ "workers",               "count", "workers",                        METRIC_LAST,     METRIC_NEUTRAL },
 	{ "repeats",               "count", "repetitions",                    METRIC_LAST,     METRIC_NEUTRAL },

@@ -406,23 +406,29 @@ int manifest_new(const struct scenario *sc, const char *self, json_t **ret, int 
 	} else {
 		free(scpath);
 	}
-	if (asprintf(&cfg, "%s.cfg", sc->model_prefix) < 0 ||
-	    asprintf(&weights, "%s.weights", sc->model_prefix) < 0) {
-		r = -ENOMEM;
-		goto out;
+	/* without the pipeline no model or dataset is used: none is named */
+	if (!sc->pipeline) {
+		json_object_set_new(m, "model", json_null());
+		json_object_set_new(m, "dataset", json_null());
+	} else {
+		if (asprintf(&cfg, "%s.cfg", sc->model_prefix) < 0 ||
+		    asprintf(&weights, "%s.weights", sc->model_prefix) < 0) {
+			r = -ENOMEM;
+			goto out;
+		}
+		r = manifest_hash_files((const char *const[]){ cfg, weights }, 2, hexs);
+		if (!inside_tree(sc->model_prefix, scdir))
+			outside |= 1;
+		json_object_set_new(m, "model", json_pack("{s:s, s:o, s:b}", "prefix", sc->model_prefix,
+							  "sha256", hash_json(r, hexs),
+							  "outside_tree", outside & 1));
+		r = manifest_hash_tree(sc->workload.dataset_dir, hexs);
+		if (!inside_tree(sc->workload.dataset_dir, scdir))
+			outside |= 2;
+		json_object_set_new(m, "dataset", json_pack("{s:s, s:o, s:b}", "dir", sc->workload.dataset_dir,
+							    "sha256", hash_json(r, hexs),
+							    "outside_tree", (outside & 2) != 0));
 	}
-	r = manifest_hash_files((const char *const[]){ cfg, weights }, 2, hexs);
-	if (!inside_tree(sc->model_prefix, scdir))
-		outside |= 1;
-	json_object_set_new(m, "model", json_pack("{s:s, s:o, s:b}", "prefix", sc->model_prefix,
-						  "sha256", hash_json(r, hexs),
-						  "outside_tree", outside & 1));
-	r = manifest_hash_tree(sc->workload.dataset_dir, hexs);
-	if (!inside_tree(sc->workload.dataset_dir, scdir))
-		outside |= 2;
-	json_object_set_new(m, "dataset", json_pack("{s:s, s:o, s:b}", "dir", sc->workload.dataset_dir,
-						    "sha256", hash_json(r, hexs),
-						    "outside_tree", (outside & 2) != 0));
 	*ret = m;
 	m = NULL;
 	*ret_outside = outside;

@@ -675,7 +675,7 @@ int run_main(int argc, char **argv)
 	qoslab_catch_signals();
 	r = scenario_trials(sc, &trials, &n);
 	if (r == 0 && !cold)
-		r = warm_pool_new(self, &warm);
+		r = sc->pipeline ? warm_pool_new(self, &warm) : 0;
 	if (r == 0)
 		r = run_trials(&run, trials, n, self, warm);
 	warm_pool_free(warm);

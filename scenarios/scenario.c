@@ -276,6 +276,56 @@ static int walk_sweep(struct walk *w, const yaml_node_t *v, const char *path)
 	return 0;
 }
 
+/* argv: [prog, arg, ...], every item a scalar (numbers are words too). */
+static int walk_words(struct walk *w, const struct schema_field *f, void *base,
+		      const yaml_node_t *v, const char *path)
+{
+	char item_path[PATH_BUF];
+	int r = 0;
+
+	if (node_is_null(v) || v->type != YAML_SEQUENCE_NODE)
+		return schema_fail(w->c, node_line(v), path, "expected %s, got %s", schema_what(f),
+				   node_is_null(v) ? "nothing" : node_type_name(v));
+	for (const yaml_node_item_t *i = v->data.sequence.items.start;
+	     i < v->data.sequence.items.top && r == 0; i++) {
+		const yaml_node_t *item = node_get(w, *i);
+
+		snprintf(item_path, sizeof(item_path), "%s[%td]", path, i - v->data.sequence.items.start);
+		r = scalar_value(w, item, item_path, "a word");
+		if (r == 0)
+			r = schema_append(w->c, f, base, item_path, NULL, node_text(item), node_line(item));
+	}
+	return r < 0 ? r : schema_note(w->c, path, node_line(v));
+}
+
+/* env: {NAME: value, ...}; an empty value is allowed ("" quoted). */
+static int walk_pairs(struct walk *w, const struct schema_field *f, void *base,
+		      const yaml_node_t *v, const char *path)
+{
+	char key_path[PATH_BUF];
+	int r = 0;
+
+	if (node_is_null(v))
+		return 0;
+	if (v->type != YAML_MAPPING_NODE)
+		return schema_fail(w->c, node_line(v), path, "expected %s, got %s", schema_what(f),
+				   node_type_name(v));
+	for (const yaml_node_pair_t *p = v->data.mapping.pairs.start;
+	     p < v->data.mapping.pairs.top && r == 0; p++) {
+		const yaml_node_t *val = node_get(w, p->value);
+
+		r = map_key(w, v, p, path, key_path);
+		if (r == 0 && (val->type != YAML_SCALAR_NODE ||
+			       strlen(node_text(val)) != val->data.scalar.length))
+			r = schema_fail(w->c, node_line(val), key_path, "expected text, got %s",
+					node_type_name(val));
+		if (r == 0)
+			r = schema_append(w->c, f, base, key_path, node_text(node_get(w, p->key)),
+					  node_is_null(val) ? "" : node_text(val), node_line(val));
+	}
+	return r < 0 ? r : schema_note(w->c, path, node_line(v));
+}
+
 static int walk_value(struct walk *w, const struct schema_field *f, void *base,
 		      const yaml_node_t *v, const char *path)
 {
@@ -308,6 +358,10 @@ static int walk_value(struct walk *w, const struct schema_field *f, void *base,
 	case SCHEMA_SWEEP:
 		r = schema_note(w->c, path, node_line(v));
 		return r < 0 ? r : walk_sweep(w, v, path);
+	case SCHEMA_WORDS:
+		return walk_words(w, f, base, v, path);
+	case SCHEMA_PAIRS:
+		return walk_pairs(w, f, base, v, path);
 	case SCHEMA_SCALAR:
 		break;
 	}
@@ -485,6 +539,170 @@ static int validate_links(struct schema_ctx *c)
 	}
 	free(owner);
 	return r;
+}
+
+/* [A-Za-z0-9_-] (and '.' where dot is set, not first), 1 to max - 1 bytes. */
+static int word_ok(const char *s, size_t max, int dot)
+{
+	size_t n = strlen(s);
+
+	if (!n || n >= max || s[0] == '.')
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || (dot && *s == '.')))
+			return 0;
+	return 1;
+}
+
+/* Every "{addr:NODE}" in text names one node of the testbed. */
+static int placeholders_check(struct schema_ctx *c, const char *text, const char *path, int line)
+{
+	for (const char *p = strstr(text, "{addr:"); p; p = strstr(p + 1, "{addr:")) {
+		const char *end = strchr(p, '}');
+		char node[SCENARIO_NODE_MAX];
+		int first, last;
+
+		if (!end || (size_t)(end - p - 6) >= sizeof(node))
+			return schema_fail(c, line, path, "'{addr:' without a node name and '}'");
+		memcpy(node, p + 6, (size_t)(end - p - 6));
+		node[end - p - 6] = '\0';
+		if (!strcmp(node, SCENARIO_ALL_WORKERS) ||
+		    node_check(c, node, path, line, &first, &last) < 0)
+			return schema_fail(c, line, path, "{addr:%s}: not a node of the testbed "
+					   "(client, server, worker-K up to topology.workers)", node);
+	}
+	return 0;
+}
+
+/* argv[0]: a path with a '/' relative to the scenario's directory, else found in PATH now,
+ * so that a typo fails at load and not in the middle of a run. */
+static int program_resolve(struct schema_ctx *c, struct scenario_run *run, const char *path,
+			   int line)
+{
+	const char *prog = run->argv[0], *dirs = getenv("PATH");
+	char *abs = NULL, *copy, *save = NULL;
+
+	if (!*prog)
+		return schema_fail(c, line, path, "empty program name");
+	if (strchr(prog, '/')) {
+		if (prog[0] != '/' && c->dir && asprintf(&abs, "%s/%s", c->dir, prog) < 0)
+			return schema_oom(c);
+		if (access(abs ? abs : prog, X_OK) < 0) {
+			schema_fail(c, line, path, "%s: %s", abs ? abs : prog, strerror(errno));
+			free(abs);
+			return -EINVAL;
+		}
+		/* absolute: the command runs in the trial directory */
+		char *real = realpath(abs ? abs : prog, NULL);
+
+		free(abs);
+		if (!real)
+			return schema_oom(c);
+		free(run->argv[0]);
+		run->argv[0] = real;
+		return 0;
+	}
+	copy = strdup(dirs ? dirs : "/usr/local/bin:/usr/bin:/bin");
+	if (!copy)
+		return schema_oom(c);
+	for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		if (asprintf(&abs, "%s/%s", d, prog) < 0) {
+			free(copy);
+			return schema_oom(c);
+		}
+		int ok = access(abs, X_OK) == 0;
+
+		free(abs);
+		if (ok) {
+			free(copy);
+			return 0;
+		}
+	}
+	free(copy);
+	return schema_fail(c, line, path, "%s: no such program in PATH", prog);
+}
+
+static int validate_run(struct schema_ctx *c, size_t i)
+{
+	struct scenario_run *run = &c->sc->runs[i];
+	char path[PATH_BUF];
+	int first, last, r, line;
+
+	run->line = line_of(c, "run[%zu]", i);
+	snprintf(path, sizeof(path), "run[%zu].node", i);
+	if (!(line = schema_line_of(c, path)))
+		return schema_fail(c, run->line, path, "missing: the node the command runs in");
+	if (!strcmp(run->node, SCENARIO_ALL_WORKERS))
+		return schema_fail(c, line, path, "'workers' is several nodes: give one "
+				   "(client, server, worker-K)");
+	if ((r = node_check(c, run->node, path, line, &first, &last)) < 0)
+		return r;
+	snprintf(path, sizeof(path), "run[%zu].argv", i);
+	if (!run->argc)
+		return schema_fail(c, schema_line_of(c, path) ? schema_line_of(c, path) : run->line,
+				   path, "%s: the program and its arguments, e.g. [iperf3, -s]",
+				   schema_line_of(c, path) ? "empty" : "missing");
+	if ((r = program_resolve(c, run, path, line_of(c, "run[%zu].argv[0]", i))) < 0)
+		return r;
+	for (size_t a = 0; a < run->argc; a++)
+		if ((r = placeholders_check(c, run->argv[a], path, line_of(c, "run[%zu].argv[%zu]", i, a))) < 0)
+			return r;
+	snprintf(path, sizeof(path), "run[%zu].env", i);
+	for (size_t e = 0; e < run->n_env; e++)
+		if ((r = placeholders_check(c, run->env[e], path, schema_line_of(c, path))) < 0)
+			return r;
+	snprintf(path, sizeof(path), "run[%zu].name", i);
+	if (!run->name[0])
+		snprintf(run->name, sizeof(run->name), "run-%zu", i);
+	else if (!word_ok(run->name, sizeof(run->name), 0))
+		return schema_fail(c, schema_line_of(c, path), path, "'%s' is not [A-Za-z0-9_-], "
+				   "1..%d bytes (it names the log and metrics files)", run->name,
+				   SCENARIO_RUN_NAME_MAX - 1);
+	for (size_t j = 0; j < i; j++)
+		if (!strcmp(c->sc->runs[j].name, run->name))
+			return schema_fail(c, schema_line_of(c, path) ? schema_line_of(c, path) : run->line,
+					   path, "'%s' is also run[%zu]'s name", run->name, j);
+	snprintf(path, sizeof(path), "run[%zu].metrics", i);
+	line = schema_line_of(c, path);
+	if (run->metrics.fd && run->metrics.file)
+		return schema_fail(c, line, path, "fd and file exclude each other");
+	if (line && !run->metrics.fd && !run->metrics.file)
+		return schema_fail(c, line, path, "where metric lines come from: fd (3..255) or "
+				   "file (a name in the trial directory)");
+	if (run->metrics.file && !word_ok(run->metrics.file, 128, 1))
+		return schema_fail(c, line_of(c, "run[%zu].metrics.file", i), "run.metrics.file",
+				   "'%s' is not a file name in the trial directory ([A-Za-z0-9_.-], "
+				   "not starting with '.')", run->metrics.file);
+	if (run->metrics.prefix && !word_ok(run->metrics.prefix, 32, 0))
+		return schema_fail(c, line_of(c, "run[%zu].metrics.prefix", i), "run.metrics.prefix",
+				   "'%s' is not [A-Za-z0-9_-], 1..31 bytes", run->metrics.prefix);
+	return 0;
+}
+
+static int validate_runs(struct schema_ctx *c)
+{
+	struct scenario *sc = c->sc;
+	int r, waits = 0;
+
+	for (size_t i = 0; i < sc->n_runs; i++) {
+		if ((r = validate_run(c, i)) < 0)
+			return r;
+		waits += sc->runs[i].wait;
+	}
+	if (sc->pipeline)
+		return 0;
+	if (!waits)
+		return schema_fail(c, schema_line_of(c, "pipeline"), "pipeline", "false needs a run: "
+				   "command with wait: true (its end is the trial's end)");
+	if (sc->autoscaler.max)
+		return schema_fail(c, schema_line_of(c, "autoscaler"), "autoscaler",
+				   "needs the pipeline (it starts qoslab workers)");
+	for (size_t i = 0; i < sc->n_events; i++)
+		if (sc->events[i].action == SCENARIO_ADD_WORKER)
+			return schema_fail(c, line_of(c, "timeline[%zu].action", i), "timeline",
+					   "add_worker needs the pipeline (it starts a qoslab worker)");
+	return 0;
 }
 
 /* add_worker names the pool ("workers"): its node is worker-(N+1) for the first, and so on
@@ -795,6 +1013,8 @@ static int build_graph(struct schema_ctx *c, struct topology *t)
 		const struct scenario_tlink *l = &sc->topology.links[i];
 
 		r = topology_add_link(t, l->name, l->a, l->b, l->kind);
+		if (!r)
+			r = topology_set_link_params(t, topology_link_count(t) - 1, l->params);
 	}
 	if (r < 0)
 		return schema_oom(c);
@@ -877,8 +1097,10 @@ static int validate(struct schema_ctx *c)
 	struct scenario *sc = c->sc;
 	int r;
 
-	r = set_default(c, "model");
-	if (r == 0)
+	/* without the pipeline nothing loads a model or reads a dataset: a machine without
+	 * them runs such a scenario too */
+	r = sc->pipeline ? set_default(c, "model") : 0;
+	if (r == 0 && sc->pipeline)
 		r = set_default(c, "workload.dataset");
 	if (r < 0)
 		return r;
@@ -905,6 +1127,15 @@ static int validate(struct schema_ctx *c)
 	if (sc->workload.mode == SCENARIO_OPEN && sc->workload.rate_per_s <= 0)
 		return schema_fail(c, schema_line_of(c, "workload.mode"), "workload.rate",
 				   "mode open needs a rate (jobs/s)");
+	if (sc->preprocess_at == SCENARIO_AT_EDGE && sc->transport.protocol == SCENARIO_UDP)
+		return schema_fail(c, schema_line_of(c, "preprocess.at"), "preprocess.at",
+				   "edge: the edge takes images over HTTP; UDP transfers go to the "
+				   "server itself (transport: tcp, or preprocess.at: worker)");
+	/* the client talks to the edge node's qoslab edge, which relays HTTP only */
+	if (topology_count_role(sc->topo, ROLE_EDGE) && sc->transport.protocol == SCENARIO_UDP)
+		return schema_fail(c, schema_line_of(c, "transport"), "transport",
+				   "udp: the client sends through the edge node, which takes images "
+				   "over HTTP only");
 	if (sc->autoscaler.max && (sc->autoscaler.max < sc->autoscaler.min ||
 				   sc->autoscaler.max < sc->topology.workers ||
 				   sc->autoscaler.min > sc->topology.workers))
@@ -914,6 +1145,8 @@ static int validate(struct schema_ctx *c)
 		return schema_fail(c, schema_line_of(c, "autoscaler"), "autoscaler",
 				   "scale_in_queue must be below scale_out_queue");
 	r = validate_links(c);
+	if (r == 0)
+		r = validate_runs(c);
 	if (r == 0)
 		r = validate_timeline(c);
 	if (r == 0)
@@ -1294,6 +1527,13 @@ void scenario_free(struct scenario *sc)
 	free(sc->topology.links);
 	free(sc->links);
 	free(sc->events);
+	for (size_t i = 0; i < sc->n_runs; i++) {
+		schema_strings_free(sc->runs[i].argv);
+		schema_strings_free(sc->runs[i].env);
+		free(sc->runs[i].metrics.file);
+		free(sc->runs[i].metrics.prefix);
+	}
+	free(sc->runs);
 	free(sc->model);
 	free(sc->model_prefix);
 	free(sc->workload.dataset);

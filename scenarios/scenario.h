@@ -22,6 +22,9 @@
 
 enum scenario_transport { SCENARIO_TCP = 0, SCENARIO_UDP };
 enum scenario_mode { SCENARIO_CLOSED = 0, SCENARIO_OPEN };
+/* Where preprocess happens: on the worker after the network, or in a qoslab edge before it;
+ * auto: at the edge when the topology has one, else on the worker. */
+enum scenario_pre_at { SCENARIO_AT_AUTO = 0, SCENARIO_AT_WORKER, SCENARIO_AT_EDGE };
 enum scenario_action { SCENARIO_IMPAIR = 0, SCENARIO_FAIL, SCENARIO_RECOVER,
 		       SCENARIO_ADD_WORKER, SCENARIO_REMOVE_WORKER };
 
@@ -40,6 +43,37 @@ struct scenario_link {
 	int dirs;                 /* SCENARIO_UP | SCENARIO_DOWN */
 	struct impair im;         /* validated; delays are one-way, per direction */
 	int line;                 /* of the list item, for messages */
+};
+
+/* A command of the scenario's own (`run:`), started in a node with the trial. */
+enum scenario_restart { SCENARIO_RESTART_NEVER = 0, SCENARIO_RESTART_ON_FAILURE };
+enum scenario_aggregate { SCENARIO_AGG_MEAN = 0, SCENARIO_AGG_LAST, SCENARIO_AGG_MIN,
+			  SCENARIO_AGG_MAX, SCENARIO_AGG_SUM, SCENARIO_AGG_MEDIAN };
+#define SCENARIO_RUN_NAME_MAX 32      /* bytes of run[i].name: logs/run-NAME.log */
+
+struct scenario_run {
+	char node[SCENARIO_NODE_MAX];
+	char **argv;              /* NULL-ended, argc >= 1; argv[0] with a '/' made absolute
+				   * against the scenario's directory; "{addr:NODE}" in any
+				   * argument or env value becomes that node's address */
+	size_t argc;
+	char **env;               /* "NAME=value", NULL-ended, added to qoslab's environment */
+	size_t n_env;
+	char name[SCENARIO_RUN_NAME_MAX]; /* [A-Za-z0-9_-]; default run-I */
+	enum scenario_restart restart;
+	int max_restarts;         /* restarts at most, per trial */
+	double restart_delay_s;   /* before the first restart; doubles with each one */
+	double start_s;           /* after the trial's start (the pipeline's first job) */
+	double timeout_s;         /* wait: a command still running this long after its start
+				   * fails the trial */
+	int wait;                 /* 1: the trial ends only when this command has exited */
+	struct {
+		int fd;           /* > 2: metric lines on this descriptor; 0: none */
+		char *file;       /* or a file the command writes in the trial directory */
+		enum scenario_aggregate aggregate; /* over the lines, per key */
+		char *prefix;     /* before every metric name */
+	} metrics;
+	int line;
 };
 
 struct scenario_event {
@@ -80,6 +114,8 @@ struct scenario {
 	int repeats;              /* >= 1 */
 	int paired;               /* 1: repetition r draws the same random numbers at every point */
 	int warmup_jobs;          /* the first jobs (by submission) left out of the metrics */
+	int pipeline;             /* 0: no server, workers or client (only run: commands); model
+				   * and dataset are then neither resolved nor needed (NULL) */
 
 	struct {
 		int workers;          /* star: given; graph: the nodes with role worker */
@@ -97,6 +133,7 @@ struct scenario {
 		struct scenario_tlink {
 			char name[SCENARIO_NODE_MAX], a[SCENARIO_NODE_MAX], b[SCENARIO_NODE_MAX];
 			char kind[SCENARIO_NODE_MAX];
+			char params[256]; /* TOPO_PARAMS_MAX: the kind's parameters */
 		} *links;
 		size_t n_links;
 	} topology;
@@ -114,6 +151,7 @@ struct scenario {
 	} transport;
 
 	struct preprocess preprocess; /* quality 0: no re-encode; resize_pct 100: no resize */
+	enum scenario_pre_at preprocess_at;
 
 	char *model;              /* as written: "yolo-fastest-1.1-xl", "default" or a path */
 	char *model_prefix;       /* absolute; PREFIX.cfg and PREFIX.weights exist */
@@ -132,6 +170,9 @@ struct scenario {
 		double duration_s;    /* 0: until every job is done */
 		int async;            /* the client submits (202) then polls, as a web page would */
 	} workload;
+
+	struct scenario_run *runs;
+	size_t n_runs;
 
 	struct scenario_event *events; /* sorted by at_s, file order among equal times */
 	size_t n_events;

@@ -45,10 +45,16 @@ static void print_summary(const struct scenario *sc, size_t n_trials)
 	       sc->topology.workers, sc->topology.workers == 1 ? "" : "s", sc->n_links,
 	       sc->n_events, sc->n_events == 1 ? "" : "s",
 	       sc->random_failures.rate > 0 ? "yes" : "no");
-	printf("  workload: %d jobs, %s loop, %s; model %s; dataset %s\n", sc->workload.count,
-	       sc->workload.mode == SCENARIO_OPEN ? "open" : "closed",
-	       sc->transport.protocol == SCENARIO_UDP ? "udp" : "tcp", sc->model_prefix,
-	       sc->workload.dataset_dir);
+	if (sc->pipeline)
+		printf("  workload: %d jobs, %s loop, %s; model %s; dataset %s\n", sc->workload.count,
+		       sc->workload.mode == SCENARIO_OPEN ? "open" : "closed",
+		       sc->transport.protocol == SCENARIO_UDP ? "udp" : "tcp", sc->model_prefix,
+		       sc->workload.dataset_dir);
+	else
+		printf("  pipeline: off (no server, workers or client)\n");
+	for (size_t i = 0; i < sc->n_runs; i++)
+		printf("  run %s on %s: %s%s%s\n", sc->runs[i].name, sc->runs[i].node, sc->runs[i].argv[0],
+		       sc->runs[i].argc > 1 ? " ..." : "", sc->runs[i].wait ? " (the trial waits for it)" : "");
 }
 
 static void print_trials(const struct scenario *sc, const struct scenario_trial *t, size_t n)

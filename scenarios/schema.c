@@ -25,8 +25,12 @@
 static const char *const protocols[] = { "tcp", "udp", NULL };
 static const char *const reassemblies[] = { "holes", "concat", NULL };
 static const char *const modes[] = { "closed", "open", NULL };
+static const char *const pre_ats[] = { "auto", "worker", "edge", NULL };
 static const char *const actions[] = { "impair", "fail", "recover", "add_worker",
 				       "remove_worker", NULL };
+
+static const char *const restarts[] = { "never", "on-failure", NULL };
+static const char *const aggregates[] = { "mean", "last", "min", "max", "sum", "median", NULL };
 
 const char *scenario_action_name(enum scenario_action a)
 {
@@ -37,6 +41,11 @@ const char *scenario_action_name(enum scenario_action a)
 #define SC(m) offsetof(struct scenario, m)
 #define LK(m) offsetof(struct scenario_link, m)
 #define EV(m) offsetof(struct scenario_event, m)
+#define RN(m) offsetof(struct scenario_run, m)
+
+/* T_ARGV and T_ENV keep their count in the size_t right after the array */
+_Static_assert(RN(argc) == RN(argv) + sizeof(char **) && RN(n_env) == RN(env) + sizeof(char **),
+	       "a list's count follows its array");
 
 static void link_init(void *item)
 {
@@ -52,6 +61,15 @@ static void event_init(void *item)
 	e->dirs = SCENARIO_UP | SCENARIO_DOWN;
 	e->failure = FAILURE_KILL;
 	e->drain = 1;
+}
+
+static void run_init(void *item)
+{
+	struct scenario_run *r = item;
+
+	r->max_restarts = 3;
+	r->restart_delay_s = 1;
+	r->timeout_s = 600;
 }
 
 static const struct schema_field cpu_fields[] = {
@@ -105,7 +123,8 @@ static const struct schema_field tlink_fields[] = {
 	{ "name", T_BUF, TL(name), 0, NAME_SIZE, NULL, NULL, NULL },
 	{ "a", T_BUF, TL(a), 0, NAME_SIZE, NULL, NULL, NULL },
 	{ "b", T_BUF, TL(b), 0, NAME_SIZE, NULL, NULL, NULL },
-	{ "kind", T_BUF, TL(kind), 0, NAME_SIZE, NULL, NULL, NULL },
+	{ "kind", T_BUF, TL(kind), 0, NAME_SIZE, NULL, "kind", NULL },
+	{ "params", T_PARAMS, TL(params), 0, TOPO_PARAMS_MAX, NULL, "link_params", NULL },
 };
 static const char *const tlink_required[] = { "a", "b", NULL };
 static const struct schema_section tlink_section = {
@@ -152,6 +171,7 @@ static const struct schema_field preprocess_fields[] = {
 	{ "grayscale", T_BOOL, SC(preprocess.grayscale), 0, 1, NULL, "grayscale", NULL },
 	{ "quality", T_INT, SC(preprocess.quality), 0, 100, NULL, "quality", NULL },
 	{ "resize", T_INT, SC(preprocess.resize_pct), 1, 100, NULL, "resize_pct", NULL },
+	{ "at", T_CHOICE, SC(preprocess_at), 0, 0, pre_ats, "preprocess_at", NULL },
 };
 static const struct schema_section preprocess_section = {
 	.name = "preprocess", .fields = preprocess_fields, .n_fields = N(preprocess_fields) };
@@ -190,6 +210,34 @@ static const struct schema_section event_section = {
 	.list_off = SC(events), .count_off = SC(n_events), .item_size = sizeof(struct scenario_event),
 	.item_init = event_init };
 
+static const struct schema_field run_metrics_fields[] = {
+	{ "fd", T_INT, RN(metrics.fd), 3, 255, NULL, NULL, NULL },
+	{ "file", T_TEXT, RN(metrics.file), 0, 0, NULL, NULL, NULL },
+	{ "aggregate", T_CHOICE, RN(metrics.aggregate), 0, 0, aggregates, NULL, NULL },
+	{ "prefix", T_TEXT, RN(metrics.prefix), 0, 0, NULL, NULL, NULL },
+};
+static const struct schema_section run_metrics_section = {
+	.name = "run[].metrics", .fields = run_metrics_fields, .n_fields = N(run_metrics_fields) };
+
+static const struct schema_field run_fields[] = {
+	{ "node", T_NODE, RN(node), 0, 0, NULL, NULL, NULL },
+	{ "argv", T_ARGV, RN(argv), 0, 0, NULL, NULL, NULL },
+	{ "env", T_ENV, RN(env), 0, 0, NULL, NULL, NULL },
+	{ "name", T_BUF, RN(name), 0, SCENARIO_RUN_NAME_MAX, NULL, NULL, NULL },
+	{ "restart", T_CHOICE, RN(restart), 0, 0, restarts, "restart", NULL },
+	{ "max_restarts", T_INT, RN(max_restarts), 0, 100, NULL, "max_restarts", NULL },
+	{ "restart_delay", T_SECONDS, RN(restart_delay_s), 0, 60, NULL, "restart_delay_s", NULL },
+	{ "start", T_SECONDS, RN(start_s), 0, 1e6, NULL, "start_s", NULL },
+	{ "timeout", T_SECONDS, RN(timeout_s), 0.001, 1e6, NULL, "run_timeout_s", NULL },
+	{ "wait", T_BOOL, RN(wait), 0, 1, NULL, NULL, NULL },
+	{ "metrics", T_MAP, 0, 0, 0, NULL, NULL, &run_metrics_section },
+};
+static const char *const run_required[] = { "node", "argv", NULL };
+static const struct schema_section run_section = {
+	.name = "run", .fields = run_fields, .n_fields = N(run_fields), .required = run_required,
+	.list_off = SC(runs), .count_off = SC(n_runs), .item_size = sizeof(struct scenario_run),
+	.item_init = run_init };
+
 static const struct schema_field failures_fields[] = {
 	{ "rate", T_FRACTION, SC(random_failures.rate), 0, 1, NULL, "failure_rate", NULL },
 	{ "interval", T_SECONDS, SC(random_failures.interval_s), 1e-3, 1e6, NULL,
@@ -226,6 +274,7 @@ static const struct schema_field root_fields[] = {
 	{ "repeats", T_INT, SC(repeats), 1, 10000, NULL, NULL, NULL },
 	{ "paired", T_BOOL, SC(paired), 0, 1, NULL, NULL, NULL },
 	{ "warmup", T_INT, SC(warmup_jobs), 0, 1e8, NULL, "warmup_jobs", NULL },
+	{ "pipeline", T_BOOL, SC(pipeline), 0, 1, NULL, NULL, NULL },
 	{ "topology", T_MAP, 0, 0, 0, NULL, NULL, &topology_section },
 	{ "links", T_LIST, 0, 0, 0, NULL, NULL, &link_section },
 	{ "transport", T_MAP, 0, 0, 0, NULL, NULL, &transport_section },
@@ -233,6 +282,7 @@ static const struct schema_field root_fields[] = {
 	{ "model", T_MODEL, SC(model), 0, 0, NULL, "model", NULL },
 	{ "workload", T_MAP, 0, 0, 0, NULL, NULL, &workload_section },
 	{ "timeline", T_LIST, 0, 0, 0, NULL, NULL, &event_section },
+	{ "run", T_LIST, 0, 0, 0, NULL, NULL, &run_section },
 	{ "random_failures", T_MAP, 0, 0, 0, NULL, NULL, &failures_section },
 	{ "autoscaler", T_MAP, 0, 0, 0, NULL, NULL, &autoscaler_section },
 	{ "sweep", T_SWEEP, 0, 0, 0, NULL, NULL, NULL },
@@ -300,6 +350,8 @@ enum schema_kind schema_kind(const struct schema_field *f)
 	case T_MAP: return SCHEMA_MAP;
 	case T_LIST: return SCHEMA_LIST;
 	case T_SWEEP: return SCHEMA_SWEEP;
+	case T_ARGV: return SCHEMA_WORDS;
+	case T_ENV: return SCHEMA_PAIRS;
 	default: return SCHEMA_SCALAR;
 	}
 }
@@ -320,15 +372,18 @@ const char *schema_what(const struct schema_field *f)
 	case T_FRACTION: return "a fraction (0.4 or 40%)";
 	case T_BOOL: return "true or false";
 	case T_CHOICE: return "one word";
-	case T_FAILURE: return "kill, freeze, partition or blackhole";
+	case T_FAILURE: return failure_choices();
 	case T_NODE: return "a node or link name: client, server, worker-K, workers or a topology name";
 	case T_DIRS: return "up, down or both";
 	case T_TEXT: case T_BUF: return "text";
+	case T_PARAMS: return "the link kind's parameters, key=value,... (ns3: channel=wifi,distance=30m)";
 	case T_MODEL: return "a model name or path prefix";
 	case T_DATASET: return "a dataset directory or 'default'";
 	case T_MAP: return "a mapping (key: value lines)";
 	case T_LIST: return "a list (- items)";
 	case T_SWEEP: return "a list of factors (- key: ..., values: [...])";
+	case T_ARGV: return "a list of words ([prog, arg, ...]; no shell)";
+	case T_ENV: return "a mapping of variable names to values";
 	}
 	return "?";
 }
@@ -435,6 +490,7 @@ int schema_defaults(struct scenario *sc)
 	sc->seed = 1;
 	sc->repeats = 1;
 	sc->paired = 1;
+	sc->pipeline = 1;
 	sc->topology.workers = 1;
 	snprintf(sc->topology.subnet, sizeof(sc->topology.subnet), "10.77.0.0/16");
 	sc->transport.protocol = SCENARIO_TCP;
@@ -878,7 +934,7 @@ int schema_set(struct schema_ctx *c, const struct schema_field *f, void *base,
 	case T_TEXT:
 		r = set_string(c, (char **)p, text);
 		break;
-	case T_BUF:
+	case T_BUF: case T_PARAMS:
 		if (strlen(text) >= (size_t)f->hi)
 			return schema_fail(c, line, path, "'%s' is longer than %d bytes", text,
 					   (int)f->hi - 1);
@@ -927,6 +983,55 @@ int schema_set_impair(struct schema_ctx *c, const struct schema_section *s, void
 	return schema_note(c, path, line);
 }
 
+/* [A-Za-z_][A-Za-z0-9_]*: a name a program can look up. */
+static int env_name_ok(const char *s)
+{
+	if (!*s || (*s >= '0' && *s <= '9'))
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_'))
+			return 0;
+	return 1;
+}
+
+int schema_append(struct schema_ctx *c, const struct schema_field *f, void *base,
+		  const char *path, const char *name, const char *text, int line)
+{
+	char ***list = (char ***)((char *)base + f->off);
+	size_t *n = (size_t *)((char *)base + f->off + sizeof(char **));
+	char *item = NULL, **grown;
+
+	if (f->type == T_ENV) {
+		if (!env_name_ok(name))
+			return schema_fail(c, line, path, "'%s' is not a variable name "
+					   "([A-Za-z_][A-Za-z0-9_]*)", name);
+		for (size_t i = 0; i < *n; i++)
+			if (!strncmp((*list)[i], name, strlen(name)) && (*list)[i][strlen(name)] == '=')
+				return schema_fail(c, line, path, "duplicate variable");
+		if (asprintf(&item, "%s=%s", name, text) < 0)
+			return schema_oom(c);
+	} else if (!(item = strdup(text))) {
+		return schema_oom(c);
+	}
+	grown = realloc(*list, (*n + 2) * sizeof(*grown));
+	if (!grown) {
+		free(item);
+		return schema_oom(c);
+	}
+	grown[(*n)++] = item;
+	grown[*n] = NULL;
+	*list = grown;
+	return schema_note(c, path, line);
+}
+
+void schema_strings_free(char **list)
+{
+	for (size_t i = 0; list && list[i]; i++)
+		free(list[i]);
+	free(list);
+}
+
 int schema_list_new(struct schema_ctx *c, const struct schema_field *f, size_t n)
 {
 	const struct schema_section *s = f->sub;
@@ -966,6 +1071,7 @@ struct target {
 	const struct schema_field *f;
 	void *base;
 	const char *impair_key;
+	const char *param_key;  /* one key of a T_PARAMS field f */
 };
 
 /* Splits "links[0]" into name and index (-1 without brackets). */
@@ -1019,7 +1125,7 @@ static int find_target(struct schema_ctx *c, const char *label, const char *path
 
 			if (impair_set(&scratch, name, "0", msg, sizeof(msg)) == -ENOENT)
 				return schema_fail(c, line, label, "'%s': %s", path, msg);
-			*ret = (struct target){ s, NULL, base, path + (seg - buf) };
+			*ret = (struct target){ s, NULL, base, path + (seg - buf), NULL };
 			return 0;
 		}
 		if (!f) {
@@ -1049,6 +1155,16 @@ static int find_target(struct schema_ctx *c, const char *label, const char *path
 			s = f->sub;
 			continue;
 		}
+		if (f->type == T_PARAMS && next) {
+			const char *key = path + (next - buf);
+
+			if (strtok_r(NULL, ".", &save) || !*key || strspn(key,
+			    "abcdefghijklmnopqrstuvwxyz_") != strlen(key))
+				return schema_fail(c, line, label, "'%s': name one parameter, e.g. "
+						   "%s.distance", path, name);
+			*ret = (struct target){ s, f, base, NULL, key };
+			return 0;
+		}
 		if (next)
 			return schema_fail(c, line, label, "'%s': %s is a value, not a section", path, name);
 		if (!f->factor)
@@ -1057,10 +1173,39 @@ static int find_target(struct schema_ctx *c, const char *label, const char *path
 					   !strcmp(f->key, "repeats") || !strcmp(f->key, "seed") ||
 					   !strcmp(f->key, "paired") ?
 					   "defines the trials" : "is not a parameter");
-		*ret = (struct target){ s, f, base, NULL };
+		*ret = (struct target){ s, f, base, NULL, NULL };
 		return 0;
 	}
 	return schema_fail(c, line, label, "'%s' is not a key path", path);
+}
+
+/* One key of a "key=value,..." field replaced (or added), the rest kept in order. */
+static int set_param(struct schema_ctx *c, const struct schema_field *f, void *base,
+		     const char *key, const char *path, const char *text, int line)
+{
+	char *p = (char *)base + f->off, out[1024] = "", old[1024], *save = NULL, *item;
+	size_t klen = strlen(key), n = 0;
+	int found = 0;
+
+	if (strchr(text, ',') || strchr(text, '='))
+		return schema_fail(c, line, path, "'%s': one value, without ',' or '='", text);
+	snprintf(old, sizeof(old), "%s", p);
+	for (item = strtok_r(old, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		int mine = !strncmp(item, key, klen) && item[klen] == '=';
+
+		n += (size_t)snprintf(out + n, n < sizeof(out) ? sizeof(out) - n : 0, "%s%s%s%s",
+				      n ? "," : "", mine ? key : item, mine ? "=" : "",
+				      mine ? text : "");
+		found |= mine;
+	}
+	if (!found)
+		n += (size_t)snprintf(out + n, n < sizeof(out) ? sizeof(out) - n : 0, "%s%s=%s",
+				      n ? "," : "", key, text);
+	if (n >= (size_t)f->hi)
+		return schema_fail(c, line, path, "'%s' makes the parameters longer than %d bytes",
+				   text, (int)f->hi - 1);
+	snprintf(p, (size_t)f->hi, "%s", out);
+	return 0;
 }
 
 int schema_set_path(struct schema_ctx *c, const char *label, const char *path, int key_line,
@@ -1072,6 +1217,8 @@ int schema_set_path(struct schema_ctx *c, const char *label, const char *path, i
 	r = find_target(c, label, path, key_line, &t);
 	if (r < 0)
 		return r;
+	if (t.param_key)
+		return set_param(c, t.f, t.base, t.param_key, path, text, value_line);
 	if (t.f)
 		return schema_set(c, t.f, t.base, path, text, value_line);
 	return schema_set_impair(c, t.s, t.base, t.impair_key, path, text, value_line);
@@ -1141,7 +1288,15 @@ int schema_level(struct schema_ctx *c, const char *label, const char *path, int 
 	r = find_target(c, label, path, key_line, &t);
 	if (r < 0)
 		return r;
-	if (t.f) {
+	if (t.param_key) {
+		/* distance=30m is the number 30: metres, as the kind reads it */
+		char num[64];
+		size_t n = strlen(text);
+
+		snprintf(num, sizeof(num), "%.*s", (int)(n && text[n - 1] == 'm' ? n - 1 : n), text);
+		r = level_of(T_NUM, num, &level);
+		*ret_name = t.param_key;
+	} else if (t.f) {
 		r = level_of(t.f->type, text, &level);
 		*ret_name = t.f->factor;
 	} else {

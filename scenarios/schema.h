@@ -6,7 +6,9 @@
 
 #include "scenarios/scenario.h"
 
-enum schema_kind { SCHEMA_SCALAR, SCHEMA_MAP, SCHEMA_LIST, SCHEMA_SWEEP };
+/* WORDS: a list of scalars (argv); PAIRS: a mapping of free names to scalars (env). */
+enum schema_kind { SCHEMA_SCALAR, SCHEMA_MAP, SCHEMA_LIST, SCHEMA_SWEEP, SCHEMA_WORDS,
+		   SCHEMA_PAIRS };
 
 struct schema_section;
 struct schema_field;
@@ -58,6 +60,12 @@ const struct schema_section *schema_sub(const struct schema_field *f);
 /* "an integer", "a list (- items)", ... for wrong-type messages. */
 const char *schema_what(const struct schema_field *f);
 
+/* WORDS and PAIRS fields: appends text (PAIRS: as "name=text"; name must be a variable
+ * name, given once) to the NULL-ended array of base. 0 or -EINVAL/-ENOMEM with err. */
+int schema_append(struct schema_ctx *c, const struct schema_field *f, void *base,
+		  const char *path, const char *name, const char *text, int line);
+/* Frees such an array; NULL-safe. */
+void schema_strings_free(char **list);
 /* Lists (links, timeline): replaces the list with n items holding their defaults. */
 int schema_list_new(struct schema_ctx *c, const struct schema_field *f, size_t n);
 void *schema_list_item(struct scenario *sc, const struct schema_field *f, size_t i);

@@ -175,7 +175,7 @@ static json_t *default_of(const struct schema_field *f, const void *base)
 		case SCENARIO_DOWN: return json_string("down");
 		default: return json_string("both");
 		}
-	case T_NODE: case T_BUF:
+	case T_NODE: case T_BUF: case T_PARAMS:
 		return *p ? json_string(p) : NULL;
 	default:
 		return NULL;
@@ -188,7 +188,6 @@ static json_t *sweep_schema(int *r);
 
 static json_t *field_schema(int *r, const struct schema_field *f, const void *base)
 {
-	static const char *const failures[] = { "kill", "freeze", "partition", "blackhole", NULL };
 	static const char *const dirs[] = { "up", "down", "both", NULL };
 	json_t *o = NULL, *d;
 
@@ -224,7 +223,13 @@ static json_t *field_schema(int *r, const struct schema_field *f, const void *ba
 		o = words(r, f->choices);
 		break;
 	case T_FAILURE:
-		o = words(r, failures);
+		{
+			const char *failures[FAILURE_KIND_COUNT + 1] = { NULL };
+
+			for (int k = 0; k < FAILURE_KIND_COUNT; k++)
+				failures[k] = failure_name((enum failure_kind)k);
+			o = words(r, failures);
+		}
 		break;
 	case T_NODE:
 		o = typed(r, NULL, PAT_NODE);
@@ -236,12 +241,22 @@ static json_t *field_schema(int *r, const struct schema_field *f, const void *ba
 		/* name: 42 is a name too: any scalar */
 		o = json_pack("{s:[sss]}", "type", "string", "number", "boolean");
 		break;
-	case T_BUF:
+	case T_BUF: case T_PARAMS:
 		o = typed(r, NULL, NULL);
 		put(r, o, "maxLength", json_integer((json_int_t)f->hi - 1));
 		break;
 	case T_MODEL: case T_DATASET:
 		o = typed(r, NULL, NULL);
+		break;
+	case T_ARGV:
+		/* numbers are words too: [sleep, 5] */
+		o = json_pack("{s:s, s:i, s:{s:[sss]}}", "type", "array", "minItems", 1, "items",
+			      "type", "string", "number", "boolean");
+		break;
+	case T_ENV:
+		o = json_pack("{s:[ss], s:{s:s}, s:{s:[ssss]}}", "type", "object", "null",
+			      "propertyNames", "pattern", "^[A-Za-z_][A-Za-z0-9_]*$",
+			      "additionalProperties", "type", "string", "number", "boolean", "null");
 		break;
 	case T_MAP:
 		o = section_schema(r, f->sub, base);
@@ -330,6 +345,9 @@ static void sweep_paths(const struct schema_section *s, const char *prefix, char
 			sweep_paths(f->sub, sub, buf, len);
 		} else if (f->factor && n < len) {
 			snprintf(buf + n, len - n, "%s%s%s", n ? "|" : "", prefix, f->key);
+			/* one parameter of a link kind's list is swept alone (params.distance) */
+			if (f->type == T_PARAMS && (n = strlen(buf)) < len)
+				snprintf(buf + n, len - n, "|%s%s\\.[a-z_]+", prefix, f->key);
 		}
 	}
 	for (size_t i = 0; s->impair_off && (key = impair_key(i, &v, &what)); i++) {

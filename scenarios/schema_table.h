@@ -19,8 +19,12 @@ enum ftype {
 	T_DIRS,     /* int SCENARIO_UP|SCENARIO_DOWN */
 	T_TEXT,     /* char * (malloc'ed) */
 	T_BUF,      /* char[size] */
+	T_PARAMS,   /* char[size]: "key=value,..." a link kind checks; a sweep path may name one
+		     * key (topology.links[0].params.distance) */
 	T_MODEL,    /* char *, resolved into sc->model_prefix */
 	T_DATASET,  /* char *, resolved into sc->workload.dataset_dir */
+	T_ARGV,     /* char ** NULL-ended + size_t count after it: a list of words */
+	T_ENV,      /* char ** "NAME=value" NULL-ended + size_t count after it: a mapping */
 	T_MAP, T_LIST, T_SWEEP,
 };
 

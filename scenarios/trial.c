@@ -24,11 +24,13 @@
 #include "scenarios/scenario.h"
 #include "scenarios/sweep.h"
 #include "scenarios/trial.h"
+#include "scenarios/usercmd.h"
 #include "scenarios/warm.h"
 
 #define HTTP_PORT 8080
 #define WORKER_PORT 9090
 #define UDP_PORT 9091
+#define EDGE_PORT 8081
 /* workers load darknet and its ~250 OpenCV libraries; inside UML, through hostfs and at a
  * CPU cap, the first load of a run took 164 s here */
 #define READY_TIMEOUT_S 600.0
@@ -125,6 +127,149 @@ static int spawn_worker(struct testbed *tb, const struct scenario *t, const char
 	return testbed_spawn(tb, k, worker, &pid);
 }
 
+/* ---- the edge tier (qoslab edge) ---- */
+
+/* Whether the edge preprocesses (else the workers do). */
+static int edge_preprocesses(const struct scenario *t)
+{
+	return t->preprocess_at == SCENARIO_AT_EDGE || (t->preprocess_at == SCENARIO_AT_AUTO &&
+							topology_count_role(t->topo, ROLE_EDGE) > 0);
+}
+
+/* The node that runs qoslab edge, or -1 (none: the client talks to the server): the node
+ * with role edge (a plain relay when preprocess.at is worker); without one, the client's own
+ * node when the edge preprocesses: the device preprocesses before its uplink, so the
+ * client's link towards the server carries the reduced bytes. */
+static int edge_node(const struct testbed *tb, const struct scenario *t)
+{
+	int k = role_node(tb, ROLE_EDGE);
+
+	if (k >= 0)
+		return k;
+	return edge_preprocesses(t) ? role_node(tb, ROLE_CLIENT) : -1;
+}
+
+static int spawn_edge(struct testbed *tb, const struct scenario *t, const char *bin, int k,
+		      char *err, size_t errlen)
+{
+	char http[64], server[96], quality[16], resize[16], timeout[32], max[16];
+	pid_t pid;
+	int r, n;
+
+	snprintf(http, sizeof(http), "%s:%d", testbed_node_addr(tb, k), EDGE_PORT);
+	snprintf(server, sizeof(server), "http://%s:%d",
+		 testbed_node_addr(tb, role_node(tb, ROLE_SERVER)), HTTP_PORT);
+	/* the client gives up first: its attempts, not the edge, decide a job's fate */
+	snprintf(timeout, sizeof(timeout), "%.0f",
+		 ceil(t->workload.timeout_s * (t->workload.retries + 1)) + 5);
+	/* every job the client may have outstanding is in work at the edge, never refused */
+	snprintf(max, sizeof(max), "%d", 16 + (t->workload.mode == SCENARIO_OPEN ?
+					      t->workload.max_outstanding : t->workload.concurrency));
+	char *edge[24] = { (char *)bin, "edge", "--http", http, "--server", server, "--timeout",
+			   timeout, "--max-jobs", max, "--max-conns", max };
+	n = 12;
+	/* otherwise a plain relay: the workers preprocess */
+	if (edge_preprocesses(t) && t->preprocess.grayscale)
+		edge[n++] = "--grayscale";
+	if (edge_preprocesses(t) && t->preprocess.quality > 0) {
+		snprintf(quality, sizeof(quality), "%d", t->preprocess.quality);
+		edge[n++] = "--quality";
+		edge[n++] = quality;
+	}
+	if (edge_preprocesses(t) && t->preprocess.resize_pct > 0 && t->preprocess.resize_pct < 100) {
+		snprintf(resize, sizeof(resize), "%d", t->preprocess.resize_pct);
+		edge[n++] = "--resize";
+		edge[n++] = resize;
+	}
+	edge[n] = NULL;
+	if ((r = testbed_spawn(tb, k, edge, &pid)) < 0)
+		snprintf(err, errlen, "starting the edge on %s: %s", testbed_node_name(tb, k),
+			 strerror(-r));
+	return r;
+}
+
+/* The edge answers (its own counters) once it listens. */
+static int wait_edge(struct testbed *tb, int k, volatile sig_atomic_t *stop)
+{
+	char url[96];
+	struct health h = { .url = url };
+	double until = clock_now_s() + READY_TIMEOUT_S;
+
+	snprintf(url, sizeof(url), "http://%s:%d/v1/edge/stats", testbed_node_addr(tb, k), EDGE_PORT);
+	while (clock_now_s() < until && !*stop) {
+		if (testbed_in_node(tb, role_node(tb, ROLE_CLIENT), health_get, &h) == 0 &&
+		    strstr(h.body, "\"bytes_in\":"))
+			return 0;
+		sleep_ms(100);
+	}
+	return *stop ? -EINTR : -ETIMEDOUT;
+}
+
+static long stat_field(const char *body, const char *key);
+static void put(struct trial_metrics *m, const char *name, double v);
+
+/* The edge node's link towards the server: the server's own, or one to a switch the server
+ * is on; -1 when the way goes through other nodes (or the edge is the client's node and
+ * shares the client's link). */
+static int edge_server_link(const struct testbed *tb, int edge, int server)
+{
+	const int *el, *sl;
+	int ne = testbed_node_links(tb, edge, &el), ns = testbed_node_links(tb, server, &sl);
+
+	for (int i = 0; i < ne; i++) {
+		int a, b, far;
+
+		testbed_link_ends(tb, el[i], &a, &b);
+		far = a == edge ? b : a;
+		if (far == server)
+			return el[i];
+		for (int j = 0; far <= TESTBED_SWITCH && j < ns; j++) {
+			int c, d;
+
+			testbed_link_ends(tb, sl[j], &c, &d);
+			if (d == far)
+				return el[i];
+		}
+	}
+	return -1;
+}
+
+/* Wire bytes (headers, acknowledgements and all) on the edge's link towards the server. */
+static void edge_link_metrics(struct testbed *tb, int k, struct trial_metrics *m)
+{
+	int l = edge_server_link(tb, k, role_node(tb, ROLE_SERVER)), a, b;
+	struct link_stats ls;
+
+	if (testbed_node_role(tb, k) != ROLE_EDGE || l < 0 || testbed_link_stats(tb, l, &ls) < 0)
+		return;
+	testbed_link_ends(tb, l, &a, &b);
+	/* the counters are the a end's: tx is a -> b */
+	put(m, "edge_to_server_bytes", (double)(a == k ? ls.tx_bytes : ls.rx_bytes));
+	put(m, "server_to_edge_bytes", (double)(a == k ? ls.rx_bytes : ls.tx_bytes));
+}
+
+/* Image bytes into and out of the edge: the saving the edge -> server link sees. */
+static void edge_metrics(struct testbed *tb, int k, struct trial_metrics *m)
+{
+	char url[96];
+	struct health h = { .url = url };
+	long in, out, images;
+
+	snprintf(url, sizeof(url), "http://%s:%d/v1/edge/stats", testbed_node_addr(tb, k), EDGE_PORT);
+	if (testbed_in_node(tb, role_node(tb, ROLE_CLIENT), health_get, &h) < 0)
+		return;
+	in = stat_field(h.body, "\"bytes_in\":");
+	out = stat_field(h.body, "\"bytes_out\":");
+	images = stat_field(h.body, "\"images\":");
+	if (in < 0 || out < 0 || images < 0)
+		return;
+	edge_link_metrics(tb, k, m);
+	put(m, "edge_in_bytes", (double)in);
+	put(m, "edge_out_bytes", (double)out);
+	if (in > 0)
+		put(m, "edge_out_pct", 100.0 * (double)out / (double)in);
+}
+
 /* Whether standby workers can stand in for the workers: not when a worker may be killed,
  * since recovery restarts the commands the testbed spawned. */
 static int warm_ok(const struct scenario *t)
@@ -189,7 +334,7 @@ static int spawn_service(struct testbed *tb, const struct scenario *t, const cha
 }
 
 static int spawn_client(struct testbed *tb, const struct scenario *t, const char *bin,
-			const char *dir, pid_t *ret_client, char *err, size_t errlen)
+			const char *dir, int edge, pid_t *ret_client, char *err, size_t errlen)
 {
 	const char *srv = testbed_node_addr(tb, role_node(tb, ROLE_SERVER));
 	char udp[64], url[96], records[1024], count[16], conc[16], rate[32], timeout[32];
@@ -197,7 +342,10 @@ static int spawn_client(struct testbed *tb, const struct scenario *t, const char
 	int r, n;
 
 	snprintf(udp, sizeof(udp), "%s:%d", srv, UDP_PORT);
-	snprintf(url, sizeof(url), "http://%s:%d", srv, HTTP_PORT);
+	if (edge >= 0)
+		snprintf(url, sizeof(url), "http://%s:%d", testbed_node_addr(tb, edge), EDGE_PORT);
+	else
+		snprintf(url, sizeof(url), "http://%s:%d", srv, HTTP_PORT);
 	snprintf(records, sizeof(records), "%s/records.jsonl", dir);
 	snprintf(count, sizeof(count), "%d", t->workload.count);
 	snprintf(conc, sizeof(conc), "%d", t->workload.concurrency);
@@ -221,14 +369,15 @@ static int spawn_client(struct testbed *tb, const struct scenario *t, const char
 		client[n++] = "--shuffle";
 	if (t->workload.async)
 		client[n++] = "--async";
-	if (t->preprocess.grayscale)
+	/* the edge preprocesses, or the workers, never both */
+	if (!edge_preprocesses(t) && t->preprocess.grayscale)
 		client[n++] = "--grayscale";
-	if (t->preprocess.quality > 0) {
+	if (!edge_preprocesses(t) && t->preprocess.quality > 0) {
 		snprintf(quality, sizeof(quality), "%d", t->preprocess.quality);
 		client[n++] = "--quality";
 		client[n++] = quality;
 	}
-	if (t->preprocess.resize_pct > 0 && t->preprocess.resize_pct < 100) {
+	if (!edge_preprocesses(t) && t->preprocess.resize_pct > 0 && t->preprocess.resize_pct < 100) {
 		snprintf(resize, sizeof(resize), "%d", t->preprocess.resize_pct);
 		client[n++] = "--resize";
 		client[n++] = resize;
@@ -567,9 +716,29 @@ static int random_failures(struct testbed *tb, const struct scenario *t, struct 
 	return 0;
 }
 
-/* Until the client exits: events at their times, random failures every interval. */
+/* A simulated link that fell behind real time did not delay, pace or lose what the scenario
+ * asked: the trial fails, naming the link, rather than report its figures. */
+static int links_valid(struct testbed *tb, char *err, size_t errlen)
+{
+	for (int l = 0; l < testbed_link_count(tb); l++) {
+		int r = testbed_link_check(tb, l);
+
+		if (r < 0) {
+			snprintf(err, errlen, "link %s (%s): %s", testbed_link_name(tb, l),
+				 testbed_link_kind(tb, l), r == -ETIME ?
+				 "ns-3 fell behind real time: this trial's figures are not valid" :
+				 "the simulator ended early");
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* Until the client (0: no pipeline) and the run: commands the trial waits for are done:
+ * events at their times, random failures every interval, the commands supervised. */
 static int play(struct testbed *tb, const struct scenario *t, const char *bin, pid_t client,
-		struct scaler *s, volatile sig_atomic_t *stop, int *ret_status, char *err, size_t errlen)
+		struct usercmds *u, struct scaler *s, volatile sig_atomic_t *stop, int *ret_status,
+		char *err, size_t errlen)
 {
 	struct failed *f = calloc((size_t)testbed_node_count(tb), sizeof(*f));
 	size_t cap = t->n_events + 4 * (size_t)t->autoscaler.max + 1;
@@ -588,17 +757,30 @@ static int play(struct testbed *tb, const struct scenario *t, const char *bin, p
 	}
 	for (;;) {
 		double now = clock_now_s() - t0;
-		pid_t w = waitpid(client, &st, WNOHANG);
 
-		if (w == client) {
+		if (client > 0 && waitpid(client, &st, WNOHANG) == client) {
 			*ret_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-			break;
+			client = 0;
 		}
-		if (*stop || now > limit) {
-			kill(client, SIGTERM);
-			waitpid(client, &st, 0);
+		if (!client && usercmds_waited(u))
+			break;
+		/* the commands' own timeouts bound a trial without the pipeline */
+		if (*stop || (client > 0 && now > limit)) {
+			if (client > 0) {
+				kill(client, SIGTERM);
+				waitpid(client, &st, 0);
+			}
 			r = *stop ? -EINTR : -ETIMEDOUT;
 			snprintf(err, errlen, "%s", *stop ? "interrupted" : "the client ran past its time limit");
+			break;
+		}
+		if ((r = usercmds_step(u, now, err, errlen)) < 0)
+			goto out;
+		if ((r = links_valid(tb, err, errlen)) < 0) {
+			if (client > 0) {
+				kill(client, SIGTERM);
+				waitpid(client, &st, 0);
+			}
 			break;
 		}
 		while (ev < t->n_events && t->events[ev].at_s <= now) {
@@ -609,7 +791,7 @@ static int play(struct testbed *tb, const struct scenario *t, const char *bin, p
 			}
 			j.played = ++ev;
 		}
-		if ((r = scaler_step(tb, t, s, &j, now)) < 0) {
+		if (t->pipeline && (r = scaler_step(tb, t, s, &j, now)) < 0) {
 			snprintf(err, errlen, "autoscaler: %s", strerror(-r));
 			goto out;
 		}
@@ -642,6 +824,41 @@ static void put(struct trial_metrics *m, const char *name, double v)
 {
 	if (m->n < TRIAL_METRICS_MAX)
 		m->m[m->n++] = (struct results_metric){ name, v };
+}
+
+/* The run: commands' metrics after the built-in ones; a name both have would make one of
+ * them silently wrong, so it fails the trial. */
+static int put_user(struct trial_metrics *m, const struct scenario *t, struct usercmds *u,
+		    char *err, size_t errlen)
+{
+	int r = usercmds_metrics(u, m->user, TRIAL_USER_METRICS_MAX, &m->n_user, err, errlen);
+
+	if (r == -E2BIG)
+		snprintf(err, errlen, "the run: commands gave more than %d metrics",
+			 TRIAL_USER_METRICS_MAX - 1);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < m->n_user; i++) {
+		/* the two that trial_run puts last */
+		int taken = !strcmp(m->user[i].name, "trial_wall_s") ||
+			    !strcmp(m->user[i].name, "overhead_s");
+
+		for (size_t j = 0; j < m->n; j++)
+			taken |= !strcmp(m->m[j].name, m->user[i].name);
+		/* a trial's scenario has the names the file gives factors (the defaults are
+		 * the loaded scenario's; results_add_trial refuses those) */
+		for (size_t f = 0; f < t->n_factors; f++)
+			if (t->factors && t->factors[f].name)
+				taken |= 2 * !strcmp(t->factors[f].name, m->user[i].name);
+		if (taken) {
+			snprintf(err, errlen, "metric %s of a run: command is a %s name (set "
+				 "metrics.prefix)", m->user[i].name,
+				 taken & 2 ? "sweep factor's" : "built-in metric's");
+			return -EINVAL;
+		}
+		put(m, m->user[i].name, m->user[i].value);
+	}
+	return 0;
 }
 
 /* The labels of the images this trial submitted, so images it never sent don't count as
@@ -893,6 +1110,7 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 		.cpu_client = t->topology.cpu_client,
 		.cpu_server = t->topology.cpu_server,
 		.cpu_worker = t->topology.cpu_worker,
+		.seed = scenario_seed_for(t->trial_seed, "links"),
 	};
 
 	/* every scale-out is a fresh node, as a fresh instance would be */
@@ -904,8 +1122,9 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 	struct lateness *late = NULL;
 	struct lateness_stats ls = { 0 };
 	struct scaler sc = { 0 };
-	pid_t client;
-	int r, status = 0;
+	struct usercmds *u = NULL;
+	pid_t client = 0;
+	int r, status = 0, edge;
 	/* where a trial's time goes besides its workload: testbed, process start and model load
 	 * until every worker registered, the client, teardown */
 	double t_start = clock_now_s(), t_built = NAN, t_ready = NAN, t_client = NAN, t_played = NAN;
@@ -919,6 +1138,7 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 	r = testbed_new(&cfg, &tb, err, errlen);
 	if (r < 0)
 		return r;
+	edge = edge_node(tb, t);
 	/* netem's seeded decisions meet the same packets only without ARP in between */
 	if ((r = testbed_pin_neighbours(tb)) < 0) {
 		snprintf(err, errlen, "neighbour entries: %s", strerror(-r));
@@ -938,22 +1158,37 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 			goto out;
 		}
 	t_built = clock_now_s();
-	/* the server and workers first; the client only once every worker has registered */
-	if (warm && !warm_ok(t))
-		warm = NULL;
-	r = spawn_service(tb, t, bin, warm, logs, err, errlen);
-	if (r < 0)
+	if ((r = usercmds_new(t, tb, dir, &u)) < 0) {
+		snprintf(err, errlen, "%s/" USERCMD_DIR ": %s", dir, strerror(-r));
 		goto out;
-	r = wait_ready(tb, t->topology.workers, stop);
-	if (r < 0) {
-		snprintf(err, errlen, "%s", r == -EINTR ? "interrupted" :
-			 "the workers did not register with the server in time (see logs/)");
+	}
+	/* the server and workers first; the client only once every worker has registered */
+	if (warm && (!warm_ok(t) || !t->pipeline))
+		warm = NULL;
+	if (t->pipeline) {
+		r = spawn_service(tb, t, bin, warm, logs, err, errlen);
+		if (r < 0)
+			goto out;
+		r = wait_ready(tb, t->topology.workers, stop);
+		if (r < 0) {
+			snprintf(err, errlen, "%s", r == -EINTR ? "interrupted" :
+				 "the workers did not register with the server in time (see logs/)");
+			goto out;
+		}
+	}
+	if (t->pipeline && edge >= 0 && ((r = spawn_edge(tb, t, bin, edge, err, errlen)) < 0 ||
+					 (r = wait_edge(tb, edge, stop)) < 0)) {
+		if (r == -EINTR || r == -ETIMEDOUT)
+			snprintf(err, errlen, "%s", r == -EINTR ? "interrupted" :
+				 "the edge did not answer in time (see logs/)");
 		goto out;
 	}
 	t_ready = clock_now_s();
-	r = spawn_client(tb, t, bin, dir, &client, err, errlen);
-	if (r < 0)
-		goto out;
+	if (t->pipeline) {
+		r = spawn_client(tb, t, bin, dir, edge, &client, err, errlen);
+		if (r < 0)
+			goto out;
+	}
 	t_client = clock_now_s();
 	snprintf(path, sizeof(path), "%s/samples.csv", dir);
 	r = sampler_new(tb, path, 1000, &smp);
@@ -962,7 +1197,7 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 		goto out;
 	}
 	snprintf(path, sizeof(path), "%s/timeseries.csv", dir);
-	sc.ts = fopen(path, "we");
+	sc.ts = t->pipeline ? fopen(path, "we") : NULL;
 	if (sc.ts)
 		fprintf(sc.ts, "t_s,queue_depth,in_flight,workers_connected,workers_idle,workers_target\n");
 	snprintf(sc.url, sizeof(sc.url), "http://%s:%d/v1/stats", testbed_node_addr(tb, 1), HTTP_PORT);
@@ -977,8 +1212,12 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 	}
 	for (int w = 0; w < t->topology.workers; w++)
 		sc.order[sc.n_order++] = 2 + w;
-	r = play(tb, t, bin, client, &sc, stop, &status, err, errlen);
+	r = play(tb, t, bin, client, u, &sc, stop, &status, err, errlen);
 	t_played = clock_now_s();
+	/* before the counters: a command stopped now still sends (a FIN, a last report) */
+	usercmds_stop(u);
+	if (r == 0)
+		r = links_valid(tb, err, errlen);
 	link_metrics(tb, &links);
 	{
 		/* samples that could not be written are results lost: the trial failed */
@@ -1001,26 +1240,40 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 		r = -EIO;
 		goto out;
 	}
-	snprintf(path, sizeof(path), "%s/records.jsonl", dir);
-	snprintf(labels, sizeof(labels), "%s/labels", t->workload.dataset_dir);
-	r = trial_metrics_from_records(path, access(labels, F_OK) == 0 ? labels : NULL, dir,
-				       t->warmup_jobs, ret);
-	if (r < 0) {
-		snprintf(err, errlen, "reading %s: %s", path, strerror(-r));
-		goto out;
+	if (t->pipeline) {
+		snprintf(path, sizeof(path), "%s/records.jsonl", dir);
+		snprintf(labels, sizeof(labels), "%s/labels", t->workload.dataset_dir);
+		r = trial_metrics_from_records(path, access(labels, F_OK) == 0 ? labels : NULL, dir,
+					       t->warmup_jobs, ret);
+		if (r < 0) {
+			snprintf(err, errlen, "reading %s: %s", path, strerror(-r));
+			goto out;
+		}
+	} else {
+		/* the workload is the commands: from their clock's start to the last one waited for */
+		ret->n = 0;
+		put(ret, "workload_s", t_played - t_client);
+		snprintf(ret->summary, sizeof(ret->summary), "%zu command%s, %.1f s", t->n_runs,
+			 t->n_runs == 1 ? "" : "s", t_played - t_client);
 	}
 	for (size_t i = 0; i < links.n; i++)
 		put(ret, links.m[i].name, links.m[i].value);
+	if (edge >= 0)
+		edge_metrics(tb, edge, ret);
 	lateness_free(late, &ls);
 	late = NULL;
 	put(ret, "setup_s", t_built - t_start);
-	put(ret, "workers_ready_s", t_ready - t_built);
-	put(ret, "client_s", t_played - t_client);
-	put(ret, "warm_workers", warm != NULL);
+	if (t->pipeline) {
+		put(ret, "workers_ready_s", t_ready - t_built);
+		put(ret, "client_s", t_played - t_client);
+		put(ret, "warm_workers", warm != NULL);
+		put(ret, "workers_peak", sc.peak);
+		put(ret, "worker_s", sc.worker_s);
+	}
 	put(ret, "timer_lateness_p99_ms", ls.p99_ms);
-	put(ret, "workers_peak", sc.peak);
-	put(ret, "worker_s", sc.worker_s);
 	put(ret, "host_overloaded", lateness_overloaded(&ls));
+	if ((r = put_user(ret, t, u, err, errlen)) < 0)
+		goto out;
 	if (lateness_overloaded(&ls)) {
 		size_t n = strlen(ret->summary);
 
@@ -1028,6 +1281,7 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 			 "; host overloaded, lateness %.1f ms", ls.p99_ms);
 	}
 out:
+	usercmds_free(u);
 	if (sc.ts)
 		fclose(sc.ts);
 	free(sc.order);

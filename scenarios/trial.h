@@ -6,15 +6,20 @@
 #include <stddef.h>
 
 #include "plots/results.h"
+#include "scenarios/metricline.h"
 
 struct scenario;
 struct warm_pool;
 
-#define TRIAL_METRICS_MAX 48
+#define TRIAL_USER_METRICS_MAX 48 /* from the scenario's run: commands, run_restarts included */
+#define TRIAL_METRICS_MAX (64 + TRIAL_USER_METRICS_MAX)
 
+/* m[i].name of a user metric points into user[]: do not copy the struct by value. */
 struct trial_metrics {
 	struct results_metric m[TRIAL_METRICS_MAX];
 	size_t n;
+	struct metricline_value user[TRIAL_USER_METRICS_MAX];
+	size_t n_user;
 	char summary[256];  /* one line for the progress display */
 };
 
@@ -24,7 +29,10 @@ struct trial_metrics {
  * random failures are played from the first job on. With warm (scenarios/warm.h), standby
  * workers that loaded the model in an earlier trial serve the worker nodes (not when a
  * kill failure could hit them: then fresh ones, as without warm). Everything the trial writes goes to
- * dir (records.jsonl, samples.csv, logs/NODE.log, labels/). Stops early when *stop becomes
+ * dir (records.jsonl, samples.csv, logs/NODE.log, labels/, run/ of the run: commands). The
+ * scenario's run: commands start on the timeline's clock (usercmd.h); the trial ends when the
+ * client and every wait: true command are done (without the pipeline: the commands alone),
+ * and their metric lines join the metrics (an error when one has a built-in's name). Stops early when *stop becomes
  * non-zero (-EINTR). The testbed is gone when it returns. err: one line.
  */
 int trial_run(const struct scenario *t, const char *qoslab_bin, const char *dir,

@@ -248,7 +248,7 @@ int trial_main(int argc, char **argv)
 	qoslab_catch_signals();
 	if ((r = manifest_once(sc, self, out)) < 0)
 		fprintf(stderr, "qoslab trial: %s/manifest.json: %s\n", out, strerror(-r));
-	if (!cold && k > 1 && warm_pool_new(self, &warm) < 0) {
+	if (!cold && k > 1 && sc->pipeline && warm_pool_new(self, &warm) < 0) {
 		status = 1;
 		goto out;
 	}

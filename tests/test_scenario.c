@@ -380,6 +380,7 @@ static void defaults_and_timeline(struct t *t)
 	T_ASSERT(t, sc->workload.retries == 2 && sc->workload.shuffle == 1);
 	T_ASSERT(t, strstr(sc->workload.dataset_dir, "/ds") && sc->workload.dataset_dir[0] == '/');
 	T_ASSERT(t, sc->transport.protocol == SCENARIO_TCP && sc->preprocess.resize_pct == 100);
+	T_ASSERT(t, sc->preprocess_at == SCENARIO_AT_AUTO);
 	T_ASSERT(t, fabs(sc->random_failures.rate - 0.4) < 1e-12);
 	T_ASSERT(t, sc->random_failures.interval_s == 0.5 && sc->random_failures.recovery_s == 2);
 	T_ASSERT(t, !strcmp(sc->random_failures.node, "workers"));
@@ -390,6 +391,14 @@ static void defaults_and_timeline(struct t *t)
 	T_ASSERT(t, sc->events[1].action == SCENARIO_FAIL && sc->events[1].failure == FAILURE_FREEZE);
 	T_ASSERT(t, sc->events[2].action == SCENARIO_RECOVER && sc->events[2].failure == FAILURE_FREEZE);
 	T_EQ_INT(t, sc->events[2].line, 7);
+	/* every kind parses back from its name and the messages name it */
+	for (int k = 0; k < FAILURE_KIND_COUNT; k++) {
+		enum failure_kind fk;
+
+		T_ASSERT(t, failure_parse(failure_name((enum failure_kind)k), &fk) == 0 && (int)fk == k);
+		T_ASSERTF(t, strstr(failure_choices(), failure_name((enum failure_kind)k)) != NULL,
+			  "failure_choices() misses %s", failure_name((enum failure_kind)k));
+	}
 	int first, last;
 	T_ASSERT(t, scenario_node_range(sc, "workers", &first, &last) == 0 && first == 2 && last == 2);
 	T_ASSERT(t, scenario_node_range(sc, "worker-2", &first, &last) == -ENOENT);
@@ -424,6 +433,9 @@ static const struct bad bad_files[] = {
 	{ "rate 0", "links:\n  - node: server\n    rate: 0mbit\n", 3, "links[0].rate",
 	  "invalid rate '0mbit'" },
 	{ "workers 0", "topology:\n  workers: 0\n", 2, "topology.workers", "out of range 1..4096" },
+	{ "edge with udp", "transport: udp\npreprocess:\n  quality: 50\n  at: edge\n", 4,
+	  "preprocess.at", "UDP transfers go to the server itself" },
+	{ "preprocess at nowhere", "preprocess:\n  at: cloud\n", 2, "preprocess.at", "cloud" },
 	{ "chunk 50", "transport:\n  protocol: udp\n  chunk: 50\n", 3, "transport.chunk",
 	  "out of range 128..1400" },
 	{ "missing dataset", "workload:\n  count: 4\n  dataset: /nonexistent/qoslab-ds\n", 3,
@@ -460,6 +472,11 @@ static const struct bad bad_files[] = {
 	{ "graph: no path to the server", "topology:\n  switches: [lan, wan]\n  nodes:\n    - {name: client, role: client}\n    - {name: r1}\n    - {name: server, role: server}\n    - {name: w, role: worker}\n  links:\n"
 	  "    - {a: client, b: lan}\n    - {a: r1, b: lan}\n    - {a: server, b: wan}\n"
 	  "    - {a: w, b: wan}\n", 4, "topology.nodes[0]", "no path between client 'client' and server" },
+	{ "graph: an edge node with udp", "transport: udp\ntopology:\n  switches: [lan]\n  nodes:\n"
+	  "    - {name: c, role: client}\n    - {name: e, role: edge}\n    - {name: s, role: server}\n"
+	  "    - {name: w, role: worker}\n  links:\n    - {a: c, b: lan}\n    - {a: e, b: lan}\n"
+	  "    - {a: s, b: lan}\n    - {a: w, b: lan}\n", 1, "transport",
+	  "sends through the edge node" },
 	{ "graph: two servers", "topology:\n  switches: [lan]\n  nodes:\n"
 	  "    - {name: a, role: server}\n    - {name: b, role: server}\n"
 	  "  links:\n    - {a: a, b: lan}\n    - {a: b, b: lan}\n", 5,
@@ -495,8 +512,64 @@ static const struct bad bad_files[] = {
 	  "'explode'" },
 	{ "warmup eats everything", "warmup: 4\nworkload: {count: 4}\n", 1, "warmup",
 	  "nothing to measure" },
+	{ "ns3: unknown parameter", "topology:\n  switches: [lan]\n  nodes:\n    - {name: client, role: client}\n    - {name: server, role: server}\n    - {name: w, role: worker}\n  links:\n"
+	  "    - {a: client, b: server, kind: ns3, params: \"channel=wifi,colour=red\"}\n"
+	  "    - {a: server, b: lan}\n    - {a: w, b: lan}\n", 8, "topology.links[0]",
+	  "params: unknown key 'colour'" },
+	{ "ns3: bad distance", "topology:\n  switches: [lan]\n  nodes:\n    - {name: client, role: client}\n    - {name: server, role: server}\n    - {name: w, role: worker}\n  links:\n"
+	  "    - {a: client, b: server, kind: ns3, params: \"channel=wifi,distance=far\"}\n"
+	  "    - {a: server, b: lan}\n    - {a: w, b: lan}\n", 8, "topology.links[0]",
+	  "distance=far: metres" },
+	{ "ns3: loss on wifi", "topology:\n  switches: [lan]\n  nodes:\n    - {name: client, role: client}\n    - {name: server, role: server}\n    - {name: w, role: worker}\n  links:\n"
+	  "    - {a: client, b: server, kind: ns3, params: \"channel=wifi,loss=1%\"}\n"
+	  "    - {a: server, b: lan}\n    - {a: w, b: lan}\n", 8, "topology.links[0]",
+	  "come from the radio" },
+	{ "veth takes no params", "topology:\n  switches: [lan]\n  nodes:\n    - {name: client, role: client}\n    - {name: server, role: server}\n    - {name: w, role: worker}\n  links:\n"
+	  "    - {a: client, b: server, params: \"delay=5ms\"}\n"
+	  "    - {a: server, b: lan}\n    - {a: w, b: lan}\n", 8, "topology.links[0]",
+	  "veth takes no parameters" },
+	{ "sweep of a params key", "topology:\n  switches: [lan]\n  nodes:\n    - {name: client, role: client}\n    - {name: server, role: server}\n    - {name: w, role: worker}\n  links:\n"
+	  "    - {a: client, b: server, kind: ns3, params: \"channel=wifi\"}\n"
+	  "    - {a: server, b: lan}\n    - {a: w, b: lan}\n"
+	  "sweep:\n  - key: topology.links[0].params.distance.x\n    values: [1]\n", 12,
+	  "sweep[0].key", "name one parameter" },
 	{ "reorder without delay", "links:\n  - node: client\n    reorder: 10%\n", 2, "links[0]",
 	  "reorder needs a delay" },
+	/* run: (bring your own processes) */
+	{ "run: unknown node", "run:\n  - node: worker-3\n    argv: [true]\n", 2, "run[0].node",
+	  "worker-3 does not exist" },
+	{ "run: several nodes", "run:\n  - node: workers\n    argv: [true]\n", 2, "run[0].node",
+	  "several nodes" },
+	{ "run: node missing", "run:\n  - argv: [true]\n", 2, "run[0].node", "missing" },
+	{ "run: empty argv", "run:\n  - node: client\n    argv: []\n", 3, "run[0].argv", "empty" },
+	{ "run: argv missing", "run:\n  - node: client\n", 2, "run[0].argv", "missing" },
+	{ "run: argv a string", "run:\n  - node: client\n    argv: true\n", 3, "run[0].argv",
+	  "expected a list of words" },
+	{ "run: no such program", "run:\n  - node: client\n    argv: [qoslab-no-such-prog]\n", 3,
+	  "run[0].argv", "no such program in PATH" },
+	{ "run: no such script", "run:\n  - node: client\n    argv: [./nope.sh]\n", 3,
+	  "run[0].argv", "nope.sh" },
+	{ "run: fd 2", "run:\n  - node: client\n    argv: [true]\n    metrics: {fd: 2}\n", 4,
+	  "run[0].metrics.fd", "out of range 3..255" },
+	{ "run: fd and file", "run:\n  - node: client\n    argv: [true]\n    metrics: {fd: 3, file: m}\n",
+	  4, "run[0].metrics", "exclude each other" },
+	{ "run: metrics without a source", "run:\n  - node: client\n    argv: [true]\n    metrics: {prefix: a_}\n",
+	  4, "run[0].metrics", "fd (3..255) or file" },
+	{ "run: file outside the trial", "run:\n  - node: client\n    argv: [true]\n    metrics: {file: ../x}\n",
+	  4, "run.metrics.file", "not a file name" },
+	{ "run: bad restart", "run:\n  - node: client\n    argv: [true]\n    restart: always\n", 4,
+	  "run[0].restart", "not one of never, on-failure" },
+	{ "run: bad env name", "run:\n  - node: client\n    argv: [true]\n    env: {A-B: 1}\n", 4,
+	  "run[0].env.A-B", "not a variable name" },
+	{ "run: address of no node", "run:\n  - node: client\n    argv: [ping, \"{addr:host9}\"]\n", 3,
+	  "run[0].argv", "{addr:host9}: not a node" },
+	{ "run: names twice", "run:\n  - {node: client, argv: [true], name: a}\n  - {node: server, argv: [true], name: a}\n",
+	  3, "run[1].name", "also run[0]'s name" },
+	{ "run: bad name", "run:\n  - {node: client, argv: [true], name: a/b}\n", 2, "run[0].name", "not [A-Za-z0-9_-]" },
+	{ "pipeline false without wait", "pipeline: false\nrun:\n  - {node: client, argv: [true]}\n", 1,
+	  "pipeline", "wait: true" },
+	{ "pipeline false with add_worker", "pipeline: false\nrun:\n  - {node: client, argv: [true], wait: true}\n"
+	  "timeline:\n  - {at: 1, action: add_worker, node: workers}\n", 5, "timeline", "needs the pipeline" },
 };
 
 static void invalid_scenarios(struct t *t)
@@ -518,6 +591,61 @@ static void invalid_scenarios(struct t *t)
 		if (strncmp(err, want, strlen(want)) || !strstr(err + strlen(want), b->says) ||
 		    strchr(err, '\n'))
 			T_FAIL(t, "%s: got \"%s\", expected \"%s...%s...\"", b->what, err, want, b->says);
+	}
+	tmp_clean(&tmp);
+}
+
+/* run: commands and pipeline: false, as the runner sees them */
+static void run_commands(struct t *t)
+{
+	struct scenario *sc = NULL;
+	struct tmp tmp = { 0 };
+	char err[SCENARIO_ERR_MAX];
+	const struct scenario_run *r;
+
+	T_ASSERTF(t, load_text(&tmp, "pipeline: false\n"
+			       "run:\n"
+			       "  - {node: server, argv: [sleep, 10]}\n"
+			       "  - node: client\n"
+			       "    name: probe\n"
+			       "    argv: [ping, -c, 3, \"{addr:server}\"]\n"
+			       "    env: {A: 1, B: \"x y\", C: ''}\n"
+			       "    restart: on-failure\n"
+			       "    start: 500ms\n"
+			       "    wait: true\n"
+			       "    metrics: {fd: 3, aggregate: last, prefix: p_}\n", &sc, err,
+			       sizeof(err)) == 0, "%s", err);
+	/* no model or dataset looked for without the pipeline */
+	T_ASSERT(t, !sc->pipeline && !sc->model_prefix && !sc->workload.dataset_dir);
+	T_EQ_INT(t, sc->n_runs, 2);
+	r = &sc->runs[0];
+	T_ASSERT(t, !strcmp(r->name, "run-0") && !strcmp(r->node, "server") && r->argc == 2);
+	T_ASSERT(t, !strcmp(r->argv[1], "10") && !r->argv[2] && !r->wait && !r->metrics.fd);
+	T_ASSERT(t, r->restart == SCENARIO_RESTART_NEVER && r->max_restarts == 3 &&
+		    r->restart_delay_s == 1 && r->start_s == 0);
+	r = &sc->runs[1];
+	T_ASSERT(t, !strcmp(r->name, "probe") && r->argc == 4 && !strcmp(r->argv[3], "{addr:server}"));
+	T_EQ_INT(t, r->n_env, 3);
+	T_ASSERT(t, !strcmp(r->env[0], "A=1") && !strcmp(r->env[1], "B=x y") && !strcmp(r->env[2], "C="));
+	T_ASSERT(t, r->restart == SCENARIO_RESTART_ON_FAILURE && fabs(r->start_s - 0.5) < 1e-9 && r->wait);
+	T_ASSERT(t, r->metrics.fd == 3 && r->metrics.aggregate == SCENARIO_AGG_LAST &&
+		    !strcmp(r->metrics.prefix, "p_"));
+	scenario_free(sc);
+	/* a script beside the scenario is found there and made absolute */
+	T_ASSERT(t, tmp_write(&tmp, "x", "") == 0);
+	{
+		char script[160];
+		FILE *f;
+
+		snprintf(script, sizeof(script), "%s/m.sh", tmp.dir);
+		T_ASSERT(t, (f = fopen(script, "we")) && fputs("#!/bin/sh\n", f) >= 0 && fclose(f) == 0);
+		T_ASSERT(t, chmod(script, 0755) == 0);
+		T_ASSERTF(t, load_text(&tmp, "run:\n  - {node: worker-1, argv: [./m.sh], start: 2}\n"
+				       "sweep:\n  - {key: \"run[0].start\", values: [1, 2]}\n", &sc, err,
+				       sizeof(err)) == 0, "%s", err);
+		T_ASSERT(t, sc->pipeline && sc->runs[0].argv[0][0] == '/' && strstr(sc->runs[0].argv[0], "/m.sh"));
+		T_ASSERT(t, !strcmp(sc->factor_names[0], "start_s"));
+		scenario_free(sc);
 	}
 	tmp_clean(&tmp);
 }
@@ -567,6 +695,50 @@ static void graph_topology(struct t *t)
 	tmp_clean(&tmp);
 }
 
+/* ns3 links: params reach the topology; a sweep over one parameter merges it into the
+ * others and gives numeric levels; a sweep over the kind changes only the kind. */
+static void ns3_link_keys(struct t *t)
+{
+	static const char *const yaml =
+		"topology:\n  switches: [lan]\n  nodes:\n    - {name: client, role: client}\n"
+		"    - {name: server, role: server}\n    - {name: w, role: worker}\n  links:\n"
+		"    - {name: radio, a: client, b: server, kind: ns3,\n"
+		"       params: \"channel=wifi,distance=10m,fading=nakagami\"}\n"
+		"    - {a: server, b: lan}\n    - {a: w, b: lan}\n"
+		"sweep:\n  - key: topology.links[0].params.distance\n    name: distance_m\n"
+		"    values: [10, 45m]\n  - key: topology.links[0].kind\n    values: [ns3, veth]\n";
+	struct scenario *sc = NULL, *res = NULL;
+	struct scenario_trial *tr = NULL;
+	const struct scenario_trial *one;
+	char err[SCENARIO_ERR_MAX];
+	struct tmp tmp = { 0 };
+	size_t n = 0;
+
+	/* veth with ns3's params fails to plan: every point is checked at load */
+	T_ASSERT(t, load_text(&tmp, yaml, &sc, err, sizeof(err)) == -EINVAL);
+	T_ASSERTF(t, strstr(err, "veth takes no parameters") && strstr(err, "kind=veth"), "%s", err);
+	tmp_clean(&tmp);
+	char ok[1024];
+
+	snprintf(ok, sizeof(ok), "%.*s", (int)(strstr(yaml, "  - key: topology.links[0].kind") - yaml), yaml);
+	T_ASSERTF(t, load_text(&tmp, ok, &sc, err, sizeof(err)) == 0, "%s", err);
+	T_ASSERT(t, !strcmp(topology_link(sc->topo, 0)->kind, "ns3"));
+	T_ASSERT(t, !strcmp(topology_link(sc->topo, 0)->params, "channel=wifi,distance=10m,fading=nakagami"));
+	T_ASSERT(t, !strcmp(sc->factor_names[0], "distance_m"));
+	T_ASSERT(t, !strcmp(sc->factors[0].levels[1], "45"));
+	T_ASSERT(t, scenario_trials(sc, &tr, &n) == 0);
+	one = find_trial(tr, n, 1, 0);
+	T_ASSERT(t, one);
+	T_ASSERTF(t, scenario_resolve(sc, one, &res, err, sizeof(err)) == 0, "%s", err);
+	T_ASSERTF(t, !strcmp(topology_link(res->topo, 0)->params,
+			     "channel=wifi,distance=45m,fading=nakagami"), "%s",
+		  topology_link(res->topo, 0)->params);
+	scenario_free(res);
+	scenario_trials_free(tr);
+	scenario_free(sc);
+	tmp_clean(&tmp);
+}
+
 static void unreadable_file(struct t *t)
 {
 	struct scenario *sc = NULL;
@@ -586,7 +758,9 @@ int main(int argc, char **argv)
 		T_CASE(resolve_applies_factors),
 		T_CASE(defaults_and_timeline),
 		T_CASE(graph_topology),
+		T_CASE(ns3_link_keys),
 		T_CASE(invalid_scenarios),
+		T_CASE(run_commands),
 		T_CASE(unreadable_file),
 		{ 0 }
 	};
