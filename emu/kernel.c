@@ -84,6 +84,15 @@ void kernel_describe(char *buf, size_t len)
 
 int kernel_enter(enum kernel_mode mode, char *const argv[], int *ret_status, char *why, size_t len)
 {
+	return kernel_enter_sized(mode, argv, 0, ret_status, why, len);
+}
+
+static int enter_program(enum kernel_mode mode, char *const argv[], unsigned int mem_mb,
+			 int *ret_status, char *why, size_t len);
+
+int kernel_enter_sized(enum kernel_mode mode, char *const argv[], unsigned int mem_mb,
+		       int *ret_status, char *why, size_t len)
+{
 	int argc = 0, r;
 	char **full;
 
@@ -94,7 +103,7 @@ int kernel_enter(enum kernel_mode mode, char *const argv[], int *ret_status, cha
 		return -ENOMEM;
 	full[0] = "qoslab"; /* uml_run resolves it to this executable */
 	memcpy(full + 1, argv, (size_t)argc * sizeof(*full));
-	r = kernel_enter_program(mode, full, ret_status, why, len);
+	r = enter_program(mode, full, mem_mb, ret_status, why, len);
 	free(full);
 	return r;
 }
@@ -137,6 +146,12 @@ int kernel_choose(enum kernel_mode mode, int *ret_uml, char *why, size_t len)
 int kernel_enter_program(enum kernel_mode mode, char *const argv[], int *ret_status,
 			 char *why, size_t len)
 {
+	return enter_program(mode, argv, 0, ret_status, why, len);
+}
+
+static int enter_program(enum kernel_mode mode, char *const argv[], unsigned int mem_mb,
+			 int *ret_status, char *why, size_t len)
+{
 	int uml, r;
 
 	if (uml_inside())
@@ -145,7 +160,7 @@ int kernel_enter_program(enum kernel_mode mode, char *const argv[], int *ret_sta
 		return r;
 	if (!uml)
 		return 0;
-	r = uml_run(argv, 0, ret_status);
+	r = uml_run(argv, mem_mb, ret_status);
 	if (r < 0) {
 		snprintf(why, len, "running inside UML failed: %s", strerror(-r));
 		return r;

@@ -25,6 +25,9 @@ int kernel_choose(enum kernel_mode mode, int *ret_uml, char *why, size_t len);
  * netem). argv is the subcommand's vector (argv[0] = its name), as its *_main got it.
  */
 int kernel_enter(enum kernel_mode mode, char *const argv[], int *ret_status, char *why, size_t len);
+/* The same with mem_mb of guest memory when it runs in UML (0: uml_run's default). */
+int kernel_enter_sized(enum kernel_mode mode, char *const argv[], unsigned int mem_mb,
+		       int *ret_status, char *why, size_t len);
 /* The same for any program: argv[0] is its path (relative to the cwd, which UML keeps). */
 int kernel_enter_program(enum kernel_mode mode, char *const argv[], int *ret_status,
 			 char *why, size_t len);

@@ -16,7 +16,8 @@ struct sampler {
 	FILE *out;
 	unsigned int interval_ms;
 	struct nl_sock **socks; /* one per node, in its namespace */
-	int n;
+	int n;                  /* nodes with a socket; the testbed may have more by now */
+	int cap;
 	pthread_t thread;
 	atomic_int stop;
 	atomic_int err;         /* first write error, -errno */
@@ -31,10 +32,34 @@ static double elapsed_s(const struct timespec *start)
 	return (double)(now.tv_sec - start->tv_sec) + (now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
+/* Workers join while the trial runs (timeline, autoscaler): their nodes get a socket at
+ * the first sample that sees them. The testbed counts a node only once it is built. */
+static int socks_grow(struct sampler *s)
+{
+	int n = testbed_node_count(s->tb), r;
+
+	if (n > s->cap) {
+		struct nl_sock **ns = realloc(s->socks, (size_t)n * sizeof(*ns));
+
+		if (!ns)
+			return -ENOMEM;
+		s->socks = ns;
+		s->cap = n;
+	}
+	for (; s->n < n; s->n++)
+		if ((r = link_sock_new(testbed_node_ns(s->tb, s->n), &s->socks[s->n])) < 0)
+			return r;
+	return 0;
+}
+
 static void sample_once(struct sampler *s)
 {
 	double t = elapsed_s(&s->start);
+	int r = socks_grow(s);
 
+	/* a joined node left out would be a node missing from the samples: the trial fails */
+	if (r < 0 && !atomic_load(&s->err))
+		atomic_store(&s->err, r);
 	for (int k = 0; k < s->n; k++) {
 		struct link_stats ls = { 0 };
 		uint64_t cpu_ns = 0, rss = 0;
@@ -92,16 +117,9 @@ int sampler_new(struct testbed *tb, const char *path, unsigned int interval_ms, 
 	if (!s)
 		return -ENOMEM;
 	s->tb = tb;
-	s->n = testbed_node_count(tb);
 	s->interval_ms = interval_ms ? interval_ms : 1000;
-	s->socks = calloc((size_t)s->n, sizeof(*s->socks));
-	if (!s->socks) {
-		r = -ENOMEM;
+	if ((r = socks_grow(s)) < 0)
 		goto fail;
-	}
-	for (int k = 0; k < s->n; k++)
-		if ((r = link_sock_new(testbed_node_ns(tb, k), &s->socks[k])) < 0)
-			goto fail;
 	s->out = fopen(path, "we");
 	if (!s->out) {
 		r = -errno;

@@ -12,6 +12,7 @@ struct sampler;
  * Starts a thread writing to path (created/truncated) one row per node every interval_ms:
  *   t_s,node,cpu_s,rss_bytes,up_bytes,up_packets,down_bytes,down_packets
  * t_s counts from the start; cpu_s is the node's cgroup CPU time; up is node -> switch.
+ * Nodes testbed_add_worker adds meanwhile get rows from the first sample after they join.
  * The thread keeps its own netlink sockets, so the controller's stay single-threaded.
  */
 int sampler_new(struct testbed *tb, const char *path, unsigned int interval_ms, struct sampler **ret);

@@ -536,18 +536,35 @@ int plot_timeseries(const char *csv, const char *png, const char *svg, const cha
 	fputs("reset\nset encoding utf8\nset terminal pngcairo size " PLOT_TS_SIZE " noenhanced font '"
 	      PLOT_FONT "'\nset output ", f);
 	gq(f, png);
+	/* workers (a handful) and jobs (a burst of 60) on axes of their own: on one, a pool of 1
+	 * lay on the x axis under 'in flight'; the rows count from the client's start, and its
+	 * first jobs come a moment later */
 	fputs("\nset datafile separator ','\nset grid lc rgb '#dddddd'\nset key below\n"
-	      "set xlabel 'time since the first job (s)'\nset ylabel 'count'\n"
-	      "set yrange [0:*]\nset title ", f);
+	      "set xlabel 'time since the client started (s)'\nset ylabel 'workers'\n"
+	      "set y2label 'jobs'\nset ytics nomirror\nset y2tics\n", f);
+	/* whole workers: integer tics, and headroom so that a constant pool is not the frame */
+	fputs("stats ", f);
+	gq(f, csv);
+	fputs(" every ::1 using 4 nooutput prefix 'C'\nstats ", f);
+	gq(f, csv);
+	fputs(" every ::1 using 6 nooutput prefix 'W'\nstats ", f);
+	gq(f, csv);
+	fputs(" every ::1 using 2 nooutput prefix 'Q'\nstats ", f);
+	gq(f, csv);
+	fputs(" every ::1 using 3 nooutput prefix 'F'\nwmax = C_max > W_max ? C_max : W_max\n"
+	      "jmax = Q_max > F_max ? Q_max : F_max\n"
+	      "set yrange [0:wmax + 1 + int(wmax / 10)]\nset ytics 0, (wmax > 10 ? 5 : 1)\n"
+	      "set y2range [0:jmax + 1 + int(jmax / 10)]\nset title ", f);
 	gq(f, title);
 	/* columns of timeseries.csv: t_s, queue_depth, in_flight, workers_connected,
 	 * workers_idle, workers_target; 'every ::1' skips its header */
 	fputs("\nplot ", f);
 	gq(f, csv);
-	fputs(" every ::1 using 1:4 with steps lw 2 lc 1 title 'workers connected', '' every ::1 "
-	      "using 1:6 with steps lw 1.5 dt 2 lc 1 title 'workers wanted', '' every ::1 using 1:2 "
-	      "with lines lw 1.5 lc 2 title 'queue depth', '' every ::1 using 1:3 with lines lw 1.5 "
-	      "lc 3 title 'in flight'\n", f);
+	fputs(" every ::1 using 1:4 axes x1y1 with steps lw 3 lc 1 title 'workers connected', '' "
+	      "every ::1 using 1:6 axes x1y1 with steps lw 2 dt 2 lc 4 title 'workers wanted "
+	      "(started or provisioning)', '' every ::1 using 1:2 axes x1y2 with steps lw 1.5 lc 2 "
+	      "title 'jobs queued (right axis)', '' every ::1 using 1:3 axes x1y2 with steps lw 2 "
+	      "dt 3 lc 7 title 'jobs in flight (right axis)'\n", f);
 	fputs("set terminal svg size " PLOT_TS_SIZE " noenhanced font '" PLOT_FONT "' background '#ffffff'\n"
 	      "set output ", f);
 	gq(f, svg);

@@ -408,30 +408,83 @@ static void metrics_put(FILE *f, const struct results *r, const char *dir)
 		fputs("<p class=\"note\">No sweep factor: nothing to plot against.</p>\n", f);
 }
 
-/* ---- over time: each sweep point's first repetition, from its trial's timeseries.csv ---- */
+/* ---- over time: each sweep point's first repetition that ran, from its timeseries.csv ---- */
 
 #define REPORT_TS_MAX 64 /* points drawn over time; a bigger sweep shows the first ones */
 
-/* The time series of point p's first repetition, when it has at least two samples. */
-static int ts_csv(const char *dir, size_t p, char *buf, size_t len)
+/* 1 when the trial whose outcome.json is at path ran point p of r and is ok; its rep. */
+static int ts_trial_is(const struct results *r, size_t p, const char *path, int *ret_rep)
 {
-	char pattern[4096], line[256];
-	int rows = 0;
+	FILE *f = regfile_fopen(path);
+	json_t *o = f ? json_loadf(f, 0, NULL) : NULL;
+	json_t *names, *levels;
+	int match = 0;
+
+	if (f)
+		fclose(f);
+	names = json_object_get(o, "factors");
+	levels = json_object_get(o, "levels");
+	if (!json_is_string(json_object_get(o, "status")) ||
+	    strcmp(json_string_value(json_object_get(o, "status")), "ok") ||
+	    json_array_size(names) != results_n_factors(r) ||
+	    json_array_size(levels) != results_n_factors(r))
+		goto out;
+	for (size_t g = 0; g < results_n_factors(r); g++) {
+		const char *name = json_string_value(json_array_get(names, g));
+		const char *level = json_string_value(json_array_get(levels, g));
+
+		if (!name || !level || strcmp(name, results_factor_name(r, g)) ||
+		    strcmp(level, results_level(r, g, results_point_level(r, p, g))))
+			goto out;
+	}
+	*ret_rep = (int)json_integer_value(json_object_get(o, "rep"));
+	match = 1;
+out:
+	json_decref(o);
+	return match;
+}
+
+/*
+ * The time series of point p's first repetition that has one with at least two samples.
+ * Found by the levels in the trials' outcome files: a trial directory's -pN is the
+ * scenario's numbering, not the sorted points of the results (they differ for levels
+ * swept out of order, or points missing).
+ */
+static int ts_csv(const struct results *r, const char *dir, size_t p, char *buf, size_t len,
+		  int *ret_rep)
+{
+	char pattern[4096], line[256], outcome[4200];
+	int best = -1, rows = 0, rep;
 	glob_t g;
 	FILE *f;
 
-	snprintf(pattern, sizeof(pattern), "%s/trials/*-p%zu-r0/timeseries.csv", dir, p);
+	snprintf(pattern, sizeof(pattern), "%s/trials/*/timeseries.csv", dir);
 	if (glob(pattern, 0, NULL, &g) != 0)
 		return -ENOENT;
-	snprintf(buf, len, "%s", g.gl_pathv[0]);
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		char *slash;
+
+		snprintf(outcome, sizeof(outcome), "%s", g.gl_pathv[i]);
+		if (!(slash = strrchr(outcome, '/')))
+			continue;
+		snprintf(slash + 1, sizeof(outcome) - (size_t)(slash + 1 - outcome), "outcome.json");
+		if (!ts_trial_is(r, p, outcome, &rep) || (best >= 0 && rep >= best))
+			continue;
+		f = regfile_fopen(g.gl_pathv[i]);
+		for (rows = 0; f && rows < 3 && fgets(line, sizeof(line), f);)
+			rows++;
+		if (f)
+			fclose(f);
+		if (rows < 3)
+			continue; /* a header and two samples */
+		best = rep;
+		snprintf(buf, len, "%s", g.gl_pathv[i]);
+	}
 	globfree(&g);
-	f = regfile_fopen(buf);
-	if (!f)
-		return -ENOENT;
-	while (rows < 3 && fgets(line, sizeof(line), f))
-		rows++;
-	fclose(f);
-	return rows >= 3 ? 0 : -ENODATA; /* a header and two samples */
+	if (best < 0)
+		return -ENODATA;
+	*ret_rep = best;
+	return 0;
 }
 
 /* "delay_ms=50 workers=3": what point p is, for titles and captions. */
@@ -460,12 +513,12 @@ static int ts_plot_all(const struct results *r, const char *dir, const char *plo
 	char csv[4096], png[4200], svg[4200], what[512], title[600];
 
 	for (size_t p = 0; p < ts_points(r); p++) {
-		int e;
+		int e, rep;
 
-		if (ts_csv(dir, p, csv, sizeof(csv)) < 0)
+		if (ts_csv(r, dir, p, csv, sizeof(csv), &rep) < 0)
 			continue;
 		point_text(r, p, what, sizeof(what));
-		snprintf(title, sizeof(title), "%s, repetition 1", what);
+		snprintf(title, sizeof(title), "%s, repetition %d", what, rep + 1);
 		snprintf(png, sizeof(png), "%s/timeseries-p%zu.png", plots, p);
 		snprintf(svg, sizeof(svg), "%s/timeseries-p%zu.svg", plots, p);
 		e = plot_timeseries(csv, png, svg, title, err, err_len);
@@ -499,9 +552,11 @@ static void ts_put(FILE *f, const struct results *r, const char *dir)
 			continue;
 		if (!any++)
 			fputs("<section id=\"over-time\">\n<h2>Over time</h2>\n<p class=\"note\">Each "
-			      "point's first repetition, sampled every second from the server's "
-			      "<code>/v1/stats</code> (<code>trials/*/timeseries.csv</code>): workers "
-			      "connected and wanted (with an autoscaler), queue depth, jobs in flight.</p>\n", f);
+			      "point's first repetition that ran, sampled every autoscaler interval (1 s unless "
+			      "the scenario says otherwise) from the server's <code>/v1/stats</code> "
+			      "(<code>trials/*/timeseries.csv</code>), from the client's start to its end: "
+			      "workers connected and wanted (with an autoscaler: started or still "
+			      "provisioning) on the left axis, jobs queued and in flight on the right.</p>\n", f);
 		point_text(r, p, what, sizeof(what));
 		fprintf(f, "<figure>\n<a href=\"" REPORT_PLOTS_DIR "/timeseries-p%zu.svg\"><img src=\""
 			REPORT_PLOTS_DIR "/timeseries-p%zu.png\" width=\"960\" height=\"360\" alt=\"", p, p);

@@ -179,6 +179,45 @@ int pool_trial_cpus(const struct scenario *sc, int uml, double *ret_cpus)
 	return 0;
 }
 
+/* A darknet worker's RSS is 185 MB (Yolo-Fastest-1.1-XL, seed-001-autoscale's samples.csv):
+ * counted with room for a larger model's buffers */
+#define WORKER_MB 256
+#define GUEST_BASE_MB 1024
+
+int pool_guest_mem_mb(const struct scenario *sc, unsigned int *ret_mb)
+{
+	unsigned long most_start = 0, most_at_once = 0, mb, host_mb;
+
+	for (size_t p = 0; p < sc->n_points; p++) {
+		struct scenario_trial tr = { .point = p };
+		char err[SCENARIO_ERR_MAX];
+		struct scenario *t = NULL;
+		unsigned long start, at_once;
+		int r;
+
+		if ((r = scenario_resolve(sc, &tr, &t, err, sizeof(err))) < 0)
+			return r;
+		/* the autoscaler keeps at most max going; add_worker events add to the start */
+		start = (unsigned long)t->topology.workers;
+		at_once = (unsigned long)(scenario_max_workers(t) - 4 * t->autoscaler.max);
+		if (t->autoscaler.max > t->topology.workers)
+			at_once += (unsigned long)(t->autoscaler.max - t->topology.workers);
+		scenario_free(t);
+		most_start = start > most_start ? start : most_start;
+		most_at_once = at_once > most_at_once ? at_once : most_at_once;
+	}
+	/* a trial's workers, and beside them the standbys earlier trials left idle (as many as
+	 * the most any trial started with) */
+	mb = GUEST_BASE_MB + WORKER_MB * (most_start + most_at_once);
+	if (mb < 2048)
+		mb = 2048;
+	host_mb = (unsigned long)sysconf(_SC_PHYS_PAGES) / 1024 * (unsigned long)sysconf(_SC_PAGESIZE) / 1024;
+	if (host_mb >= 4096 && mb > host_mb / 2)
+		mb = host_mb / 2;
+	*ret_mb = (unsigned int)mb;
+	return 0;
+}
+
 unsigned int pool_cores(void)
 {
 	cpu_set_t set;

@@ -41,6 +41,15 @@ int pool_run(const struct pool_config *cfg, const struct scenario_trial *const *
  */
 int pool_trial_cpus(const struct scenario *sc, int uml, double *ret_cpus);
 
+/*
+ * Guest memory for running sc's trials in one UML kernel: 1 GB, and 256 MB per darknet
+ * worker that may be alive at once (the most any point starts with or grows to, and as many
+ * idle standbys as the most any point starts with); at least uml_run's 2 GB, at most half
+ * the host's memory (the host backs only what the guest touches). 0 or scenario_resolve's
+ * error.
+ */
+int pool_guest_mem_mb(const struct scenario *sc, unsigned int *ret_mb);
+
 /* CPUs this process may run on (its affinity mask), at least 1. */
 unsigned int pool_cores(void);
 

@@ -619,7 +619,11 @@ int run_main(int argc, char **argv)
 		args[argc + 1] = out;
 		args[argc + 2] = "--jobs";
 		args[argc + 3] = "1";
-		r = kernel_enter(mode, args, &status, err, sizeof(err));
+		unsigned int mem_mb = 0;
+
+		/* 15 workers and their standbys outgrew 2 GB: the guest's OOM killer took them */
+		pool_guest_mem_mb(sc, &mem_mb);
+		r = kernel_enter_sized(mode, args, mem_mb, &status, err, sizeof(err));
 		free(args);
 		if (r < 0) {
 			fprintf(stderr, "qoslab run: %s\n", err);

@@ -532,6 +532,21 @@ static int validate_links(struct schema_ctx *c)
 
 		l->line = line_of(c, "links[%zu]", i);
 		snprintf(path, sizeof(path), "links[%zu]", i);
+		if (!l->link[0] && scenario_joins_later(sc, l->node)) {
+			/* a worker that joins later (add_worker, autoscaler) */
+			if (impair_validate(&l->im, msg, sizeof(msg)) < 0)
+				r = schema_fail(c, l->line, path, "%s", msg);
+			continue;
+		}
+		if (!l->link[0] && !sc->topology.n_nodes && !strncmp(l->node, "worker-", 7) &&
+		    atoi(l->node + 7) > sc->topology.workers) {
+			snprintf(path, sizeof(path), "links[%zu].node", i);
+			r = schema_fail(c, schema_line_of(c, path), path,
+					"%s does not exist: topology.workers is %d and at most %d "
+					"workers join", l->node, sc->topology.workers,
+					scenario_max_workers(sc) - sc->topology.workers);
+			break;
+		}
 		r = impair_links(c, path, l->line, l->node, l->link, &list, &n);
 		if (r < 0)
 			break;

@@ -240,6 +240,12 @@ int scenario_resolve(const struct scenario *sc, const struct scenario_trial *tri
  * node by name. -EINVAL for a malformed name, -ENOENT for a node that does not exist.
  */
 int scenario_node_range(const struct scenario *sc, const char *node, int *ret_first, int *ret_last);
+/* Worker nodes a trial may have by its end: topology.workers, one per add_worker event, and
+ * room for the autoscaler (4 x max: every scale-out is a fresh node). */
+int scenario_max_workers(const struct scenario *sc);
+/* 1 when node is a star's worker-K beyond topology.workers that may join during a trial
+ * (K <= scenario_max_workers): a links: entry for it applies when it joins. */
+int scenario_joins_later(const struct scenario *sc, const char *node);
 /*
  * Topology link indices an impairment names: its link, or the links of the nodes node
  * covers (each must have exactly one: -EMLINK otherwise, *ret_bad the node). Up to max

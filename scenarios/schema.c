@@ -641,6 +641,25 @@ int scenario_links_of(const struct scenario *sc, const char *node, const char *l
 	return n;
 }
 
+int scenario_max_workers(const struct scenario *sc)
+{
+	int n = sc->topology.workers + 4 * sc->autoscaler.max;
+
+	for (size_t i = 0; i < sc->n_events; i++)
+		n += sc->events[i].action == SCENARIO_ADD_WORKER;
+	return n;
+}
+
+int scenario_joins_later(const struct scenario *sc, const char *node)
+{
+	int first, last;
+
+	if (sc->topology.n_nodes || strncmp(node, "worker-", 7) || star_syntax(node) < 0 ||
+	    scenario_node_range(sc, node, &first, &last) != -ENOENT)
+		return 0;
+	return atoi(node + 7) <= scenario_max_workers(sc);
+}
+
 static int is_file(const char *path)
 {
 	struct stat st;

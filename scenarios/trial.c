@@ -433,6 +433,59 @@ static int apply_impair(struct testbed *tb, const struct scenario *t, const char
 	return r;
 }
 
+static int names_node(const struct testbed *tb, const char *node, int k)
+{
+	return !strcmp(node, SCENARIO_ALL_WORKERS) || !strcmp(node, testbed_node_name(tb, k));
+}
+
+/* The link of worker node k (which joined during the trial), as a scenario entry naming the
+ * node would impair it: up is what leaves the node. */
+static int impair_joined_link(struct testbed *tb, const struct scenario *t, int k, int dirs,
+			      const struct impair *im)
+{
+	const int *links;
+	int a, b, r;
+
+	if (testbed_node_links(tb, k, &links) != 1)
+		return -EMLINK;
+	testbed_link_ends(tb, links[0], &a, &b);
+	for (int d = 0; d < 2; d++) {
+		struct impair x = *im;
+		char purpose[64];
+
+		if (!(dirs & (d ? SCENARIO_DOWN : SCENARIO_UP)))
+			continue;
+		if (!x.has_seed) {
+			snprintf(purpose, sizeof(purpose), "netem %s %s",
+				 testbed_link_name(tb, links[0]), d ? "down" : "up");
+			x.seed = scenario_seed_for(t->trial_seed, purpose);
+			x.has_seed = 1;
+		}
+		if ((r = testbed_impair(tb, links[0], (enum link_dir)(a == k ? d : !d), &x)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* A worker node that just joined gets what its link would have had from the start: the
+ * links: entries naming it or every worker, then the timeline's impairments on them played
+ * so far, in their order. */
+static int impair_joined(struct testbed *tb, const struct scenario *t, size_t played, int k)
+{
+	int r;
+
+	for (size_t i = 0; i < t->n_links; i++)
+		if (!t->links[i].link[0] && names_node(tb, t->links[i].node, k) &&
+		    (r = impair_joined_link(tb, t, k, t->links[i].dirs, &t->links[i].im)) < 0)
+			return r;
+	for (size_t i = 0; i < played; i++)
+		if (t->events[i].action == SCENARIO_IMPAIR && !t->events[i].link[0] &&
+		    names_node(tb, t->events[i].node, k) &&
+		    (r = impair_joined_link(tb, t, k, t->events[i].dirs, &t->events[i].im)) < 0)
+			return r;
+	return 0;
+}
+
 /* Failed nodes: the kind, and when a random failure recovers (0: by the timeline). */
 struct failed {
 	int on;
@@ -469,13 +522,18 @@ struct joins {
 	int *node;
 	double *start_at;          /* trial seconds; < 0: started or cancelled */
 	size_t n;
+	size_t played;             /* timeline events played so far */
 };
 
-static int add_worker(struct testbed *tb, struct joins *j, double now, double provisioning_s)
+static int add_worker(struct testbed *tb, const struct scenario *t, struct joins *j, double now,
+		      double provisioning_s)
 {
 	int k, r = testbed_add_worker(tb, &k);
 
 	if (r < 0)
+		return r;
+	/* impaired before its worker starts: the join's first packets cross the same netem */
+	if ((r = impair_joined(tb, t, j->played, k)) < 0)
 		return r;
 	j->node[j->n] = k;
 	j->start_at[j->n++] = now + provisioning_s;
@@ -522,6 +580,8 @@ struct scaler {
 	int *order;               /* worker nodes, oldest first: scale-in drains the newest */
 	size_t n_order;
 	int peak;
+	int seen_work;            /* a job has been queued or run: the workload has begun */
+	double quiet_since;       /* since when nothing waits and a worker idles; < 0: not so */
 	double worker_s;          /* integral of active workers over time (cost) */
 	double last_t;
 };
@@ -557,20 +617,31 @@ static int scaler_step(struct testbed *tb, const struct scenario *t, struct scal
 		return 0;
 	if (s->ts)
 		fprintf(s->ts, "%.3f,%ld,%ld,%ld,%ld,%d\n", now, queue, running, connected, idle, s->active);
-	if (!as->max || now - s->last_decision < as->cooldown_s)
+	/* the pool meets the workload's first jobs at its starting size: before them every
+	 * worker is idle, and draining them then left 15 starting workers at 1 when the burst came */
+	s->seen_work |= queue + running > 0;
+	if (queue > as->scale_in_queue || idle == 0)
+		s->quiet_since = -1;
+	else if (s->quiet_since < 0)
+		s->quiet_since = now;
+	if (!as->max || !s->seen_work || now - s->last_decision < as->cooldown_s)
 		return 0;
 	if (queue >= as->scale_out_queue && s->active < as->max) {
 		/* seed 001: as many instances as messages waiting and in work, at most max */
 		long want = running + queue < as->max ? running + queue : as->max;
 
 		for (long n = want - s->active; n > 0; n--) {
-			if ((r = add_worker(tb, j, now, as->provisioning_s)) < 0)
+			if ((r = add_worker(tb, t, j, now, as->provisioning_s)) < 0)
 				return r == -ENOSPC ? 0 : r;
 			s->order[s->n_order++] = j->node[j->n - 1];
 			s->active++;
 		}
 		s->last_decision = now;
-	} else if (queue <= as->scale_in_queue && idle > 0 && s->active > as->min) {
+	} else if (s->quiet_since >= 0 && now - s->quiet_since >= as->cooldown_s &&
+		   s->active > as->min) {
+		/* quiet for a cooldown, not for one look: a burst that is still being uploaded
+		 * leaves the queue empty for a moment (seen: 15 starting workers drained to 1 at
+		 * its first job, the other 59 then waited for provisioning) */
 		for (long n = idle < s->active - as->min ? idle : s->active - as->min; n > 0; n--) {
 			int k = s->order[--s->n_order];
 
@@ -590,10 +661,16 @@ static int play_event(struct testbed *tb, const struct scenario *t, const struct
 {
 	int first, last, r = 0;
 
-	if (e->action == SCENARIO_IMPAIR)
-		return apply_impair(tb, t, e->node, e->link, e->dirs, &e->im);
+	if (e->action == SCENARIO_IMPAIR) {
+		r = apply_impair(tb, t, e->node, e->link, e->dirs, &e->im);
+		/* "workers" is every worker by now, the joined ones too */
+		for (size_t i = 0; i < j->n && !r && !e->link[0]; i++)
+			if (!strcmp(e->node, SCENARIO_ALL_WORKERS))
+				r = impair_joined_link(tb, t, j->node[i], e->dirs, &e->im);
+		return r;
+	}
 	if (e->action == SCENARIO_ADD_WORKER)
-		return add_worker(tb, j, now, e->provisioning_s);
+		return add_worker(tb, t, j, now, e->provisioning_s);
 	if (e->action == SCENARIO_REMOVE_WORKER)
 		return remove_worker(tb, j, e->node, e->drain);
 	if ((r = scenario_node_range(t, e->node, &first, &last)) < 0)
@@ -712,7 +789,7 @@ static int play(struct testbed *tb, const struct scenario *t, const char *bin, p
 					 t->events[ev].at_s, t->events[ev].line, strerror(-r));
 				goto out;
 			}
-			ev++;
+			j.played = ++ev;
 		}
 		if (t->pipeline && (r = scaler_step(tb, t, s, &j, now)) < 0) {
 			snprintf(err, errlen, "autoscaler: %s", strerror(-r));
@@ -993,6 +1070,36 @@ static void link_metrics(struct testbed *tb, struct trial_metrics *m)
 	}
 }
 
+/* links.csv: every link at the trial's end (joined workers' too), each way: the impairment
+ * it was given and what netem counted in the kernel (empty: no netem there). */
+static int write_links(struct testbed *tb, const char *path)
+{
+	FILE *f = fopen(path, "we");
+	int r = 0;
+
+	if (!f)
+		return -errno;
+	fprintf(f, "link,direction,delay_ms,jitter_ms,loss,rate_bps,netem_packets,netem_drops\n");
+	for (int l = 0; l < testbed_link_count(tb); l++)
+		for (int d = 0; d < 2; d++) {
+			const struct impair *im = testbed_impairment(tb, l, (enum link_dir)d);
+			uint64_t p, x;
+
+			fprintf(f, "%s,%s,%g,%g,%g,%llu,", testbed_link_name(tb, l), d ? "down" : "up",
+				im->delay_ns / 1e6, im->jitter_ns / 1e6, im->loss,
+				(unsigned long long)im->rate_bps);
+			if (testbed_netem_stats(tb, l, (enum link_dir)d, &p, &x) == 0)
+				fprintf(f, "%llu,%llu\n", (unsigned long long)p, (unsigned long long)x);
+			else
+				fprintf(f, ",\n");
+		}
+	if (ferror(f))
+		r = -EIO;
+	if (fclose(f) != 0 && !r)
+		r = -errno;
+	return r;
+}
+
 int trial_run(const struct scenario *t, const char *bin, const char *dir, struct warm_pool *warm,
 	      volatile sig_atomic_t *stop, struct trial_metrics *ret, char *err, size_t errlen)
 {
@@ -1006,10 +1113,8 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 		.seed = scenario_seed_for(t->trial_seed, "links"),
 	};
 
-	for (size_t i = 0; i < t->n_events; i++)
-		cfg.max_workers += t->events[i].action == SCENARIO_ADD_WORKER;
 	/* every scale-out is a fresh node, as a fresh instance would be */
-	cfg.max_workers += cfg.workers + 4 * (unsigned int)t->autoscaler.max;
+	cfg.max_workers = (unsigned int)scenario_max_workers(t);
 	char logs[1024], path[1024], labels[1024];
 	struct testbed *tb = NULL;
 	struct sampler *smp = NULL;
@@ -1046,7 +1151,8 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 	}
 	for (size_t i = 0; i < t->n_links; i++)
 		if ((r = apply_impair(tb, t, t->links[i].node, t->links[i].link, t->links[i].dirs,
-				      &t->links[i].im)) < 0) {
+				      &t->links[i].im)) < 0 &&
+		    !(r == -ENOENT && scenario_joins_later(t, t->links[i].node))) {
 			snprintf(err, errlen, "links[%zu] (line %d): netem: %s", i, t->links[i].line,
 				 strerror(-r));
 			goto out;
@@ -1096,6 +1202,9 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 		fprintf(sc.ts, "t_s,queue_depth,in_flight,workers_connected,workers_idle,workers_target\n");
 	snprintf(sc.url, sizeof(sc.url), "http://%s:%d/v1/stats", testbed_node_addr(tb, 1), HTTP_PORT);
 	sc.active = sc.peak = t->topology.workers;
+	/* the cooldown follows a decision: the first burst is answered at the first look */
+	sc.last_decision = -INFINITY;
+	sc.quiet_since = -1;
 	sc.order = calloc((size_t)t->topology.workers + 4 * (size_t)t->autoscaler.max + 1, sizeof(int));
 	if (!sc.order) {
 		r = -ENOMEM;
@@ -1120,6 +1229,9 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 			snprintf(err, errlen, "%s: %s", path, strerror(-rs));
 		}
 	}
+	snprintf(path, sizeof(path), "%s/links.csv", dir);
+	if (r == 0 && (r = write_links(tb, path)) < 0)
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
 	if (r < 0)
 		goto out;
 	/* 3: no job succeeded, which heavy impairment can cause: still a measurement */

@@ -17,6 +17,7 @@
 #include "regfile.h"
 #include "scenarios/manifest.h"
 #include "scenarios/outcome.h"
+#include "scenarios/pool.h"
 #include "scenarios/scenario.h"
 #include "scenarios/sweep.h"
 #include "scenarios/trial.h"
@@ -227,7 +228,10 @@ int trial_main(int argc, char **argv)
 		gethostname(host, sizeof(host) - 1);
 		setenv(OUTCOME_HOST_ENV, host, 1);
 	}
-	r = kernel_enter(mode, argv, &status, err, sizeof(err));
+	unsigned int mem_mb = 0;
+
+	pool_guest_mem_mb(sc, &mem_mb);
+	r = kernel_enter_sized(mode, argv, mem_mb, &status, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "qoslab trial: %s\n", err);
 		status = 1;

@@ -53,6 +53,35 @@ static void cpus_per_trial(struct t *t)
 	scenario_free(sc);
 }
 
+static void guest_memory(struct t *t)
+{
+	unsigned long host_mb = (unsigned long)sysconf(_SC_PHYS_PAGES) / 1024 *
+				(unsigned long)sysconf(_SC_PAGESIZE) / 1024;
+	struct scenario *sc = NULL;
+	unsigned int mb = 0;
+
+	/* a small pool keeps the 2 GB floor */
+	T_ASSERT(t, load("topology: {workers: 2}\n", &sc) == 0);
+	T_ASSERT(t, pool_guest_mem_mb(sc, &mb) == 0);
+	T_EQ_INT(t, mb, 2048);
+	scenario_free(sc);
+	/* seed 001: pools of 1, 3 and 15 against an autoscaler up to 15; 15 start, 15 alive at
+	 * once, 15 idle standbys beside a pool of 1 that grows: 1 GB + 30 x 256 MB */
+	T_ASSERT(t, load("topology: {workers: 1}\nautoscaler: {max: 0, min: 1}\nsweep:\n"
+			 "  - {key: topology.workers, values: [1, 3, 15]}\n"
+			 "  - {key: autoscaler.max, values: [0, 15]}\n", &sc) == 0);
+	T_ASSERT(t, pool_guest_mem_mb(sc, &mb) == 0);
+	T_EQ_INT(t, mb, host_mb >= 4096 && host_mb / 2 < 8704 ? (long)(host_mb / 2) : 8704);
+	scenario_free(sc);
+	/* add_worker events count as workers alive at once */
+	T_ASSERT(t, load("topology: {workers: 4}\nworkload: {count: 4}\ntimeline:\n"
+			 "  - {at: 1, action: add_worker, node: workers}\n"
+			 "  - {at: 2, action: add_worker, node: workers}\n", &sc) == 0);
+	T_ASSERT(t, pool_guest_mem_mb(sc, &mb) == 0);
+	T_EQ_INT(t, mb, 1024 + 256 * (4 + 6));
+	scenario_free(sc);
+}
+
 static void fit(struct t *t)
 {
 	T_EQ_INT(t, pool_fit(2, 1), 2);
@@ -67,6 +96,7 @@ int main(int argc, char **argv)
 {
 	static const struct t_case cases[] = {
 		T_CASE(cpus_per_trial),
+		T_CASE(guest_memory),
 		T_CASE(fit),
 		{ 0 }
 	};

@@ -98,14 +98,23 @@ if need chromium chromium_renders; then
 fi
 
 # 5b. a trial's time series (trials/*/timeseries.csv) is drawn over time, per point's first
-# repetition, and the report links it
+# repetition that ran, and the report links it; the trial is found by the levels in its
+# outcome.json (its directory's -p5 is the scenario's numbering: here results' point 0), and
+# a failed trial's series is not drawn
 ts=$tmp/ts
-mkdir -p "$ts/trials/004-p0-r0" && cp "$FIXTURE/results.json" "$ts/"
+mkdir -p "$ts/trials/004-p5-r0" "$ts/trials/005-p6-r0" && cp "$FIXTURE/results.json" "$ts/"
+outcome() { # status levels...
+	printf '{"format":"qoslab-trial","version":1,"order":4,"point":5,"rep":0,"factors":["workers","loss","transport"],"levels":["%s","%s","%s"],"status":"%s","error":"","summary":"","host":"h","kernel":"k","wall_s":1,"metrics":{}}\n' "$2" "$3" "$4" "$1"
+}
+outcome ok 1 0 tcp >"$ts/trials/004-p5-r0/outcome.json"
+outcome failed 1 0 udp >"$ts/trials/005-p6-r0/outcome.json"
 { echo t_s,queue_depth,in_flight,workers_connected,workers_idle,workers_target
   for s in 0 1 2 3 4 5 6 7; do echo "$s,$((8 - s)),$(( s < 4 ? s + 1 : 3 )),$(( s < 3 ? 1 : 3 )),0,3"; done
-} >"$ts/trials/004-p0-r0/timeseries.csv"
+} >"$ts/trials/004-p5-r0/timeseries.csv"
+cp "$ts/trials/004-p5-r0/timeseries.csv" "$ts/trials/005-p6-r0/"
 if "$QOSLAB" report --quiet "$ts" >"$tmp/out" 2>&1 && [ -s "$ts/plots/timeseries-p0.png" ] &&
    [ -s "$ts/plots/timeseries-p0.svg" ] && [ ! -e "$ts/plots/timeseries-p1.png" ] &&
+   [ ! -e "$ts/plots/timeseries-p5.png" ] &&
    grep -q 'id="over-time"' "$ts/report.html" && grep -q 'href="#over-time"' "$ts/report.html" &&
    grep -q 'timeseries-p0.png' "$ts/report.html"; then
 	ok report_timeseries_over_time
