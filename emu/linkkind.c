@@ -86,6 +86,26 @@ static const struct link_kind veth = {
 };
 
 extern const struct link_kind link_kind_ns3; /* emu/ns3kind.c */
+extern const struct switch_kind switch_kind_ns3;
+
+static const struct switch_kind *const switch_kinds[] = { &switch_kind_ns3 };
+
+const struct switch_kind *switch_kind_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(switch_kinds) / sizeof(switch_kinds[0]); i++)
+		if (!strcmp(switch_kinds[i]->name, name))
+			return switch_kinds[i];
+	return NULL;
+}
+
+void switch_kind_names(char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(switch_kinds) / sizeof(switch_kinds[0]) && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? ", " : "", switch_kinds[i]->name);
+}
 
 static const struct link_kind *const kinds[] = { &veth, &link_kind_ns3 };
 

@@ -54,10 +54,41 @@ struct link_kind {
 	int (*check)(void *priv);
 	/* Frees priv; interfaces die with their namespaces. NULL-safe priv. */
 	void (*destroy)(void *priv);
+	/* A timeline `set`: whether key=value can change while a link of these params runs
+	 * (station: its number on a switch of this kind, params the switch's; -1 otherwise),
+	 * without making anything; 0 or -EINVAL with err. NULL: nothing can change. */
+	int (*param_check)(const char *params, int station, const char *key, const char *value,
+			   char *err, size_t errlen);
+	/* Makes that change in the running link. */
+	int (*param_set)(void *priv, const char *key, const char *value);
+};
+
+/*
+ * Switch kinds: a switch that is one simulated shared channel instead of a bridge (no
+ * namespace of its own). Each node linked to it is one station: its tap is the node's end of
+ * that link, and the link's ops are the kind's station ops (DESIGN.md, Testbed).
+ */
+struct switch_kind {
+	const char *name;
+	/* The switch's params, with the number of stations linked to it. */
+	int (*params_check)(const char *params, int stations, char *err, size_t errlen);
+	/* One station's params (its link's), station: its number (0: the first, the hub). */
+	int (*station_check)(const char *sw_params, int station, const char *params, char *err,
+			     size_t errlen);
+	/* The channel with n stations at ends (node ends; the taps made with their ifname,
+	 * their ifindex whatever the kernel gives: the caller reads it back) and the stations'
+	 * params; ctx->link is the switch's index, ctx->params its params. */
+	int (*create)(const struct link_kind_ctx *ctx, const struct link_end_ctx *ends,
+		      const char *const *station_params, int n, void **ret_priv);
+	const struct link_kind *station; /* the ops of each station's link */
+	void *(*station_priv)(void *priv, int station);
+	void (*destroy)(void *priv);      /* NULL-safe */
 };
 
 /* NULL for an unknown name. */
 const struct link_kind *link_kind_find(const char *name);
 /* "veth, ..." into buf, for messages. */
 void link_kind_names(char *buf, size_t len);
+const struct switch_kind *switch_kind_find(const char *name);
+void switch_kind_names(char *buf, size_t len);
 #endif

@@ -314,8 +314,282 @@ static void ns3_destroy(void *priv)
 	free(k);
 }
 
+/*
+ * A timeline `set` on a running link: what ns-3 can change in place (ns3link_set). The
+ * value is parsed as in params, into a copy of them, so the same words and ranges hold.
+ */
+static int settable(const struct ns3params *base, int station, const char *key, const char *value,
+		    struct ns3params *ret, char *err, size_t len)
+{
+	int wifi = base->channel == NS3LINK_WIFI;
+
+	*ret = *base;
+	if (!strcmp(key, "distance") ? !wifi || !station :
+	    (strcmp(key, "delay") && strcmp(key, "rate") && strcmp(key, "loss")) || wifi ||
+	    station >= 0) {
+		snprintf(err, len, "'%s' cannot change on a running %s %s (it can: %s)", key,
+			 wifi ? "wifi" : base->channel == NS3LINK_CSMA ? "csma" : "p2p",
+			 station >= 0 ? "station" : "link",
+			 station == 0 ? "nothing, the first station is the hub" :
+			 wifi ? "distance" : station >= 0 ? "nothing" : "delay, rate, loss");
+		return -EINVAL;
+	}
+	return param_set(ret, key, value, err, len);
+}
+
+static int ns3_param_check(const char *params, int station, const char *key, const char *value,
+			   char *err, size_t len)
+{
+	struct ns3params p, q;
+	int r = params_parse(params, &p, err, len);
+
+	return r < 0 ? r : settable(&p, station, key, value, &q, err, len);
+}
+
+static int ns3_param_set(void *priv, const char *key, const char *value)
+{
+	struct ns3kind *k = priv;
+	struct ns3params q;
+	char err[160];
+	int r = settable(&k->p, -1, key, value, &q, err, sizeof(err));
+
+	if (r < 0)
+		return r;
+	if (!strcmp(key, "distance"))
+		r = ns3link_set(k->link, 1, NS3LINK_DISTANCE_M, q.distance_m);
+	else if (!strcmp(key, "delay"))
+		r = ns3link_set(k->link, -1, NS3LINK_DELAY_US, (double)q.delay_ns / 1000.0);
+	else
+		for (int d = 0; d < 2 && r >= 0; d++) {
+			if (!strcmp(key, "loss"))
+				r = ns3link_set(k->link, d, NS3LINK_ERROR_RATE, q.loss);
+			else if (k->p.channel == NS3LINK_P2P || !d)
+				r = ns3link_set(k->link, k->p.channel == NS3LINK_P2P ? d : -1,
+						NS3LINK_RATE_BPS, (double)q.rate_bps);
+		}
+	if (r >= 0)
+		k->p = q;
+	return r;
+}
+
 const struct link_kind link_kind_ns3 = {
 	.name = "ns3", .params_check = ns3_params_check, .create = ns3_create,
 	.impair = ns3_impair, .stats = ns3_stats, .set_up = ns3_set_up, .check = ns3_check,
-	.destroy = ns3_destroy,
+	.destroy = ns3_destroy, .param_check = ns3_param_check, .param_set = ns3_param_set,
+};
+
+/* ---- the ns3 switch: one channel, every node linked to it a station ---- */
+
+struct ns3switch;
+
+struct ns3station {
+	struct ns3switch *sw;
+	int dev;
+};
+
+struct ns3switch {
+	struct ns3link *link;
+	struct ns3params p;
+	struct ns3station st[NS3LINK_MAX_ENDPOINTS];
+};
+
+static int sw_params_check(const char *params, int stations, char *err, size_t len)
+{
+	struct ns3params p;
+	int r = params_parse(params, &p, err, len);
+
+	if (r < 0)
+		return r;
+	if (p.channel == NS3LINK_P2P) {
+		snprintf(err, len, "params: channel: a switch is a shared channel, csma or wifi "
+			 "(p2p joins two nodes: a node-node link of kind ns3)");
+		return -EINVAL;
+	}
+	if (p.distance_m > 0) {
+		snprintf(err, len, "params: distance is a station's: it goes on the link to the switch");
+		return -EINVAL;
+	}
+	if (stations < 2 || stations > NS3LINK_MAX_ENDPOINTS) {
+		snprintf(err, len, "%d stations linked to it: an ns3 switch takes 2..%d", stations,
+			 NS3LINK_MAX_ENDPOINTS);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A station's own parameter is its distance (wifi, not the hub); the rest is the channel's. */
+static int station_parse(const char *sw_params, int station, const char *params, double *ret_m,
+			 char *err, size_t len)
+{
+	struct ns3params sp, p;
+	int r = params_parse(sw_params, &sp, err, len);
+
+	if (r < 0)
+		return r;
+	if (!*params) {
+		*ret_m = 0;
+		return 0;
+	}
+	r = params_parse(params, &p, err, len);
+	if (r < 0)
+		return r;
+	if (strncmp(params, "distance=", 9) || strchr(params, ',') ||
+	    sp.channel != NS3LINK_WIFI || !station) {
+		snprintf(err, len, "a station of an ns3 switch takes only distance, on wifi, and "
+			 "not the first station (the hub at the origin); the channel's params go "
+			 "on the switch");
+		return -EINVAL;
+	}
+	*ret_m = p.distance_m;
+	return 0;
+}
+
+static int station_check(const char *sw_params, int station, const char *params, char *err,
+			 size_t len)
+{
+	double m;
+
+	return station_parse(sw_params, station, params, &m, err, len);
+}
+
+static int sw_create(const struct link_kind_ctx *ctx, const struct link_end_ctx *ends,
+		     const char *const *station_params, int n, void **ret_priv)
+{
+	struct ns3link_endpoint eps[NS3LINK_MAX_ENDPOINTS] = { { 0 } };
+	struct ns3link_config cfg;
+	struct ns3switch *w = NULL;
+	char err[200];
+	int r;
+
+	if (n < 2 || n > NS3LINK_MAX_ENDPOINTS)
+		return -EINVAL;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	r = params_parse(ctx->params, &w->p, err, sizeof(err));
+	for (int i = 0; i < n && r >= 0; i++) {
+		const uint8_t mac[6] = { 0x02, 0x54, 0, (uint8_t)ctx->link, 0, (uint8_t)(i + 1) };
+
+		eps[i].ns_fd = ends[i].ns_fd;
+		eps[i].ifname = ends[i].ifname;
+		memcpy(eps[i].mac, mac, 6);
+		r = station_parse(ctx->params, i, station_params[i], &eps[i].distance_m, err,
+				  sizeof(err));
+		w->st[i] = (struct ns3station){ .sw = w, .dev = i };
+	}
+	if (r < 0)
+		goto out;
+	cfg = (struct ns3link_config){
+		.channel = w->p.channel, .rate_bps = w->p.rate_bps, .delay_us = w->p.delay_ns / 1000,
+		.queue_packets = w->p.queue, .error_rate = w->p.loss,
+		.standard = w->p.standard[0] ? w->p.standard : NULL,
+		.wifi_rate = w->p.wifi_rate[0] ? w->p.wifi_rate : NULL,
+		.exponent = w->p.exponent, .nakagami = w->p.nakagami,
+		/* its own stream, apart from every link's (those multiply link + 1 < 65536) */
+		.seed = (ctx->seed ^ (0x9e3779b97f4a7c15ull * (uint64_t)(0x10000 + ctx->link))) | 1,
+		.hard_limit_ms = w->p.hard_limit_ms,
+	};
+	r = ns3link_new(&cfg, eps, (unsigned int)n, &w->link);
+	if (r < 0)
+		goto out;
+	*ret_priv = w;
+	return 0;
+out:
+	free(w);
+	return r;
+}
+
+static void *sw_station_priv(void *priv, int station)
+{
+	struct ns3switch *w = priv;
+
+	return &w->st[station];
+}
+
+static void sw_destroy(void *priv)
+{
+	struct ns3switch *w = priv;
+
+	if (!w)
+		return;
+	ns3link_free(w->link, NULL);
+	free(w);
+}
+
+static int st_params_check(const char *params, char *err, size_t len)
+{
+	(void)params;
+	snprintf(err, len, "a station is made by its switch");
+	return -EINVAL;
+}
+
+static int st_create(const struct link_kind_ctx *ctx, const struct link_end_ctx *a,
+		     const struct link_end_ctx *b, void **ret_priv)
+{
+	(void)ctx, (void)a, (void)b, (void)ret_priv;
+	return -EOPNOTSUPP; /* sw_create made it */
+}
+
+static int st_impair(const struct link_end_ctx *end, void *priv, const struct impair *old,
+		     const struct impair *im)
+{
+	(void)end, (void)priv, (void)old;
+	/* loss and delay come from the radio or the channel's params: scenarios refuse them */
+	return impair_is_zero(im) ? 0 : -EOPNOTSUPP;
+}
+
+static int st_stats(const struct link_end_ctx *end, void *priv, struct link_stats *ret)
+{
+	struct ns3station *st = priv;
+
+	(void)end;
+	return ns3link_dev_stats(st->sw->link, (unsigned int)st->dev, ret);
+}
+
+static int st_set_up(const struct link_end_ctx *a, const struct link_end_ctx *b, void *priv, int up)
+{
+	(void)b, (void)priv;
+	/* b is the channel: no interface of its own */
+	return link_set_up(a->sk, a->ifindex, up);
+}
+
+static int st_check(void *priv)
+{
+	struct ns3station *st = priv;
+	int r = ns3link_check(st->sw->link);
+
+	return r == 0 || r == -NS3LINK_EBEHIND ? r : -EPIPE;
+}
+
+static void st_destroy(void *priv)
+{
+	(void)priv; /* sw_destroy ends the channel */
+}
+
+static int st_param_check(const char *sw_params, int station, const char *key, const char *value,
+			  char *err, size_t len)
+{
+	return ns3_param_check(sw_params, station, key, value, err, len);
+}
+
+static int st_param_set(void *priv, const char *key, const char *value)
+{
+	struct ns3station *st = priv;
+	struct ns3params q;
+	char err[160];
+	int r = settable(&st->sw->p, st->dev, key, value, &q, err, sizeof(err));
+
+	return r < 0 ? r : ns3link_set(st->sw->link, st->dev, NS3LINK_DISTANCE_M, q.distance_m);
+}
+
+static const struct link_kind ns3_station = {
+	.name = "ns3", .params_check = st_params_check, .create = st_create,
+	.impair = st_impair, .stats = st_stats, .set_up = st_set_up, .check = st_check,
+	.destroy = st_destroy, .param_check = st_param_check, .param_set = st_param_set,
+};
+
+const struct switch_kind switch_kind_ns3 = {
+	.name = "ns3", .params_check = sw_params_check, .station_check = station_check,
+	.create = sw_create, .station = &ns3_station, .station_priv = sw_station_priv,
+	.destroy = sw_destroy,
 };

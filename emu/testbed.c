@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <net/if.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -34,8 +35,11 @@ struct node {
 };
 
 struct sw {
-	int ns_fd;
+	int ns_fd;                /* -1 for a switch of a kind: it has no namespace */
 	struct nl_sock *sk;
+	const struct switch_kind *kind; /* NULL: a bridge */
+	void *priv;
+	int built;
 };
 
 struct tlink {
@@ -135,9 +139,10 @@ static struct link_end_ctx end_ctx(const struct testbed *tb, int l, int i)
 	const struct topo_end *e = &topology_link(tb->topo, l)->end[i];
 	int ns = e->node >= 0 ? tb->nodes[e->node].ns_fd : tb->sws[e->sw].ns_fd;
 	struct nl_sock *sk = e->node >= 0 ? tb->nodes[e->node].sk : tb->sws[e->sw].sk;
+	int bridged = e->node < 0 && !tb->sws[e->sw].kind;
 
 	return (struct link_end_ctx){ .ns_fd = ns, .sk = sk, .ifname = e->ifname,
-				      .ifindex = e->ifindex, .master = e->node >= 0 ? 0 : BRIDGE_IFINDEX,
+				      .ifindex = e->ifindex, .master = bridged ? BRIDGE_IFINDEX : 0,
 				      .addr = e->addr };
 }
 
@@ -145,10 +150,11 @@ int testbed_link_capture_at(const struct testbed *tb, int l, int *ret_ns, const 
 {
 	/* the b end: a switch port (after the node's netem, before the switch's) or b's own
 	 * interface on a node-node link */
-	struct link_end_ctx b = end_ctx(tb, l, 1);
+	int i = topology_link_switch_kind(tb->topo, l) >= 0 ? 0 : 1; /* a station: its tap */
+	struct link_end_ctx e = end_ctx(tb, l, i);
 
-	*ret_ns = b.ns_fd;
-	*ret_ifname = topology_link(tb->topo, l)->end[1].ifname;
+	*ret_ns = e.ns_fd;
+	*ret_ifname = topology_link(tb->topo, l)->end[i].ifname;
 	return 0;
 }
 
@@ -238,26 +244,16 @@ static int node_build(struct testbed *tb, int k)
 	return tn->cpu > 0 ? cgroup_set_cpu(nd->cg, tn->cpu) : 0;
 }
 
-/* The link by its kind, then the addresses of its node ends. */
-static int link_build(struct testbed *tb, int l)
+/* The addresses of link l's node ends. */
+static int link_addresses(struct testbed *tb, int l)
 {
 	const struct topo_link *lk = topology_link(tb->topo, l);
-	struct link_end_ctx a = end_ctx(tb, l, 0), b = end_ctx(tb, l, 1);
-	struct link_kind_ctx ctx = { .link = l, .params = lk->params, .seed = tb->seed };
-	struct tlink *tl = &tb->links[l];
 	uint32_t net;
 	int prefix, r;
 
-	tl->kind = link_kind_find(lk->kind);
-	if (!tl->kind)
-		return -EPROTONOSUPPORT;
-	r = tl->kind->create(&ctx, &a, &b, &tl->priv);
-	if (r < 0)
-		return r;
-	tl->built = 1;
 	topology_segment_net(tb->topo, lk->seg, &net, &prefix);
 	for (int i = 0; i < 2; i++) {
-		struct link_end_ctx *e = i ? &b : &a;
+		struct link_end_ctx e = end_ctx(tb, l, i);
 		struct in_addr in = { htonl(lk->end[i].addr) };
 		char ip[INET_ADDRSTRLEN], cidr[32];
 
@@ -265,7 +261,82 @@ static int link_build(struct testbed *tb, int l)
 			continue;
 		inet_ntop(AF_INET, &in, ip, sizeof(ip));
 		snprintf(cidr, sizeof(cidr), "%s/%d", ip, prefix);
-		if ((r = link_addr_add(e->sk, e->ifindex, cidr)) < 0)
+		if ((r = link_addr_add(e.sk, e.ifindex, cidr)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The link by its kind, then the addresses of its node ends; a station of a switch of a
+ * kind comes with its channel (channel_build). */
+static int link_build(struct testbed *tb, int l)
+{
+	const struct topo_link *lk = topology_link(tb->topo, l);
+	struct link_end_ctx a = end_ctx(tb, l, 0), b = end_ctx(tb, l, 1);
+	struct link_kind_ctx ctx = { .link = l, .params = lk->params, .seed = tb->seed };
+	struct tlink *tl = &tb->links[l];
+	int r;
+
+	if (topology_link_switch_kind(tb->topo, l) >= 0)
+		return 0;
+	tl->kind = link_kind_find(lk->kind);
+	if (!tl->kind)
+		return -EPROTONOSUPPORT;
+	r = tl->kind->create(&ctx, &a, &b, &tl->priv);
+	if (r < 0)
+		return r;
+	tl->built = 1;
+	return link_addresses(tb, l);
+}
+
+static int ifindex_in(int ns_fd, const char *name)
+{
+	int saved, r, idx;
+
+	r = netns_enter(ns_fd, &saved);
+	if (r < 0)
+		return r;
+	idx = (int)if_nametoindex(name);
+	r = idx ? idx : -errno;
+	if (netns_leave(saved) < 0)
+		return -EIO;
+	return r;
+}
+
+/*
+ * A switch of a kind: one channel with every node linked to it as a station, made after
+ * every other link because its taps take the next free ifindex in their namespaces (the
+ * topology learns them before routes are added).
+ */
+static int channel_build(struct testbed *tb, int s)
+{
+	struct link_end_ctx ends[TOPO_SEG_HOSTS_MAX];
+	const char *params[TOPO_SEG_HOSTS_MAX];
+	int links[TOPO_SEG_HOSTS_MAX], n = 0, r;
+	struct sw *w = &tb->sws[s];
+	struct link_kind_ctx ctx = { .link = s, .params = topology_switch_params(tb->topo, s),
+				     .seed = tb->seed };
+
+	for (int l = 0; l < topology_link_count(tb->topo) && n < TOPO_SEG_HOSTS_MAX; l++)
+		if (topology_link(tb->topo, l)->end[1].sw == s) {
+			links[n] = l;
+			ends[n] = end_ctx(tb, l, 0);
+			params[n++] = topology_link(tb->topo, l)->params;
+		}
+	r = w->kind->create(&ctx, ends, params, n, &w->priv);
+	if (r < 0)
+		return r;
+	w->built = 1;
+	for (int i = 0; i < n; i++) {
+		struct tlink *tl = &tb->links[links[i]];
+
+		r = ifindex_in(ends[i].ns_fd, ends[i].ifname);
+		if (r < 0 || (r = topology_set_ifindex(tb->topo, links[i], 0, r)) < 0)
+			return r;
+		tl->kind = w->kind->station;
+		tl->priv = w->kind->station_priv(w->priv, i);
+		tl->built = 1;
+		if ((r = link_addresses(tb, links[i])) < 0)
 			return r;
 	}
 	return 0;
@@ -292,6 +363,10 @@ static int switch_build(struct testbed *tb, int s)
 	char name[96];
 	int r;
 
+	if (*topology_switch_kind(tb->topo, s)) {
+		tb->sws[s].kind = switch_kind_find(topology_switch_kind(tb->topo, s));
+		return tb->sws[s].kind ? 0 : -EPROTONOSUPPORT;
+	}
 	ns_name(tb, topology_switch_name(tb->topo, s), name, sizeof(name));
 	if ((r = netns_create(name, &tb->sws[s].ns_fd)) < 0 ||
 	    (r = ns_sysctls(tb->sws[s].ns_fd, 0)) < 0 ||
@@ -388,6 +463,11 @@ int testbed_new(const struct testbed_config *cfg, struct testbed **ret, char *er
 		if ((r = link_build(tb, l)) < 0)
 			goto fail;
 	}
+	for (int s = 0; s < tb->n_sws; s++) {
+		snprintf(step, sizeof(step), "%s channel", topology_switch_name(tb->topo, s));
+		if (tb->sws[s].kind && (r = channel_build(tb, s)) < 0)
+			goto fail;
+	}
 	for (int k = 0; k < tb->n; k++) {
 		snprintf(step, sizeof(step), "routes of %s", testbed_node_name(tb, k));
 		if ((r = node_routes(tb, k)) < 0)
@@ -468,6 +548,8 @@ void testbed_free(struct testbed *tb)
 		if (tb->links[l].built)
 			tb->links[l].kind->destroy(tb->links[l].priv);
 	for (int s = 0; s < tb->n_sws; s++) {
+		if (tb->sws[s].built)
+			tb->sws[s].kind->destroy(tb->sws[s].priv);
 		link_sock_free(tb->sws[s].sk);
 		if (tb->sws[s].ns_fd >= 0) {
 			close(tb->sws[s].ns_fd);
@@ -511,6 +593,8 @@ int testbed_netem_stats(struct testbed *tb, int l, enum link_dir dir, uint64_t *
 {
 	struct link_end_ctx e = end_ctx(tb, l, dir == DIR_UP ? 0 : 1);
 
+	if (topology_link_switch_kind(tb->topo, l) >= 0)
+		return -EOPNOTSUPP; /* a station has no netem */
 	return netem_stats(e.sk, e.ifindex, ret_packets, ret_drops);
 }
 
@@ -559,6 +643,8 @@ int testbed_netem_seed(struct testbed *tb, int l, enum link_dir dir, uint64_t *r
 {
 	struct link_end_ctx e = end_ctx(tb, l, dir == DIR_UP ? 0 : 1);
 
+	if (topology_link_switch_kind(tb->topo, l) >= 0)
+		return -EOPNOTSUPP;
 	return netem_seed_get(e.sk, e.ifindex, ret_seed);
 }
 
@@ -567,6 +653,13 @@ int testbed_link_set(struct testbed *tb, int l, int up)
 	struct link_end_ctx a = end_ctx(tb, l, 0), b = end_ctx(tb, l, 1);
 
 	return tb->links[l].kind->set_up(&a, &b, tb->links[l].priv, up);
+}
+
+int testbed_link_param_set(struct testbed *tb, int l, const char *key, const char *value)
+{
+	const struct link_kind *k = tb->links[l].kind;
+
+	return k->param_set ? k->param_set(tb->links[l].priv, key, value) : -EOPNOTSUPP;
 }
 
 int testbed_link_check(struct testbed *tb, int l)
@@ -712,7 +805,7 @@ int testbed_spawn(struct testbed *tb, int k, char *const argv[], pid_t *ret_pid)
 	if (k <= TESTBED_SWITCH) {
 		int s = TESTBED_SWITCH - k;
 
-		if (s >= tb->n_sws)
+		if (s >= tb->n_sws || tb->sws[s].ns_fd < 0)
 			return -ENOENT;
 		return spawn(tb, topology_switch_name(tb->topo, s), tb->sws[s].ns_fd, NULL, argv,
 			     NULL, ret_pid);

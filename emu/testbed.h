@@ -98,6 +98,9 @@ int testbed_link_stats(struct testbed *tb, int link, struct link_stats *ret);
 /* 0 while the link carries what it was asked to; -ETIME when a simulated (ns-3) link fell
  * behind real time, so figures measured across it are not valid; -EPIPE when it died. */
 int testbed_link_check(struct testbed *tb, int link);
+/* A timeline `set`: key=value (as in the link's params) changed in the running link, if its
+ * kind can (link_kind param_check said so at load); -EOPNOTSUPP when it cannot. */
+int testbed_link_param_set(struct testbed *tb, int link, const char *key, const char *value);
 /* The link's kind name ("veth", "ns3"). */
 const char *testbed_link_kind(const struct testbed *tb, int link);
 /* The namespace fd of switch 0 (the star's). */

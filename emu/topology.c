@@ -19,7 +19,11 @@ struct topology {
 	uint32_t base;           /* host order, after plan */
 	struct topo_node *nodes;
 	int n_nodes, cap_nodes;
-	char (*switches)[TOPO_NAME_MAX];
+	struct tswitch {
+		char name[TOPO_NAME_MAX];
+		char kind[TOPO_KIND_MAX]; /* "": a bridge */
+		char params[TOPO_PARAMS_MAX];
+	} *switches;
 	int n_switches, cap_switches;
 	struct topo_link *links;
 	int n_links, cap_links;
@@ -116,9 +120,10 @@ int topology_add_switch(struct topology *t, const char *name)
 
 	if (r < 0)
 		return r;
-	snprintf(t->switches[t->n_switches], TOPO_NAME_MAX, "%s", name);
+	memset(&t->switches[t->n_switches], 0, sizeof(*t->switches));
+	snprintf(t->switches[t->n_switches].name, TOPO_NAME_MAX, "%s", name);
 	if (strlen(name) >= TOPO_NAME_MAX)
-		t->switches[t->n_switches][TOPO_NAME_MAX - 2] = '\x01';
+		t->switches[t->n_switches].name[TOPO_NAME_MAX - 2] = '\x01';
 	t->n_switches++;
 	return 0;
 }
@@ -161,6 +166,18 @@ int topology_set_link_params(struct topology *t, int l, const char *params)
 	return 0;
 }
 
+int topology_set_switch_kind(struct topology *t, int s, const char *kind, const char *params)
+{
+	if (s < 0 || s >= t->n_switches)
+		return -ENOENT;
+	if (strlen(kind) >= sizeof(t->switches[s].kind) ||
+	    strlen(params) >= sizeof(t->switches[s].params))
+		return -ENAMETOOLONG;
+	snprintf(t->switches[s].kind, sizeof(t->switches[s].kind), "%s", kind);
+	snprintf(t->switches[s].params, sizeof(t->switches[s].params), "%s", params);
+	return 0;
+}
+
 static int fail(struct topo_error *e, const char *what, int index, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 static int fail(struct topo_error *e, const char *what, int index, const char *fmt, ...)
@@ -198,7 +215,7 @@ int topology_node_index(const struct topology *t, const char *name)
 int topology_switch_index(const struct topology *t, const char *name)
 {
 	for (int s = 0; s < t->n_switches; s++)
-		if (!strcmp(t->switches[s], name))
+		if (!strcmp(t->switches[s].name, name))
 			return s;
 	return -ENOENT;
 }
@@ -225,7 +242,7 @@ static int check_names(const struct topology *t, struct topo_error *e)
 			return fail(e, "nodes", k, "'switch' names the star's switch; pick another");
 	}
 	for (int s = 0; s < t->n_switches; s++) {
-		const char *n = t->switches[s];
+		const char *n = t->switches[s].name;
 
 		if (!name_ok(n))
 			return fail(e, "switches", s, "name '%s': 1 to %d characters of A-Z a-z 0-9 _ . -",
@@ -246,7 +263,22 @@ static int check_link_names(const struct topology *t, struct topo_error *e)
 		if (topology_link_index(t, t->links[l].name) != l)
 			return fail(e, "links", l, "duplicate name '%s'", t->links[l].name);
 		const struct link_kind *k = link_kind_find(t->links[l].kind);
+		int sw = topology_link_switch_kind(t, l);
 		char msg[200];
+
+		if (sw >= 0) {
+			/* a station of the switch's channel: the switch's kind makes it */
+			const struct switch_kind *sk = switch_kind_find(t->switches[sw].kind);
+
+			if (strcmp(t->links[l].kind, "veth"))
+				return fail(e, "links", l, "kind: a link to switch '%s' (kind %s) is "
+					    "one station of its channel and takes no kind",
+					    t->switches[sw].name, t->switches[sw].kind);
+			if (sk->station_check(t->switches[sw].params, topology_station(t, l),
+					      t->links[l].params, msg, sizeof(msg)) < 0)
+				return fail(e, "links", l, "params: %s", msg);
+			continue;
+		}
 
 		if (!k) {
 			char known[128];
@@ -257,6 +289,30 @@ static int check_link_names(const struct topology *t, struct topo_error *e)
 		}
 		if (k->params_check(t->links[l].params, msg, sizeof(msg)) < 0)
 			return fail(e, "links", l, "params: %s", msg);
+	}
+	return 0;
+}
+
+/* A switch's kind and its parameters, with the number of stations it got. */
+static int check_switch_kinds(const struct topology *t, struct topo_error *e)
+{
+	for (int s = 0; s < t->n_switches; s++) {
+		const struct switch_kind *sk;
+		char msg[200];
+		int n = 0;
+
+		if (!t->switches[s].kind[0])
+			continue;
+		sk = switch_kind_find(t->switches[s].kind);
+		if (!sk) {
+			switch_kind_names(msg, sizeof(msg));
+			return fail(e, "switches", s, "kind '%s' is not a switch kind (known: %s)",
+				    t->switches[s].kind, msg);
+		}
+		for (int l = 0; l < t->n_links; l++)
+			n += t->links[l].end[1].sw == s;
+		if (sk->params_check(t->switches[s].params, n, msg, sizeof(msg)) < 0)
+			return fail(e, "switches", s, "%s", msg);
 	}
 	return 0;
 }
@@ -502,7 +558,8 @@ int topology_plan(struct topology *t, struct topo_error *e)
 
 	memset(e, 0, sizeof(*e));
 	if ((r = parse_subnet(t, e)) < 0 || (r = check_names(t, e)) < 0 ||
-	    (r = resolve_ends(t, e)) < 0 || (r = check_link_names(t, e)) < 0)
+	    (r = resolve_ends(t, e)) < 0 || (r = check_switch_kinds(t, e)) < 0 ||
+	    (r = check_link_names(t, e)) < 0)
 		return r;
 	assign_segments(t);
 	if (t->n_segments > TOPO_SEGMENTS_MAX)
@@ -607,7 +664,35 @@ int topology_switch_count(const struct topology *t) { return t->n_switches; }
 int topology_link_count(const struct topology *t) { return t->n_links; }
 int topology_segment_count(const struct topology *t) { return t->n_segments; }
 const struct topo_node *topology_node(const struct topology *t, int k) { return &t->nodes[k]; }
-const char *topology_switch_name(const struct topology *t, int s) { return t->switches[s]; }
+const char *topology_switch_name(const struct topology *t, int s) { return t->switches[s].name; }
+const char *topology_switch_kind(const struct topology *t, int s) { return t->switches[s].kind; }
+const char *topology_switch_params(const struct topology *t, int s) { return t->switches[s].params; }
+
+int topology_link_switch_kind(const struct topology *t, int l)
+{
+	int sw = t->links[l].end[1].sw;
+
+	return sw >= 0 && t->switches[sw].kind[0] ? sw : -1;
+}
+
+int topology_set_ifindex(struct topology *t, int l, int i, int ifindex)
+{
+	if (l < 0 || l >= t->n_links || i < 0 || i > 1)
+		return -ENOENT;
+	t->links[l].end[i].ifindex = ifindex;
+	return 0;
+}
+
+int topology_station(const struct topology *t, int l)
+{
+	int sw = topology_link_switch_kind(t, l), n = 0;
+
+	if (sw < 0)
+		return -ENOENT;
+	for (int m = 0; m < l; m++)
+		n += t->links[m].end[1].sw == sw;
+	return n;
+}
 const struct topo_link *topology_link(const struct topology *t, int l) { return &t->links[l]; }
 
 int topology_node_link(const struct topology *t, int node)
@@ -732,8 +817,8 @@ int topology_add_worker(struct topology *t, int *ret_node)
 			high = atoi(n + 7);
 	}
 	if (last < 0 || t->nodes[last].n_links != 1 ||
-	    (sw = t->links[t->nodes[last].links[0]].end[1].sw) < 0)
-		return -EOPNOTSUPP;
+	    (sw = t->links[t->nodes[last].links[0]].end[1].sw) < 0 || t->switches[sw].kind[0])
+		return -EOPNOTSUPP; /* a shared channel's stations are fixed when it starts */
 	if (t->n_nodes >= t->cap_nodes || t->n_links >= t->cap_links)
 		return -ENOSPC;
 	k = t->n_nodes;

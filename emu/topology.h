@@ -72,6 +72,9 @@ int topology_star(unsigned int workers, double cpu_client, double cpu_server, do
 int topology_set_link_params(struct topology *t, int l, const char *params);
 int topology_add_node(struct topology *t, const char *name, enum topo_role role, double cpu);
 int topology_add_switch(struct topology *t, const char *name);
+/* Switch s as a simulated shared channel of a switch kind (emu/linkkind.h) instead of a
+ * bridge: every node linked to it is one station, its link's params the station's. */
+int topology_set_switch_kind(struct topology *t, int s, const char *kind, const char *params);
 /* a: a node; b: a node or a switch; name NULL or "": "a-b"; kind NULL or "": veth. */
 int topology_add_link(struct topology *t, const char *name, const char *a, const char *b,
 		      const char *kind);
@@ -98,6 +101,16 @@ int topology_link_count(const struct topology *t);
 int topology_segment_count(const struct topology *t);
 const struct topo_node *topology_node(const struct topology *t, int k);
 const char *topology_switch_name(const struct topology *t, int s);
+/* "" for a bridge */
+const char *topology_switch_kind(const struct topology *t, int s);
+const char *topology_switch_params(const struct topology *t, int s);
+/* The switch of kind that link l joins (its b end), or -1 (a bridge or a node). */
+int topology_link_switch_kind(const struct topology *t, int l);
+/* Link l's station number on its switch of kind (links in order, from 0: the hub);
+ * -ENOENT when it is not on one. */
+int topology_station(const struct topology *t, int l);
+/* The ifindex end i of link l got when its kind could not choose it (a tap). */
+int topology_set_ifindex(struct topology *t, int l, int i, int ifindex);
 const struct topo_link *topology_link(const struct topology *t, int l);
 /* -ENOENT when absent */
 int topology_node_index(const struct topology *t, const char *name);
