@@ -13,6 +13,7 @@
 
 #include <yaml.h>
 
+#include "emu/linkkind.h"
 #include "emu/topology.h"
 #include "regfile.h"
 #include "scenarios/scenario.h"
@@ -510,8 +511,73 @@ static int impair_links(struct schema_ctx *c, const char *item, int line, const 
 		free(list);
 		return node_check(c, node, path, schema_line_of(c, path), &first, &last);
 	}
+	for (int j = 0; j < n; j++) {
+		int sw = topology_link_switch_kind(sc->topo, list[j]);
+
+		if (sw < 0)
+			continue;
+		free(list);
+		return schema_fail(c, line, item, "link %s is a station of switch %s (kind %s): its "
+				   "loss and delay come from the channel, not from netem (change the "
+				   "switch's params, or a station's distance with a set event)",
+				   topology_link(sc->topo, list[j])->name,
+				   topology_switch_name(sc->topo, sw), topology_switch_kind(sc->topo, sw));
+	}
 	*ret = list;
 	*ret_n = n;
+	return 0;
+}
+
+/* A set event: a topology link by name, and each key=value of params one its kind can
+ * change while it runs. */
+static int validate_set(struct schema_ctx *c, size_t i, const char *path)
+{
+	const struct scenario_event *e = &c->sc->events[i];
+	const struct topology *t = c->sc->topo;
+	char buf[TOPO_PARAMS_MAX], msg[SCENARIO_ERR_MAX], *save = NULL, *item;
+	const char *params;
+	const struct link_kind *k;
+	int l, sw, station = -1;
+
+	if (*e->node || !*e->link)
+		return schema_fail(c, e->line, path, "set takes link: a topology link (a station's "
+				   "link on a switch of a kind, or a node-node link of a kind)");
+	if (e->n_impair_keys || line_of(c, "timeline[%zu].direction", i) ||
+	    line_of(c, "timeline[%zu].failure", i))
+		return schema_fail(c, e->line, path, "set takes params, not impairment keys, "
+				   "direction or failure");
+	if (!*e->params)
+		return schema_fail(c, e->line, path, "set needs params: what changes "
+				   "({distance: 80m})");
+	l = topology_link_index(t, e->link);
+	if (l < 0)
+		return schema_fail(c, line_of(c, "timeline[%zu].link", i), path,
+				   "no topology link '%s'", e->link);
+	sw = topology_link_switch_kind(t, l);
+	if (sw >= 0) {
+		k = switch_kind_find(topology_switch_kind(t, sw))->station;
+		params = topology_switch_params(t, sw);
+		station = topology_station(t, l);
+	} else {
+		k = link_kind_find(topology_link(t, l)->kind);
+		params = topology_link(t, l)->params;
+	}
+	if (!k || !k->param_check)
+		return schema_fail(c, line_of(c, "timeline[%zu].link", i), path, "link %s (kind "
+				   "%s) has nothing that changes while it runs", e->link,
+				   k ? k->name : "?");
+	snprintf(buf, sizeof(buf), "%s", e->params);
+	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(item, '=');
+
+		if (!eq)
+			return schema_fail(c, line_of(c, "timeline[%zu].params", i), path,
+					   "params: '%s': key=value expected", item);
+		*eq = '\0';
+		if (k->param_check(params, station, item, eq + 1, msg, sizeof(msg)) < 0)
+			return schema_fail(c, line_of(c, "timeline[%zu].params", i), path,
+					   "params: link %s: %s", e->link, msg);
+	}
 	return 0;
 }
 
@@ -782,6 +848,11 @@ static int validate_event(struct schema_ctx *c, size_t i)
 		if (!line_of(c, "timeline[%zu].%s", i, required[k]))
 			return schema_fail(c, e->line, path, "missing %s (every event has at, "
 					   "action and node)", required[k]);
+	if (e->action != SCENARIO_SET && *e->params)
+		return schema_fail(c, line_of(c, "timeline[%zu].params", i), path, "params belong "
+				   "to set events");
+	if (e->action == SCENARIO_SET)
+		return validate_set(c, i, path);
 	if (e->action == SCENARIO_IMPAIR) {
 		int *list = NULL, n = 0;
 
@@ -842,7 +913,7 @@ static int replay_failures(struct schema_ctx *c, const struct event_key *order, 
 		int first, last, given = line_of(c, "timeline[%zu].failure", i) != 0;
 
 		if (e->action == SCENARIO_IMPAIR || e->action == SCENARIO_ADD_WORKER ||
-		    e->action == SCENARIO_REMOVE_WORKER)
+		    e->action == SCENARIO_REMOVE_WORKER || e->action == SCENARIO_SET)
 			continue;
 		scenario_node_range(sc, e->node, &first, &last);
 		snprintf(path, sizeof(path), "timeline[%zu]", i);
@@ -1034,8 +1105,17 @@ static int build_graph(struct schema_ctx *c, struct topology *t)
 						   "missing %s (a link joins a to b: a node and a "
 						   "switch, or two nodes)", e ? "b" : "a");
 			}
-	for (size_t i = 0; i < sc->topology.n_switches && !r; i++)
-		r = topology_add_switch(t, sc->topology.switches[i].name);
+	for (size_t i = 0; i < sc->topology.n_switches && !r; i++) {
+		const struct scenario_tswitch *w = &sc->topology.switches[i];
+
+		if (!*w->kind && *w->params)
+			return schema_fail(c, line_of(c, "topology.switches[%zu].params", i),
+					   "topology.switches", "%s: params belong to a switch of a "
+					   "kind (kind: ns3); a bridge takes none", w->name);
+		r = topology_add_switch(t, w->name);
+		if (!r && *w->kind)
+			r = topology_set_switch_kind(t, (int)i, w->kind, w->params);
+	}
 	for (size_t i = 0; i < sc->topology.n_nodes && !r; i++) {
 		const struct scenario_tnode *n = &sc->topology.nodes[i];
 

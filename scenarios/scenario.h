@@ -26,7 +26,7 @@ enum scenario_mode { SCENARIO_CLOSED = 0, SCENARIO_OPEN };
  * auto: at the edge when the topology has one, else on the worker. */
 enum scenario_pre_at { SCENARIO_AT_AUTO = 0, SCENARIO_AT_WORKER, SCENARIO_AT_EDGE };
 enum scenario_action { SCENARIO_IMPAIR = 0, SCENARIO_FAIL, SCENARIO_RECOVER,
-		       SCENARIO_ADD_WORKER, SCENARIO_REMOVE_WORKER };
+		       SCENARIO_ADD_WORKER, SCENARIO_REMOVE_WORKER, SCENARIO_SET };
 
 /* Link directions as bits: up is node -> switch, down is switch -> node (emu/testbed.h). */
 #define SCENARIO_UP 1
@@ -87,6 +87,7 @@ struct scenario_event {
 	enum failure_kind failure; /* fail: the kind; recover: the kind undone (checked) */
 	double provisioning_s;    /* add_worker: from the event to the worker's start */
 	int drain;                /* remove_worker: 1 finish the job (SIGTERM), 0 SIGKILL */
+	char params[256];         /* set: "key=value,..." changed in the running link */
 	int line;
 };
 
@@ -122,7 +123,11 @@ struct scenario {
 		double cpu_client, cpu_server, cpu_worker; /* CPUs per node; 0: unlimited */
 		char subnet[32];
 		/* the graph form, as written (empty: the star) */
-		struct scenario_tswitch { char name[SCENARIO_NODE_MAX]; } *switches;
+		struct scenario_tswitch {
+			char name[SCENARIO_NODE_MAX];
+			char kind[SCENARIO_NODE_MAX]; /* "": a bridge */
+			char params[256];     /* TOPO_PARAMS_MAX: the switch kind's */
+		} *switches;
 		size_t n_switches;
 		struct scenario_tnode {
 			char name[SCENARIO_NODE_MAX];

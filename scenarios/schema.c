@@ -27,14 +27,14 @@ static const char *const reassemblies[] = { "holes", "concat", NULL };
 static const char *const modes[] = { "closed", "open", NULL };
 static const char *const pre_ats[] = { "auto", "worker", "edge", NULL };
 static const char *const actions[] = { "impair", "fail", "recover", "add_worker",
-				       "remove_worker", NULL };
+				       "remove_worker", "set", NULL };
 
 static const char *const restarts[] = { "never", "on-failure", NULL };
 static const char *const aggregates[] = { "mean", "last", "min", "max", "sum", "median", NULL };
 
 const char *scenario_action_name(enum scenario_action a)
 {
-	return (unsigned)a < 5 ? actions[a] : "?";
+	return (unsigned)a < sizeof(actions) / sizeof(actions[0]) - 1 ? actions[a] : "?";
 }
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -99,6 +99,8 @@ static void tnode_init(void *item)
 
 static const struct schema_field tswitch_fields[] = {
 	{ "name", T_BUF, TS(name), 0, NAME_SIZE, NULL, NULL, NULL },
+	{ "kind", T_BUF, TS(kind), 0, NAME_SIZE, NULL, NULL, NULL },
+	{ "params", T_PARAMS, TS(params), 0, TOPO_PARAMS_MAX, NULL, NULL, NULL },
 };
 static const char *const tswitch_required[] = { "name", NULL };
 static const struct schema_section tswitch_section = {
@@ -202,6 +204,7 @@ static const struct schema_field event_fields[] = {
 	{ "failure", T_FAILURE, EV(failure), 0, 0, NULL, "failure", NULL },
 	{ "provisioning", T_SECONDS, EV(provisioning_s), 0, 1e5, NULL, "provisioning_s", NULL },
 	{ "drain", T_BOOL, EV(drain), 0, 1, NULL, "drain", NULL },
+	{ "params", T_PARAMS, EV(params), 0, TOPO_PARAMS_MAX, NULL, NULL, NULL },
 };
 static const char *const event_required[] = { "at", "action", NULL };
 static const struct schema_section event_section = {

@@ -656,6 +656,26 @@ static int scaler_step(struct testbed *tb, const struct scenario *t, struct scal
 	return 0;
 }
 
+/* A set event: each key=value of its params changed in the running link (checked at load). */
+static int set_params(struct testbed *tb, const struct scenario_event *e)
+{
+	char buf[sizeof(e->params)], *save = NULL, *item;
+	int l = testbed_link_index(tb, e->link), r = 0;
+
+	if (l < 0)
+		return l;
+	snprintf(buf, sizeof(buf), "%s", e->params);
+	for (item = strtok_r(buf, ",", &save); item && !r; item = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(item, '=');
+
+		if (!eq)
+			return -EINVAL;
+		*eq = '\0';
+		r = testbed_link_param_set(tb, l, item, eq + 1);
+	}
+	return r;
+}
+
 static int play_event(struct testbed *tb, const struct scenario *t, const struct scenario_event *e,
 		      struct failed *f, struct joins *j, double now)
 {
@@ -669,6 +689,8 @@ static int play_event(struct testbed *tb, const struct scenario *t, const struct
 				r = impair_joined_link(tb, t, j->node[i], e->dirs, &e->im);
 		return r;
 	}
+	if (e->action == SCENARIO_SET)
+		return set_params(tb, e);
 	if (e->action == SCENARIO_ADD_WORKER)
 		return add_worker(tb, t, j, now, e->provisioning_s);
 	if (e->action == SCENARIO_REMOVE_WORKER)
