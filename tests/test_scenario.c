@@ -414,7 +414,44 @@ struct bad {
 	const char *key, *says;
 };
 
+/* three stations on one ns-3 Wi-Fi channel (lines 1-10) */
+#define AIR "topology:\n  switches: [{name: air, kind: ns3, params: {channel: wifi}}]\n" \
+	"  nodes:\n    - {name: client, role: client}\n    - {name: server, role: server}\n" \
+	"    - {name: w, role: worker}\n  links:\n    - {a: server, b: air}\n" \
+	"    - {a: client, b: air, params: {distance: 10m}}\n" \
+	"    - {name: wl, a: w, b: air, params: {distance: 20m}}\n"
+#define AIR_AS(sw) "topology:\n  switches: [" sw "]\n" \
+	"  nodes:\n    - {name: client, role: client}\n    - {name: server, role: server}\n" \
+	"    - {name: w, role: worker}\n  links:\n    - {a: server, b: air}\n" \
+	"    - {a: client, b: air}\n    - {name: wl, a: w, b: air}\n"
+
 static const struct bad bad_files[] = {
+	{ "switch of an unknown kind", AIR_AS("{name: air, kind: radio}"), 2, "topology.switches[0]",
+	  "kind 'radio' is not a switch kind (known: ns3)" },
+	{ "ns3 switch of p2p", AIR_AS("{name: air, kind: ns3, params: {channel: p2p}}"), 2,
+	  "topology.switches[0]", "a switch is a shared channel" },
+	{ "params on a bridge", AIR_AS("{name: air, params: {channel: wifi}}"), 2,
+	  "topology.switches", "a bridge takes none" },
+	{ "station with a channel's key", "topology:\n  switches: [{name: air, kind: ns3, params: "
+	  "{channel: wifi}}]\n  nodes:\n    - {name: client, role: client}\n"
+	  "    - {name: server, role: server}\n  links:\n    - {a: server, b: air}\n"
+	  "    - {a: client, b: air, params: {distance: 10m, rate: 5mbit}}\n", 8, "topology.links[1]",
+	  "takes only distance" },
+	{ "impairment on a station", AIR "links:\n  - {link: wl, loss: 1%}\n", 12, "links[0]",
+	  "link wl is a station of switch air (kind ns3)" },
+	{ "set: no such link", AIR "timeline:\n  - {at: 1, action: set, link: nope, params: "
+	  "{distance: 5m}}\n", 12, "timeline[0]", "no topology link 'nope'" },
+	{ "set: what a station cannot change", AIR "timeline:\n  - {at: 1, action: set, link: wl, "
+	  "params: {rate: 5mbit}}\n", 12, "timeline[0]", "'rate' cannot change on a running wifi station" },
+	{ "set: the hub does not move", AIR "timeline:\n  - {at: 1, action: set, link: server-air, "
+	  "params: {distance: 5m}}\n", 12, "timeline[0]", "the first station is the hub" },
+	{ "set: a bad distance", AIR "timeline:\n  - {at: 1, action: set, link: wl, "
+	  "params: {distance: far}}\n", 12, "timeline[0]", "distance=far: metres" },
+	{ "set without params", AIR "timeline:\n  - {at: 1, action: set, link: wl}\n", 12,
+	  "timeline[0]", "set needs params" },
+	{ "params on an impair event", "timeline:\n  - {at: 1, action: impair, node: client, "
+	  "delay: 5ms, params: {distance: 5m}}\n", 2, "timeline[0]", "params belong to set events" },
+
 	{ "unknown key", "topology:\n  workers: 2\n  wrkers: 3\n", 3, "topology.wrkers",
 	  "unknown key in topology" },
 	{ "unknown top-level key", "name: x\nworkload: {count: 4}\nsweeps: []\n", 3, "sweeps",
@@ -760,6 +797,55 @@ static void ns3_link_keys(struct t *t)
 	tmp_clean(&tmp);
 }
 
+/* An ns3 switch: its kind and params reach the topology, a station's distance sweeps like
+ * a link's param, and a set event on a station and on a p2p link loads. */
+static void ns3_switch_keys(struct t *t)
+{
+	static const char *const yaml = AIR
+		"timeline:\n  - {at: 1, action: set, link: wl, params: {distance: 80m}}\n"
+		"sweep:\n  - key: topology.links[2].params.distance\n    values: [10, 45m]\n";
+	struct scenario *sc = NULL, *res = NULL;
+	struct scenario_trial *tr = NULL;
+	const struct scenario_trial *one;
+	char err[SCENARIO_ERR_MAX];
+	struct tmp tmp = { 0 };
+	size_t n = 0;
+	int sw;
+
+	T_ASSERTF(t, load_text(&tmp, yaml, &sc, err, sizeof(err)) == 0, "%s", err);
+	if (!sc)
+		return;
+	sw = topology_link_switch_kind(sc->topo, 2);
+	T_ASSERT(t, sw == 0 && !strcmp(topology_switch_kind(sc->topo, 0), "ns3") &&
+		 !strcmp(topology_switch_params(sc->topo, 0), "channel=wifi"));
+	T_ASSERT(t, topology_station(sc->topo, 0) == 0 && topology_station(sc->topo, 2) == 2);
+	T_ASSERT(t, sc->n_events == 1 && sc->events[0].action == SCENARIO_SET &&
+		 !strcmp(sc->events[0].params, "distance=80m"));
+	T_ASSERT(t, scenario_trials(sc, &tr, &n) == 0);
+	one = find_trial(tr, n, 1, 0);
+	T_ASSERT(t, one);
+	T_ASSERTF(t, one && scenario_resolve(sc, one, &res, err, sizeof(err)) == 0, "%s", err);
+	T_ASSERT(t, res && !strcmp(topology_link(res->topo, 2)->params, "distance=45m"));
+	scenario_free(res);
+	scenario_trials_free(tr);
+	scenario_free(sc);
+	tmp_clean(&tmp);
+	{
+		static const char *const p2p =
+			"topology:\n  switches: [lan]\n  nodes:\n    - {name: client, role: client}\n"
+			"    - {name: server, role: server}\n    - {name: w, role: worker}\n  links:\n"
+			"    - {name: radio, a: client, b: server, kind: ns3, params: {delay: 5ms}}\n"
+			"    - {a: server, b: lan}\n    - {a: w, b: lan}\n"
+			"timeline:\n  - {at: 1, action: set, link: radio, params: {delay: 20ms, loss: 1%}}\n";
+		struct scenario *m = NULL;
+		struct tmp tm = { 0 };
+
+		T_ASSERTF(t, load_text(&tm, p2p, &m, err, sizeof(err)) == 0, "%s", err);
+		scenario_free(m);
+		tmp_clean(&tm);
+	}
+}
+
 static void unreadable_file(struct t *t)
 {
 	struct scenario *sc = NULL;
@@ -780,6 +866,7 @@ int main(int argc, char **argv)
 		T_CASE(defaults_and_timeline),
 		T_CASE(graph_topology),
 		T_CASE(ns3_link_keys),
+		T_CASE(ns3_switch_keys),
 		T_CASE(invalid_scenarios),
 		T_CASE(run_commands),
 		T_CASE(unreadable_file),
