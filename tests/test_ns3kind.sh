@@ -3,7 +3,9 @@
 # the host kernel (ns-3 links need no netem; the veth link beside it is not impaired): traffic
 # passes over an ns-3 p2p link and on through a veth link, delay and rate within tolerance,
 # per-link counters, an impairment through the testbed changes the ns-3 delay, a capture file
-# of the ns-3 link; Wi-Fi goodput falls with distance; nothing left after SIGKILL.
+# of the ns-3 link; Wi-Fi goodput falls with distance; nothing left after SIGKILL. An ns3 switch
+# (one shared Wi-Fi channel): any two stations talk, two senders share the channel, a timeline
+# set moves a station out of range, nothing left after SIGKILL.
 set -u
 cd "$(dirname "$0")/.."
 B=${BUILD:-build}
@@ -112,3 +114,71 @@ $Q clean >/dev/null 2>&1
 ns=$(ip netns list 2>/dev/null | grep -c "^$run-" || true)
 if [ -n "$run" ] && [ -n "$pids" ] && [ -z "$left" ] && [ "$ns" = 0 ]; then ok "ns3kind_sigkill_leaves_nothing (ns-3 pid $pids gone)"
 else fail ns3kind_sigkill_leaves_nothing "run '$run', ns-3 pids '$pids', alive '$left', namespaces $ns" "$(cat "$tmp/kill.out")"; fi
+
+# ---- an ns3 switch: one shared Wi-Fi channel, each linked node a station ----
+air() { # $1 = nodes beyond server (the hub) and client
+	{
+		echo "topology:"
+		echo "  switches: [{name: air, kind: ns3, params: {channel: wifi, standard: a, hard_limit: 300ms}}]"
+		echo "  nodes: [{name: server, role: server}, {name: client, role: client}, {name: worker-1, role: worker}, {name: worker-2, role: worker}]"
+		echo "  links:"
+		echo "    - {a: server, b: air}"
+		for n in client worker-1 worker-2; do echo "    - {name: $n, a: $n, b: air, params: {distance: 10m}}"; done
+	} >"$tmp/air.yaml"
+}
+air
+# server 10.77.0.1 (the hub), client .2, worker-1 .3, worker-2 .4: any two talk
+out=$(again $Q testbed --kernel host --topology "$tmp/air.yaml" --stats \
+	-e 'worker-2=ping -c 3 -i 0.1 -q 10.77.0.3' \
+	-e 'client=ping -c 3 -i 0.1 -q 10.77.0.1; ping -c 3 -i 0.1 -q 10.77.0.3; ping -c 3 -i 0.1 -q 10.77.0.4' 2>&1)
+n=$(grep -c ' 3 received' <<<"$out")
+dpk=$(sed -n 's/^link worker-2 *up [0-9]* B [0-9]* pkt, down [0-9]* B \([0-9]*\) pkt/\1/p' <<<"$out")
+if [ "$n" = 4 ] && [ "${dpk:-0}" -ge 3 ]; then ok "ns3switch_any_two (4 pairs, worker-2's station received $dpk)"
+else fail ns3switch_any_two "pairs answered $n, worker-2 down '$dpk'" "$out"; fi
+
+# contention: senders at once to the hub share the channel
+ipf() { echo "sleep 0.5; timeout 15 iperf3 -c 10.77.0.1 -p $1 -t 4 -J | jq '.end.sum_received.bits_per_second/1e6*100|round/100'"; }
+srv='server=for p in 5201 5202; do iperf3 -s -1 -p $p >/dev/null & done; wait'
+alone=$(again $Q testbed --kernel host --topology "$tmp/air.yaml" -e "$srv" -e "client=$(ipf 5201)" -e "worker-1=sleep 6" 2>&1 | tail -1)
+both=$(again $Q testbed --kernel host --topology "$tmp/air.yaml" -e "$srv" -e "client=$(ipf 5201)" \
+	-e "worker-1=$(ipf 5202); sleep 1" 2>&1 | tail -2 | tr '\n' ' ')
+read -r b1 b2 <<<"$both"
+if in_range "$alone" 10 54 && in_range "${b1:-x}" 0.5 100 && in_range "${b2:-x}" 0.5 100 &&
+	awk -v a="$alone" -v x="$b1" -v y="$b2" 'BEGIN { exit !(x < 0.75 * a && y < 0.75 * a) }'; then
+	ok "ns3switch_contention ($alone Mbit/s alone; $b1 + $b2 at once)"
+else fail ns3switch_contention "alone '$alone', at once '$both'"; fi
+
+# a timeline set moves worker-1 from 10 m to 80 m at 2 s: the client's pings stop
+cat >"$tmp/move.yaml" <<EOF
+name: move
+pipeline: false
+repeats: 1
+$(sed -n '1,$p' "$tmp/air.yaml")
+timeline:
+  - {at: 2, action: set, link: worker-1, params: {distance: 80m}}
+run:
+  - node: client
+    wait: true
+    argv: [sh, -c, 'ping -D -i 0.02 -c 200 -W 1 "\$1" >ping.txt; true', sh, "{addr:worker-1}"]
+EOF
+out=$(again $Q run "$tmp/move.yaml" --kernel host --out "$tmp/move" 2>&1); st=$?
+p="$tmp/move/trials/000-p0-r0/ping.txt"
+# seconds from the first reply: replies before 1.9 s, after 2.3 s, and the last one
+read -r before after last <<<"$(awk -F'[][]' '/bytes from/ { if (!t0) t0 = $2; d = $2 - t0
+	if (d < 1.9) b++; if (d > 2.3) a++; l = d } END { printf "%d %d %.3f\n", b, a, l }' "$p" 2>/dev/null)"
+if [ $st -eq 0 ] && [ "${before:-0}" -ge 50 ] && [ "${after:-1}" = 0 ]; then
+	ok "ns3switch_set_distance ($before replies before 2 s, none after; last at $last s)"
+else fail ns3switch_set_distance "status $st, before '$before', after '$after', last '$last'" "$out"; fi
+
+# SIGKILL of the controller with a shared channel up: nothing left
+$Q testbed --kernel host --topology "$tmp/air.yaml" --print --hold 0 >"$tmp/kill.out" 2>&1 &
+ctl=$!
+for _ in $(seq 100); do pids=$(pgrep -P "$ctl" -x qoslab-ns3) && break; sleep 0.1; done
+sleep 0.5
+run=$(grep -lw "$ctl" /run/qoslab/qoslab-*/owner 2>/dev/null | head -1 | xargs -r dirname | xargs -r basename)
+kill -9 "$ctl"; wait "$ctl" 2>/dev/null
+for _ in $(seq 30); do left=$(for p in $pids; do [ -e "/proc/$p" ] && echo "$p"; done); [ -z "$left" ] && break; sleep 0.1; done
+$Q clean >/dev/null 2>&1
+ns=$(ip netns list 2>/dev/null | grep -c "^$run-" || true)
+if [ -n "$run" ] && [ -n "$pids" ] && [ -z "$left" ] && [ "$ns" = 0 ]; then ok "ns3switch_sigkill_leaves_nothing (ns-3 pid $pids gone)"
+else fail ns3switch_sigkill_leaves_nothing "run '$run', ns-3 pids '$pids', alive '$left', namespaces $ns" "$(cat "$tmp/kill.out")"; fi
