@@ -512,7 +512,7 @@ static int impair_links(struct schema_ctx *c, const char *item, int line, const 
 		return node_check(c, node, path, schema_line_of(c, path), &first, &last);
 	}
 	for (int j = 0; j < n; j++) {
-		int sw = topology_link_switch_kind(sc->topo, list[j]);
+		int sw = topology_link_switch_kind(sc->topo, list[j]), l = list[j];
 
 		if (sw < 0)
 			continue;
@@ -520,7 +520,7 @@ static int impair_links(struct schema_ctx *c, const char *item, int line, const 
 		return schema_fail(c, line, item, "link %s is a station of switch %s (kind %s): its "
 				   "loss and delay come from the channel, not from netem (change the "
 				   "switch's params, or a station's distance with a set event)",
-				   topology_link(sc->topo, list[j])->name,
+				   topology_link(sc->topo, l)->name,
 				   topology_switch_name(sc->topo, sw), topology_switch_kind(sc->topo, sw));
 	}
 	*ret = list;
