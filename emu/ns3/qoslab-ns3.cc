@@ -332,8 +332,12 @@ static bool from_tap(Dev *d, Ptr<NetDevice>, Ptr<const Packet> p, uint16_t proto
 }
 
 static bool from_sim(Dev *d, Ptr<NetDevice>, Ptr<const Packet> p, uint16_t protocol,
-		     const Address &from, const Address &to, NetDevice::PacketType)
+		     const Address &from, const Address &to, NetDevice::PacketType type)
 {
+	/* on a shared channel a device hears its neighbours' unicast frames too: the kernel
+	 * would drop them, but the station's counters and capture would count them */
+	if (type == NetDevice::PACKET_OTHERHOST)
+		return true;
 	/* the sender's tap MAC as source, so the kernel's neighbour entries match */
 	if (d->tap->SendFrom(p->Copy(), from, to, protocol)) {
 		d->received++;
