@@ -182,3 +182,26 @@ $Q clean >/dev/null 2>&1
 ns=$(ip netns list 2>/dev/null | grep -c "^$run-" || true)
 if [ -n "$run" ] && [ -n "$pids" ] && [ -z "$left" ] && [ "$ns" = 0 ]; then ok "ns3switch_sigkill_leaves_nothing (ns-3 pid $pids gone)"
 else fail ns3switch_sigkill_leaves_nothing "run '$run', ns-3 pids '$pids', alive '$left', namespaces $ns" "$(cat "$tmp/kill.out")"; fi
+
+# a set event on a p2p link: delay 5 ms -> 50 ms at 1 s, pings 0.1 s apart see RTT 10 -> 100 ms
+cat >"$tmp/p2pset.yaml" <<'EOF'
+name: p2pset
+pipeline: false
+topology:
+  switches: [lan]
+  nodes: [{name: client, role: client}, {name: server, role: server}, {name: worker-1, role: worker}]
+  links:
+    - {name: wan, a: client, b: server, kind: ns3, params: {delay: 5ms, hard_limit: 300ms}}
+    - {a: server, b: lan}
+    - {a: worker-1, b: lan}
+timeline:
+  - {at: 1, action: set, link: wan, params: {delay: 50ms, rate: 5mbit}}
+run:
+  - {node: client, wait: true, argv: [sh, -c, 'ping -i 0.1 -c 25 "$1" >ping.txt', sh, "{addr:server}"]}
+EOF
+out=$(again $Q run "$tmp/p2pset.yaml" --kernel host --out "$tmp/p2pset" 2>&1); st=$?
+rtts=$(awk -F'time=' '/time=/ { split($2, a, " "); print a[1] }' "$tmp/p2pset/trials/000-p0-r0/ping.txt" 2>/dev/null)
+first=$(head -5 <<<"$rtts" | median) last=$(tail -5 <<<"$rtts" | median)
+if [ $st -eq 0 ] && in_range "${first:-0}" 9.9 14 && in_range "${last:-0}" 99.9 106; then
+	ok "ns3kind_set_p2p_delay (RTT $first ms, then $last ms)"
+else fail ns3kind_set_p2p_delay "status $st, RTT '$first' then '$last'" "$out"; fi
