@@ -8,7 +8,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <net/if.h>
+#include <netlink/msg.h>
 #include <netlink/netlink.h>
+#include <linux/rtnetlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
@@ -211,6 +213,26 @@ int link_offloads_off(int ns_fd, const char *name)
 			r = r2;
 	}
 	return r;
+}
+
+int link_gso_single(struct nl_sock *sk, int ifindex)
+{
+	/* libnl 3.7 reads IFLA_GSO_MAX_SEGS but cannot set it: a setlink of our own */
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex };
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK);
+	int r;
+
+	if (!msg)
+		return -ENOMEM;
+	r = nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO);
+	if (r == 0)
+		r = nla_put_u32(msg, IFLA_GSO_MAX_SEGS, 1);
+	if (r == 0)
+		r = nl_send_auto(sk, msg);
+	if (r >= 0)
+		r = nl_wait_for_ack(sk);
+	nlmsg_free(msg);
+	return nl_to_errno(r < 0 ? r : 0);
 }
 
 int link_get_mac(struct nl_sock *sk, int ifindex, uint8_t ret_mac[6])

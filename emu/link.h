@@ -25,6 +25,9 @@ int link_veth_add(struct nl_sock *sk, const char *name, int ifindex, int master_
 		  const char *peer_name, int peer_ifindex, int peer_ns_fd);
 /* Segmentation offloads (TSO, GSO, GRO) off on interface name in namespace ns_fd (-1: ours). */
 int link_offloads_off(int ns_fd, const char *name);
+/* GSO packets of one segment (IFLA_GSO_MAX_SEGS 1) on ifindex: locally sent TCP is always
+ * GSO since Linux 4.13, whatever ethtool says, and is segmented only after the qdisc. */
+int link_gso_single(struct nl_sock *sk, int ifindex);
 int link_set_master(struct nl_sock *sk, int ifindex, int master_ifindex);
 int link_set_up(struct nl_sock *sk, int ifindex, int up);
 /* cidr: "10.77.0.2/16" */

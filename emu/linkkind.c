@@ -28,8 +28,12 @@ static int veth_create(const struct link_kind_ctx *ctx, const struct link_end_ct
 			  far->ifindex, far->ns_fd);
 	if (r < 0)
 		return r;
+	/* netem must see, drop and count wire-sized packets, also of TCP sent by the node
+	 * itself (it would otherwise drop a GSO burst as one, and count it as one drop) */
 	if ((r = link_offloads_off(a->ns_fd, a->ifname)) < 0 ||
 	    (r = link_offloads_off(b->ns_fd, b->ifname)) < 0 ||
+	    (r = link_gso_single(a->sk, a->ifindex)) < 0 ||
+	    (r = link_gso_single(b->sk, b->ifindex)) < 0 ||
 	    (r = link_set_up(far->sk, far->ifindex, 1)) < 0)
 		return r;
 	*ret_priv = NULL;
