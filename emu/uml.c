@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "emu/owner.h"
 #include "emu/uml.h"
 #include "emu/xstate.h"
@@ -429,6 +430,7 @@ int uml_run(char *const argv[], unsigned int mem_mb, int *ret_status)
 	char umidarg[64], umldirarg[PATH_MAX + 16], init[PATH_MAX], preload[PATH_MAX + 32];
 	char **args = NULL, **env = NULL, **kenv = NULL, why[256];
 	int r, status = 0, alive[2] = { -1, -1 }, go[2] = { -1, -1 }, with_preload = 0;
+	double status_seen = 0;
 	int pipes[2][2] = { { -1, -1 }, { -1, -1 } };
 	struct relay rl = { { -1, -1 }, { 1, 2 } };
 	struct sigaction sa = { .sa_handler = on_stop }, old_int, old_term;
@@ -522,11 +524,27 @@ int uml_run(char *const argv[], unsigned int mem_mb, int *ret_status)
 		rl.from[i] = pipes[i][0];
 		pipes[i][0] = -1;
 	}
-	for (int forwarded = 0;;) {
+	for (int forwarded = 0, killed = 0;;) {
 		pid_t w = waitpid(pid, &status, WNOHANG);
 
 		if (w == pid)
 			break;
+		/* The command's status is written before init powers off; a kernel that then keeps
+		 * running (seen once: 100 % CPU for 17 min after a Ctrl-C'd run) is killed after a
+		 * grace, which takes the whole guest with it (pid 1 of its own pid namespace). */
+		if (!killed) {
+			snprintf(path, sizeof(path), "%s/status", job);
+			if (access(path, F_OK) == 0) {
+				if (!status_seen)
+					status_seen = clock_now_s();
+				else if (clock_now_s() - status_seen > UML_POWEROFF_GRACE_S) {
+					fprintf(stderr, "qoslab: the UML kernel did not power off %d s after "
+						"its command ended; killed\n", UML_POWEROFF_GRACE_S);
+					kill(pid, SIGKILL);
+					killed = 1;
+				}
+			}
+		}
 		if (uml_stop_signal && !forwarded) {
 			snprintf(path, sizeof(path), "%s/stop", job);
 			write_strings(path, (char *[]){ uml_stop_signal == SIGINT ? "INT" : "TERM", NULL });

@@ -12,6 +12,7 @@
 #define UML_KERNEL_ENV "QOSLAB_UML_KERNEL"
 /* Job directories of UML runs: /tmp/qoslab-uml-XXXXXX (the guest reads them through hostfs). */
 #define UML_JOB_PREFIX "/tmp/qoslab-uml-"
+#define UML_POWEROFF_GRACE_S 20 /* from the command's status to the kernel's exit, at most */
 #include <limits.h>
 #include <stddef.h>
 
