@@ -18,18 +18,18 @@
 #include "scenarios/outcome.h"
 #include "scenarios/pool.h"
 
-/* A slot: one `qoslab trial` process (one kernel) running its share of the trials in
- * order, so that standby workers serve all but its first (scenarios/warm.h). */
+/* A slot: one `qoslab trial` process (one kernel) that claims the next unclaimed trial of
+ * the list whenever it is free, so a slot that drew short trials takes more of them and
+ * standby workers serve all but its first (scenarios/warm.h). */
 struct slot {
 	pid_t pid;
-	const struct scenario_trial **tr; /* its trials */
-	size_t n, reported;               /* trials reported to done so far, in order */
+	int status; /* its exit status once ended */
 };
 
 /* The child's side: output to the slot's log, then exec. Never returns. */
-static void child(const struct pool_config *cfg, const struct slot *sl, unsigned int k, pid_t parent)
+static void child(const struct pool_config *cfg, const char *list, unsigned int k, pid_t parent)
 {
-	char dir[PATH_MAX], log[PATH_MAX + 32], *list, *p;
+	char dir[PATH_MAX], log[PATH_MAX + 32], slot[16];
 	int fd;
 
 	/* the controller forwards Ctrl-C itself, once, and the trial dies with it */
@@ -49,34 +49,71 @@ static void child(const struct pool_config *cfg, const struct slot *sl, unsigned
 	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (fd >= 0)
 		dup2(fd, 0);
-	p = list = malloc(sl->n * 21 + 1);
-	if (!list)
-		_exit(127);
-	for (size_t i = 0; i < sl->n; i++)
-		p += sprintf(p, "%s%zu", i ? "," : "", sl->tr[i]->order);
+	snprintf(slot, sizeof(slot), "%u", k);
 	char *argv[] = { (char *)cfg->self, "trial", (char *)cfg->scenario, "--out", (char *)cfg->out,
-			 "--trials", list, "--kernel", (char *)cfg->kernel,
+			 "--trials", (char *)list, "--slot", slot, "--kernel", (char *)cfg->kernel,
 			 cfg->cold ? "--cold-workers" : NULL, NULL };
 	execv(cfg->self, argv);
 	fprintf(stderr, "qoslab: exec %s: %s\n", cfg->self, strerror(errno));
 	_exit(127);
 }
 
-/* Reports the slot's trials whose outcome has arrived, in order; all of them with the
- * process's exit status once it has ended. */
-static void report(const struct pool_config *cfg, struct slot *sl, int ended, int status,
+static void claim_path(const char *out, const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/slots/claims/%s", out, name);
+}
+
+int pool_claim(const char *out, const char *name, unsigned int slot)
+{
+	char path[PATH_MAX], target[32];
+
+	/* symlink(2) is atomic and fails on an existing name on every filesystem a run
+	 * directory lives on: the host's, UML's hostfs (the host's symlink(2)) and NFS, and
+	 * its target carries the claimant without a second write */
+	claim_path(out, name, path, sizeof(path));
+	snprintf(target, sizeof(target), "slot-%u", slot);
+	if (symlink(target, path) == 0)
+		return 1;
+	return errno == EEXIST ? 0 : -errno;
+}
+
+int pool_claimant(const char *out, const char *name, unsigned int *ret_slot)
+{
+	char path[PATH_MAX], target[32];
+	ssize_t len;
+
+	claim_path(out, name, path, sizeof(path));
+	len = readlink(path, target, sizeof(target) - 1);
+	if (len < 0)
+		return -errno;
+	target[len] = 0;
+	if (sscanf(target, "slot-%u", ret_slot) != 1)
+		return -EINVAL;
+	return 0;
+}
+
+/* Trials reported so far are marked in reported[]; reports those whose outcome arrived,
+ * and with ended set, those the ended slot claimed (with its exit status: it left no
+ * outcome for them, or they would have been reported). */
+static void report(const struct pool_config *cfg, const struct scenario_trial *const *trials,
+		   size_t n, char *reported, const struct slot *ended, unsigned int ended_k,
 		   pool_done_fn done, void *arg)
 {
-	while (sl->reported < sl->n) {
-		const struct scenario_trial *tr = sl->tr[sl->reported];
+	for (size_t i = 0; i < n; i++) {
 		struct outcome o;
 		char name[64];
+		unsigned int k;
 
-		outcome_trial_name(tr, name, sizeof(name));
-		if (!ended && (outcome_peek(cfg->out, name, &o) < 0 || o.status == OUTCOME_PENDING))
-			return;
-		sl->reported++;
-		done(arg, tr, ended ? status : 0);
+		if (reported[i])
+			continue;
+		outcome_trial_name(trials[i], name, sizeof(name));
+		if (outcome_peek(cfg->out, name, &o) == 0 && o.status != OUTCOME_PENDING) {
+			reported[i] = 1;
+			done(arg, trials[i], 0);
+		} else if (ended && pool_claimant(cfg->out, name, &k) == 0 && k == ended_k) {
+			reported[i] = 1;
+			done(arg, trials[i], ended->status);
+		}
 	}
 }
 
@@ -85,30 +122,41 @@ int pool_run(const struct pool_config *cfg, const struct scenario_trial *const *
 {
 	unsigned int k = cfg->jobs < n ? cfg->jobs : (unsigned int)n;
 	struct slot *slots = calloc(k + 1, sizeof(*slots));
-	const struct scenario_trial **share = calloc(n + 1, sizeof(*share));
-	size_t running = 0, used = 0;
-	int r = 0, forwarded = 0;
+	char *reported = calloc(n + 1, 1), *list = malloc(n * 42 + 1), *p = list;
+	char path[PATH_MAX + 96];
+	size_t running = 0;
+	int r = 0, forwarded = 0, last = 0;
 	pid_t self = getpid();
 
-	if (!slots || !share) {
-		free(slots);
-		free(share);
-		return -ENOMEM;
+	if (!slots || !reported || !list) {
+		r = -ENOMEM;
+		goto out;
 	}
-	/* round robin over the run order: every slot gets a spread of the points */
-	for (unsigned int s = 0; s < k; s++) {
-		slots[s].tr = share + used;
-		for (size_t i = s; i < n; i += k)
-			slots[s].tr[slots[s].n++] = trials[i];
-		used += slots[s].n;
+	snprintf(path, sizeof(path), "%s/slots", cfg->out);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/slots/claims", cfg->out);
+	if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+		r = -errno;
+		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		char name[64], path[PATH_MAX + 96];
+		char name[64];
 
-		/* an old failed or pending outcome must not pass for this run's */
+		/* an old failed or pending outcome must not pass for this run's, nor an old
+		 * claim keep a trial from being run */
 		outcome_trial_name(trials[i], name, sizeof(name));
 		snprintf(path, sizeof(path), "%s/trials/%s/" OUTCOME_FILE, cfg->out, name);
 		unlink(path);
+		claim_path(cfg->out, name, path, sizeof(path));
+		unlink(path);
+	}
+	/* the list goes to every slot, in ranges: a guest's command line has 64 KB */
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && trials[j]->order == trials[j - 1]->order + 1; j++)
+			;
+		p += sprintf(p, "%s%zu", i ? "," : "", trials[i]->order);
+		if (j - i > 1)
+			p += sprintf(p, "-%zu", trials[j - 1]->order);
 	}
 	for (unsigned int s = 0; s < k && !*cfg->stop; s++) {
 		slots[s].pid = fork();
@@ -118,7 +166,7 @@ int pool_run(const struct pool_config *cfg, const struct scenario_trial *const *
 			break;
 		}
 		if (slots[s].pid == 0)
-			child(cfg, &slots[s], s, self);
+			child(cfg, list, s, self);
 		running++;
 	}
 	while (running) {
@@ -132,9 +180,7 @@ int pool_run(const struct pool_config *cfg, const struct scenario_trial *const *
 					kill(slots[s].pid, SIGINT);
 			forwarded = 1;
 		}
-		for (unsigned int s = 0; s < k; s++)
-			if (slots[s].pid)
-				report(cfg, &slots[s], 0, 0, done, arg);
+		report(cfg, trials, n, reported, NULL, 0, done, arg);
 		w = waitpid(-1, &st, WNOHANG);
 		if (w <= 0) {
 			nanosleep(&tick, NULL);
@@ -143,12 +189,20 @@ int pool_run(const struct pool_config *cfg, const struct scenario_trial *const *
 		for (unsigned int s = 0; s < k; s++)
 			if (slots[s].pid == w) {
 				slots[s].pid = 0;
+				slots[s].status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+				if (slots[s].status)
+					last = slots[s].status;
 				running--;
-				report(cfg, &slots[s], 1, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
-				       done, arg);
+				report(cfg, trials, n, reported, &slots[s], s, done, arg);
 			}
 	}
-	free(share);
+	/* trials no slot claimed: every slot ended before reaching them */
+	for (size_t i = 0; i < n; i++)
+		if (!reported[i])
+			done(arg, trials[i], last ? last : *cfg->stop ? 130 : 1);
+out:
+	free(list);
+	free(reported);
 	free(slots);
 	return r;
 }

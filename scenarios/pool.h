@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* A pool of trial processes: one `qoslab trial` per job slot, each in its own kernel (its
- * own UML guest on the UML path) running its share of the trials one after another, so
- * trials of one run share no testbed and a slot's standby workers stay warm. */
+ * own UML guest on the UML path) claiming the next unclaimed trial whenever it is free, so
+ * trials of one run share no testbed, a slot's standby workers stay warm, and a slot that
+ * drew short trials is not left idle beside one that drew long ones. */
 #ifndef QOSLAB_POOL_H
 #define QOSLAB_POOL_H
 #include <signal.h>
@@ -25,14 +26,26 @@ struct pool_config {
 typedef void (*pool_done_fn)(void *arg, const struct scenario_trial *tr, int status);
 
 /*
- * Runs trials[0..n-1] in min(cfg->jobs, n) processes, trial i in slot i mod jobs, and calls
- * done for each as its outcome file arrives (status 0) or, for those without one, when its
- * slot's process ends (its exit status). Outcome files of these trials left from before are
- * removed first. Every process dies with the caller (PDEATHSIG). Returns 0 once all have
- * ended, -errno when a process could not be started (those already running are waited for).
+ * Runs trials[0..n-1] in min(cfg->jobs, n) processes, each given the whole list and
+ * claiming trials from it in order (pool_claim), and calls done for each as its outcome
+ * file arrives (status 0) or, for those without one, when the process that claimed it ends
+ * (its exit status); trials no process reached get the last non-zero exit status. Outcome
+ * files and claims of these trials left from before are removed first. Every process dies
+ * with the caller (PDEATHSIG). Returns 0 once all have ended, -errno when a process could
+ * not be started (those already running are waited for).
  */
 int pool_run(const struct pool_config *cfg, const struct scenario_trial *const *trials, size_t n,
 	     pool_done_fn done, void *arg);
+
+/*
+ * Claims trial name (outcome_trial_name) of the run in out for slot: out/slots/claims/NAME,
+ * a symlink to "slot-K", made atomically. Returns 1 when this call claimed it, 0 when
+ * another slot had, -errno otherwise.
+ */
+int pool_claim(const char *out, const char *name, unsigned int slot);
+
+/* The slot that claimed trial name: 0 or -errno (-ENOENT: none did). */
+int pool_claimant(const char *out, const char *name, unsigned int *ret_slot);
 
 /*
  * The most CPU one trial of sc can take, over its sweep points: the nodes' CPU caps summed,

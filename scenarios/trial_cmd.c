@@ -28,14 +28,17 @@
 static void trial_usage(FILE *f)
 {
 	fprintf(f,
-"usage: qoslab trial SCENARIO.yaml --out DIR (--trials LIST | --task-list FILE) [--kernel K]\n\n"
+"usage: qoslab trial SCENARIO.yaml --out DIR (--trials LIST [--slot K] | --task-list FILE)\n"
+"                    [--kernel K] [--cold-workers]\n\n"
 "Runs the listed trials of the scenario (positions in its run order, as `qoslab scenario\n"
 "check --trials` shows them) one after another in one kernel, each in a fresh testbed, and\n"
 "writes DIR/trials/NNN-pP-rR/outcome.json for each; a trial whose outcome is already ok is\n"
 "skipped. DIR/manifest.json is written when missing. `qoslab run --jobs` and `--slurm` start\n"
 "it; `qoslab run --resume` or `qoslab report DIR` merge the outcomes into results.json.\n\n"
-"  --trials LIST      comma-separated run-order positions, e.g. 0,5,7\n"
+"  --trials LIST      comma-separated run-order positions and ranges, e.g. 0-3,5,7\n"
 "  --task-list FILE   line $" TASK_ENV " (0-based) of FILE is the LIST (Slurm job arrays)\n"
+"  --slot K           run only the listed trials this process claims first for slot K\n"
+"                     (DIR/slots/claims/; how `qoslab run --jobs` shares one list)\n"
 "  --kernel K         auto (default), host or uml\n"
 "  --cold-workers     fresh workers for every trial (default: standby workers that loaded\n"
 "                     the model in an earlier trial of the list serve the next ones)\n"
@@ -60,20 +63,28 @@ static int task_line(const char *path, long index, char *buf, size_t len)
 	return r;
 }
 
-/* Parses "0,5,7" into orders (each < n). Returns the count or -EINVAL. */
+/* Parses "0,5,7" or "0-3,7" into orders (each < n). Returns the count or -EINVAL. */
 static long parse_list(const char *s, size_t n, size_t *orders, size_t max)
 {
 	long k = 0;
 
 	while (*s) {
 		char *end;
-		unsigned long v;
+		unsigned long v, last;
 
 		errno = 0;
-		v = strtoul(s, &end, 10);
-		if (errno || end == s || v >= n || (size_t)k >= max || (*end && *end != ','))
+		v = last = strtoul(s, &end, 10);
+		if (!errno && end != s && *end == '-') {
+			s = end + 1;
+			last = strtoul(s, &end, 10);
+		}
+		if (errno || end == s || last < v || last >= n || (*end && *end != ','))
 			return -EINVAL;
-		orders[k++] = v;
+		for (; v <= last; v++) {
+			if ((size_t)k >= max)
+				return -EINVAL;
+			orders[k++] = v;
+		}
 		s = *end ? end + 1 : end;
 	}
 	return k;
@@ -106,8 +117,9 @@ static int manifest_once(const struct scenario *sc, const char *self, const char
 	return r;
 }
 
+/* slot < 0: every listed trial; otherwise those this call claims for slot (pool_claim) */
 static int run_listed(const struct scenario *sc, const struct scenario_trial *trials,
-		      const size_t *orders, size_t k, const char *out, const char *self,
+		      const size_t *orders, size_t k, const char *out, long slot, const char *self,
 		      struct warm_pool *warm)
 {
 	int status = 0;
@@ -124,6 +136,13 @@ static int run_listed(const struct scenario *sc, const struct scenario_trial *tr
 
 		outcome_trial_name(tr, o.name, sizeof(o.name));
 		snprintf(dir, sizeof(dir), "%s/trials/%s", out, o.name);
+		if (slot >= 0 && (r = pool_claim(out, o.name, (unsigned int)slot)) <= 0) {
+			if (r == 0)
+				continue; /* another slot runs it */
+			fprintf(stderr, "qoslab trial: claiming %s in %s/slots/claims/: %s\n", o.name,
+				out, strerror(-r));
+			return 1; /* the controller reports the unclaimed trials */
+		}
 		if (outcome_peek(out, o.name, &prev) == 0 && prev.status == OUTCOME_OK)
 			continue;
 		r = scenario_resolve(sc, tr, &t, err, sizeof(err));
@@ -157,6 +176,7 @@ int trial_main(int argc, char **argv)
 		{ "trials", required_argument, NULL, 't' },
 		{ "task-list", required_argument, NULL, 'l' },
 		{ "kernel", required_argument, NULL, 'k' },
+		{ "slot", required_argument, NULL, 's' },
 		{ "cold-workers", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -168,7 +188,7 @@ int trial_main(int argc, char **argv)
 	size_t n = 0, *orders = NULL;
 	char err[SCENARIO_ERR_MAX], line[65536], self[PATH_MAX];
 	struct warm_pool *warm = NULL;
-	long k;
+	long k, slot = -1;
 	ssize_t len;
 	int c, r, status = 2, cold = 0;
 
@@ -178,6 +198,17 @@ int trial_main(int argc, char **argv)
 		case 't': list = optarg; break;
 		case 'l': task_list = optarg; break;
 		case 'C': cold = 1; break;
+		case 's': {
+			char *end;
+
+			errno = 0;
+			slot = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || slot < 0 || slot > 65535) {
+				fprintf(stderr, "qoslab trial: --slot '%s' is not a number 0..65535\n", optarg);
+				return 2;
+			}
+			break;
+		}
 		case 'k':
 			kernel = optarg;
 			if (kernel_mode_parse(optarg, &mode) < 0) {
@@ -217,7 +248,7 @@ int trial_main(int argc, char **argv)
 		goto out;
 	}
 	if ((k = parse_list(list, n, orders, n)) < 0) {
-		fprintf(stderr, "qoslab trial: --trials '%s': expected positions 0..%zu, comma-separated\n",
+		fprintf(stderr, "qoslab trial: --trials '%s': expected positions 0..%zu and ranges, comma-separated\n",
 			list, n - 1);
 		goto out;
 	}
@@ -252,7 +283,7 @@ int trial_main(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
-	status = run_listed(sc, trials, orders, (size_t)k, out, self, warm);
+	status = run_listed(sc, trials, orders, (size_t)k, out, slot, self, warm);
 	warm_pool_free(warm);
 	if (r < 0 && !status)
 		status = 1;

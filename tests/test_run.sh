@@ -55,6 +55,25 @@ check run_trial_records "[ \$(cat '$tmp/out/trials/'*/records.jsonl | wc -l) -eq
 imgs() { jq -sc 'sort_by(.job) | map(.image)' "$tmp/out/trials/"*-p"$1"-r"$2"/records.jsonl; }
 check run_paired_same_images "[ \"\$(imgs 0 0)\" = \"\$(imgs 1 0)\" ] && [ \"\$(imgs 0 1)\" = \"\$(imgs 1 1)\" ] && [ \"\$(imgs 0 0)\" != \"\$(imgs 0 1)\" ]"
 check run_paired_in_results "jq -e '.paired.points | length == 1' '$tmp/out/results.json' >/dev/null"
+# every trial claimed by exactly one slot
+check run_claims "[ \$(ls '$tmp/out/slots/claims' | wc -l) -eq 4 ] && [ -z \"\$(find '$tmp/out/slots/claims' -type l ! -lname 'slot-[01]')\" ]"
+# slots pull trials as they free up: the 60-image trial comes first in seed 7's run order,
+# and while one slot runs it the other takes the three short ones (a split fixed up front
+# gave each slot two)
+cat >"$tmp/balance.yaml" <<YAML
+name: balance
+seed: 7
+warmup: 0
+topology: {workers: 1}
+model: default
+workload: {dataset: default, count: 2, mode: closed, concurrency: 1, timeout: 30, retries: 1}
+sweep:
+  - {key: "workload.count", values: [60, 1, 2, 3]}
+YAML
+$Q run "$tmp/balance.yaml" --out "$tmp/bal" --jobs 2 >"$tmp/bal.out" 2>&1; st=$?
+long=$(readlink "$tmp/bal/slots/claims/000-p0-r0")
+check run_slots_pull_trials "[ $st -eq 0 ] && [ \$(find '$tmp/bal/slots/claims' -type l -lname '$long' | wc -l) -eq 1 ] && [ \$(ls '$tmp/bal/slots/claims' | wc -l) -eq 4 ]"
+[ $st -eq 0 ] || tail -5 "$tmp/bal.out" | sed 's/^/    /'
 $Q run "$tmp/tiny.yaml" --out "$tmp/out" --resume >"$tmp/stdout2" 2>&1; st=$?
 check run_resume_done_is_noop "[ $st -eq 0 ] && [ \$(jq '[.trials[]] | length' '$tmp/out/results.json') -eq 4 ]"
 $Q run "$tmp/tiny.yaml" --out "$tmp/out" >"$tmp/stdout3" 2>&1; st=$?
