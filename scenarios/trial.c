@@ -270,25 +270,42 @@ static void edge_metrics(struct testbed *tb, int k, struct trial_metrics *m)
 		put(m, "edge_out_pct", 100.0 * (double)out / (double)in);
 }
 
-/* Whether standby workers can stand in for the workers: not when a worker may be killed,
- * since recovery restarts the commands the testbed spawned. */
+/* Whether standby workers can stand in for the workers: not where workers come and go (a
+ * removed worker must not take a standby along). A killed one is replaced on recovery
+ * (struct relend). */
 static int warm_ok(const struct scenario *t)
 {
-	if (t->random_failures.rate > 0 && t->random_failures.kind == FAILURE_KILL)
-		return 0;
-	/* nor where workers come and go: a removed worker must not take a standby along */
 	if (t->autoscaler.max > 0)
 		return 0;
 	for (size_t i = 0; i < t->n_events; i++)
-		if ((t->events[i].action == SCENARIO_FAIL && t->events[i].failure == FAILURE_KILL) ||
-		    t->events[i].action == SCENARIO_ADD_WORKER ||
+		if (t->events[i].action == SCENARIO_ADD_WORKER ||
 		    t->events[i].action == SCENARIO_REMOVE_WORKER)
 			return 0;
 	return 1;
 }
 
+/* What a worker node killed while served by a standby needs to come back: the standby died
+ * with the node and testbed_restart_node has no command of its own to start, so recovery
+ * lends it another one. That one loads the model under the node's CPU cap when no idle
+ * standby is left, as a worker restarted on a real machine would. */
+struct relend {
+	struct warm_pool *warm; /* NULL: workers are the testbed's commands */
+	const char *model;
+	char server[64];
+	const char *logs;
+};
+
+static int relend_worker(struct testbed *tb, const struct relend *rl, int k)
+{
+	char log[1024];
+	pid_t pid;
+
+	snprintf(log, sizeof(log), "%s/%s.log", rl->logs, testbed_node_name(tb, k));
+	return warm_pool_lend(rl->warm, tb, k, rl->model, rl->server, log, &pid);
+}
+
 static int spawn_service(struct testbed *tb, const struct scenario *t, const char *bin,
-			 struct warm_pool *warm, const char *logs, char *err, size_t errlen)
+			 const struct relend *rl, char *err, size_t errlen)
 {
 	int server_node = role_node(tb, ROLE_SERVER);
 	const char *srv = testbed_node_addr(tb, server_node);
@@ -317,14 +334,7 @@ static int spawn_service(struct testbed *tb, const struct scenario *t, const cha
 	for (int w = 0; w < testbed_node_count(tb); w++) {
 		if (testbed_node_role(tb, w) != ROLE_WORKER)
 			continue;
-		if (warm) {
-			char log[1024];
-
-			snprintf(log, sizeof(log), "%s/%s.log", logs, testbed_node_name(tb, w));
-			r = warm_pool_lend(warm, tb, w, t->model_prefix, listen, log, &pid);
-		} else {
-			r = spawn_worker(tb, t, bin, w);
-		}
+		r = rl->warm ? relend_worker(tb, rl, w) : spawn_worker(tb, t, bin, w);
 		if (r < 0) {
 			snprintf(err, errlen, "starting %s: %s", testbed_node_name(tb, w), strerror(-r));
 			return r;
@@ -505,7 +515,9 @@ static int fail_node(struct testbed *tb, struct failed *f, int k, enum failure_k
 	return r;
 }
 
-static int recover_node(struct testbed *tb, struct failed *f, int k)
+/* rl: a worker killed while a standby served it gets another one (NULL: the trial ends,
+ * none is needed) */
+static int recover_node(struct testbed *tb, const struct relend *rl, struct failed *f, int k)
 {
 	int r;
 
@@ -513,6 +525,9 @@ static int recover_node(struct testbed *tb, struct failed *f, int k)
 		return 0;
 	r = failure_recover(tb, k, f[k].kind);
 	f[k].on = 0;
+	if (r == 0 && rl && rl->warm && f[k].kind == FAILURE_KILL &&
+	    testbed_node_role(tb, k) == ROLE_WORKER)
+		r = relend_worker(tb, rl, k);
 	return r;
 }
 
@@ -677,7 +692,7 @@ static int set_params(struct testbed *tb, const struct scenario_event *e)
 }
 
 static int play_event(struct testbed *tb, const struct scenario *t, const struct scenario_event *e,
-		      struct failed *f, struct joins *j, double now)
+		      const struct relend *rl, struct failed *f, struct joins *j, double now)
 {
 	int first, last, r = 0;
 
@@ -698,7 +713,7 @@ static int play_event(struct testbed *tb, const struct scenario *t, const struct
 	if ((r = scenario_node_range(t, e->node, &first, &last)) < 0)
 		return r;
 	for (int k = first; k <= last && !r; k++)
-		r = e->action == SCENARIO_FAIL ? fail_node(tb, f, k, e->failure, 0) : recover_node(tb, f, k);
+		r = e->action == SCENARIO_FAIL ? fail_node(tb, f, k, e->failure, 0) : recover_node(tb, rl, f, k);
 	return r;
 }
 
@@ -711,8 +726,8 @@ static double uniform(uint64_t *s)
 	return (double)((*s * 2685821657736338717ull) >> 11) / 9007199254740992.0;
 }
 
-static int random_failures(struct testbed *tb, const struct scenario *t, struct failed *f,
-			   uint64_t *rng, double now)
+static int random_failures(struct testbed *tb, const struct scenario *t, const struct relend *rl,
+			   struct failed *f, uint64_t *rng, double now)
 {
 	int first, last, down = 0, r;
 
@@ -720,7 +735,7 @@ static int random_failures(struct testbed *tb, const struct scenario *t, struct 
 		return r;
 	for (int k = first; k <= last; k++) {
 		if (f[k].on && f[k].recover_at > 0 && now >= f[k].recover_at &&
-		    (r = recover_node(tb, f, k)) < 0)
+		    (r = recover_node(tb, rl, f, k)) < 0)
 			return r;
 		down += f[k].on;
 	}
@@ -758,9 +773,9 @@ static int links_valid(struct testbed *tb, char *err, size_t errlen)
 
 /* Until the client (0: no pipeline) and the run: commands the trial waits for are done:
  * events at their times, random failures every interval, the commands supervised. */
-static int play(struct testbed *tb, const struct scenario *t, const char *bin, pid_t client,
-		struct usercmds *u, struct scaler *s, volatile sig_atomic_t *stop, int *ret_status,
-		char *err, size_t errlen)
+static int play(struct testbed *tb, const struct scenario *t, const char *bin,
+		const struct relend *rl, pid_t client, struct usercmds *u, struct scaler *s,
+		volatile sig_atomic_t *stop, int *ret_status, char *err, size_t errlen)
 {
 	struct failed *f = calloc((size_t)testbed_node_count(tb), sizeof(*f));
 	size_t cap = t->n_events + 4 * (size_t)t->autoscaler.max + 1;
@@ -806,7 +821,7 @@ static int play(struct testbed *tb, const struct scenario *t, const char *bin, p
 			break;
 		}
 		while (ev < t->n_events && t->events[ev].at_s <= now) {
-			if ((r = play_event(tb, t, &t->events[ev], f, &j, now)) < 0) {
+			if ((r = play_event(tb, t, &t->events[ev], rl, f, &j, now)) < 0) {
 				snprintf(err, errlen, "timeline event at %g s (line %d): %s",
 					 t->events[ev].at_s, t->events[ev].line, strerror(-r));
 				goto out;
@@ -822,7 +837,7 @@ static int play(struct testbed *tb, const struct scenario *t, const char *bin, p
 			goto out;
 		}
 		if (t->random_failures.rate > 0 && now >= next_random) {
-			if ((r = random_failures(tb, t, f, &rng, now)) < 0) {
+			if ((r = random_failures(tb, t, rl, f, &rng, now)) < 0) {
 				snprintf(err, errlen, "random failure: %s", strerror(-r));
 				goto out;
 			}
@@ -833,7 +848,7 @@ static int play(struct testbed *tb, const struct scenario *t, const char *bin, p
 out:
 	/* f covers the initial nodes: only those fail and recover */
 	for (int k = 0; f && k < topology_node_count(t->topo); k++)
-		recover_node(tb, f, k);
+		recover_node(tb, NULL, f, k);
 	free(f);
 	free(j.node);
 	free(j.start_at);
@@ -1145,6 +1160,7 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 	struct lateness_stats ls = { 0 };
 	struct scaler sc = { 0 };
 	struct usercmds *u = NULL;
+	struct relend rl = { .model = t->model_prefix, .logs = logs };
 	pid_t client = 0;
 	int r, status = 0, edge;
 	/* where a trial's time goes besides its workload: testbed, process start and model load
@@ -1187,8 +1203,11 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 	/* the server and workers first; the client only once every worker has registered */
 	if (warm && (!warm_ok(t) || !t->pipeline))
 		warm = NULL;
+	rl.warm = warm;
 	if (t->pipeline) {
-		r = spawn_service(tb, t, bin, warm, logs, err, errlen);
+		snprintf(rl.server, sizeof(rl.server), "%s:%d",
+			 testbed_node_addr(tb, role_node(tb, ROLE_SERVER)), WORKER_PORT);
+		r = spawn_service(tb, t, bin, &rl, err, errlen);
 		if (r < 0)
 			goto out;
 		r = wait_ready(tb, t->topology.workers, stop);
@@ -1234,7 +1253,7 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 	}
 	for (int w = 0; w < t->topology.workers; w++)
 		sc.order[sc.n_order++] = 2 + w;
-	r = play(tb, t, bin, client, u, &sc, stop, &status, err, errlen);
+	r = play(tb, t, bin, &rl, client, u, &sc, stop, &status, err, errlen);
 	t_played = clock_now_s();
 	/* before the counters: a command stopped now still sends (a FIN, a last report) */
 	usercmds_stop(u);

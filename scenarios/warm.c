@@ -57,6 +57,25 @@ static void drop(struct warm_pool *p, size_t i, int sig)
 	p->s[i] = p->s[--p->n];
 }
 
+/* Forgets the standbys whose socket hung up: they died (a kill failure took a lent one).
+ * Not signalled, and reaped only if still unreaped (testbed_kill_node reaps what it kills),
+ * so that a pid used again since is left alone. */
+static void drop_dead(struct warm_pool *p)
+{
+	for (size_t i = 0; i < p->n;) {
+		struct pollfd pf = { .fd = p->s[i].sock, .events = 0 };
+
+		if (poll(&pf, 1, 0) != 1 || !(pf.revents & (POLLHUP | POLLERR))) {
+			i++;
+			continue;
+		}
+		close(p->s[i].sock);
+		waitpid(p->s[i].pid, NULL, WNOHANG);
+		free(p->s[i].model);
+		p->s[i] = p->s[--p->n];
+	}
+}
+
 void warm_pool_free(struct warm_pool *p)
 {
 	if (!p)
@@ -122,6 +141,7 @@ int warm_pool_lend(struct warm_pool *p, struct testbed *tb, int k, const char *m
 {
 	int log, r = -ESRCH;
 
+	drop_dead(p);
 	/* a standby that died while idle (the guest's OOM killer, say) is found out here:
 	 * dropped, and a fresh one takes its place, once */
 	for (int attempt = 0; attempt < 2; attempt++) {
@@ -162,6 +182,7 @@ fail:
 
 void warm_pool_take_back(struct warm_pool *p, struct testbed *tb)
 {
+	drop_dead(p);
 	for (size_t i = 0; i < p->n; i++)
 		if (p->s[i].lent_to == tb)
 			kill(p->s[i].pid, SIGTERM);

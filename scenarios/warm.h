@@ -17,8 +17,9 @@ void warm_pool_free(struct warm_pool *p);
 /*
  * Lends a standby worker of model (the one idle longest, else a new one, which loads the
  * model before it serves) to node k of tb: it joins the node's cgroup, then its network
- * namespace, logs to log_path and registers with server as the node's name. Returns 0 with
- * its pid, or -errno.
+ * namespace, logs to log_path and registers with server as the node's name. Standbys that
+ * died (a kill failure of the node they were lent to) are forgotten first, so lending to a
+ * recovered node again replaces its worker. Returns 0 with its pid, or -errno.
  */
 int warm_pool_lend(struct warm_pool *p, struct testbed *tb, int k, const char *model,
 		   const char *server, const char *log_path, pid_t *ret_pid);

@@ -55,6 +55,8 @@ logs=$(ls -d "$tmp"/out/trials/*/logs | head -1)
 check every_job_ok "[ \$(jq '[.trials[].metrics.ok_jobs] | add' '$tmp/out/results.json') = 40 ]"
 check worker3_joined "grep -q \"worker 3 'worker-3'.*joined\" '$logs/server.log'"
 check worker1_drained "grep -q \"'worker-1' said bye: worker stopping\" '$logs/server.log'"
+grep -q "'worker-1' said bye: worker stopping" "$logs/server.log" ||
+	{ grep "worker-1\|remove_worker" "$logs/server.log" "$logs/worker-1.log" "$logs/../events.csv" 2>/dev/null | tail -12 | sed 's/^/    /'; }
 check worker2_lost "grep -q \"'worker-2' left\" '$logs/server.log' && ! grep -q \"'worker-2' said bye\" '$logs/server.log'"
 check worker3_did_work "grep -q '\"worker\":\"worker-3\"' '$tmp'/out/trials/*/records.jsonl"
 # the joined worker is impaired like the others: links: for every worker and for worker-3
