@@ -18,6 +18,7 @@
 
 #define UDP_RCVBUF_BYTES (8 * 1024 * 1024)
 #define WELCOME_TIMEOUT_MS 10000
+#define BYE_CLOSE_MS 2000
 
 #define LOG(cfg, ...) do { if ((cfg)->log) (cfg)->log((cfg)->log_arg, __VA_ARGS__); } while (0)
 
@@ -285,6 +286,29 @@ static int bye_pending(struct session *s)
 	return 0;
 }
 
+/* After its BYE a worker reads, and drops, what the server still sends until the server
+ * closes (it does on BYE; the jobs it sent meanwhile go back to its queue), at most ms:
+ * closing with unread data in the socket sends a RST, and a server that takes the RST
+ * first never reads the BYE queued before it, so a drained worker looked lost (seen in
+ * test_join_leave with 20 ms on the worker's downlink: a job in flight at SIGTERM). */
+static void await_close(int fd, int ms)
+{
+	int64_t deadline = clock_now_ms() + ms;
+	char buf[4096];
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int left = (int)(deadline - clock_now_ms());
+		ssize_t n;
+
+		if (left <= 0 || poll(&p, 1, left) <= 0)
+			return;
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			return;
+	}
+}
+
 /* One connection's life. */
 static enum session_end session_run(struct session *s, int sig_fd)
 {
@@ -311,8 +335,8 @@ static enum session_end session_run(struct session *s, int sig_fd)
 		if (r == 0) {
 			struct proto_buf b = { 0 };
 
-			if (proto_put_bye(&b, "worker stopping") == 0)
-				send_buf(s, &b);
+			if (proto_put_bye(&b, "worker stopping") == 0 && send_buf(s, &b) == 0)
+				await_close(s->fd, BYE_CLOSE_MS);
 			proto_buf_clear(&b);
 			end = END_SIGNAL;
 			break;
