@@ -7,7 +7,8 @@
 #include <stddef.h>
 
 #define STANDBY_TEXT_MAX 192  /* "ADDR:PORT NAME" */
-#define STANDBY_IDLE "idle"   /* the worker's answer when a session has ended */
+#define STANDBY_IDLE "idle"   /* the worker's word when it has loaded the model and after
+				* each session: it takes the next one */
 
 /*
  * Sends a session over sock (SOCK_SEQPACKET): ns_fd and log_fd travel as SCM_RIGHTS, the

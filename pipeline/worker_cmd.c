@@ -188,6 +188,12 @@ static int standby_loop(struct worker_config *cfg, int sock, int sig_fd, char *w
 
 	if (home < 0)
 		return -errno;
+	/* loaded and warm: the pool may lend it (it waits for this before a trial) */
+	if (send(sock, STANDBY_IDLE, sizeof(STANDBY_IDLE) - 1, MSG_NOSIGNAL) < 0) {
+		r = -errno;
+		close(home);
+		return r;
+	}
 	for (;;) {
 		int ns = -1, log = -1;
 

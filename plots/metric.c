@@ -64,6 +64,7 @@ static const struct metric_def table[] = {
 	{ "trial_wall_s",          "s",     "trial wall time",                METRIC_LAST,     METRIC_LOWER },
 	{ "overhead_s",            "s",     "overhead (wall time - workload)", METRIC_LAST,    METRIC_LOWER },
 	{ "warm_workers",          "",      "warm workers (1 yes, 0 no)",     METRIC_LAST,     METRIC_NEUTRAL },
+	{ "standby_load_s",        "s",     "standby workers loaded before the trial", METRIC_LAST, METRIC_LOWER },
 	{ "workers_peak",          "count", "workers at the peak",            METRIC_LAST,     METRIC_NEUTRAL },
 	{ "worker_s",              "s",     "worker time (workers x seconds)", METRIC_SUM,     METRIC_LOWER },
 	{ "timer_lateness_p99_ms", "ms",    "timer lateness p99",             METRIC_QUANTILE, METRIC_LOWER },

@@ -1166,12 +1166,23 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 	/* where a trial's time goes besides its workload: testbed, process start and model load
 	 * until every worker registered, the client, teardown */
 	double t_start = clock_now_s(), t_built = NAN, t_ready = NAN, t_client = NAN, t_played = NAN;
+	double standby_load_s = 0;
 
 	snprintf(logs, sizeof(logs), "%s/logs", dir);
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return -errno;
 	if (mkdir(logs, 0755) < 0 && errno != EEXIST)
 		return -errno;
+	if (warm && (!warm_ok(t) || !t->pipeline))
+		warm = NULL;
+	if (warm) {
+		/* standbys this kernel lacks load now, uncapped and outside the trial: its
+		 * workers' CPU caps are the experiment's, not a model load's (standby_load_s) */
+		snprintf(path, sizeof(path), "%s/standby.log", logs);
+		if (warm_pool_prepare(warm, t->model_prefix, t->topology.workers, path) == 0)
+			standby_load_s = clock_now_s() - t_start;
+		t_start = clock_now_s();
+	}
 	cfg.log_dir = logs;
 	r = testbed_new(&cfg, &tb, err, errlen);
 	if (r < 0)
@@ -1201,8 +1212,6 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 		goto out;
 	}
 	/* the server and workers first; the client only once every worker has registered */
-	if (warm && (!warm_ok(t) || !t->pipeline))
-		warm = NULL;
 	rl.warm = warm;
 	if (t->pipeline) {
 		snprintf(rl.server, sizeof(rl.server), "%s:%d",
@@ -1308,6 +1317,7 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 		put(ret, "workers_ready_s", t_ready - t_built);
 		put(ret, "client_s", t_played - t_client);
 		put(ret, "warm_workers", warm != NULL);
+		put(ret, "standby_load_s", standby_load_s);
 		put(ret, "workers_peak", sc.peak);
 		put(ret, "worker_s", sc.worker_s);
 	}

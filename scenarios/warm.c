@@ -13,11 +13,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "emu/testbed.h"
 #include "pipeline/standby.h"
 #include "scenarios/warm.h"
 
 #define TAKE_BACK_MS 5000
+/* a standby loads and warms the model in a few seconds of guest CPU each */
+#define PREPARE_MS 300000
 
 struct standby {
 	pid_t pid;
@@ -25,6 +28,8 @@ struct standby {
 	char *model;
 	const struct testbed *lent_to; /* NULL: idle */
 	int node;
+	int owed;                      /* "idle" messages still to come: one when it has
+					* loaded the model, one per session it was sent */
 	unsigned long last_used;
 };
 
@@ -125,7 +130,7 @@ static int spawn(struct warm_pool *p, const char *model, const char *log_path, s
 		_exit(127);
 	}
 	close(sv[1]);
-	p->s[p->n] = (struct standby){ .pid = pid, .sock = sv[0], .model = strdup(model) };
+	p->s[p->n] = (struct standby){ .pid = pid, .sock = sv[0], .model = strdup(model), .owed = 1 };
 	if (!p->s[p->n].model) {
 		kill(pid, SIGKILL);
 		close(sv[0]);
@@ -169,6 +174,7 @@ int warm_pool_lend(struct warm_pool *p, struct testbed *tb, int k, const char *m
 			goto fail;
 		p->s[i].lent_to = tb;
 		p->s[i].node = k;
+		p->s[i].owed++;
 		p->s[i].last_used = ++p->clock;
 		*ret_pid = p->s[i].pid;
 		return 0;
@@ -180,26 +186,71 @@ fail:
 	return r;
 }
 
+/* Reads the "idle" messages standby i owes, until deadline (ms, clock_now_ms): 0 when it
+ * owes none any more, -ETIMEDOUT, or -EPIPE when it died or said something else. */
+static int await_idle(struct warm_pool *p, size_t i, int64_t deadline)
+{
+	while (p->s[i].owed > 0) {
+		struct pollfd pf = { .fd = p->s[i].sock, .events = POLLIN };
+		int left = (int)(deadline - clock_now_ms());
+		char buf[16];
+		ssize_t n;
+
+		if (left <= 0 || poll(&pf, 1, left) != 1)
+			return -ETIMEDOUT;
+		n = recv(p->s[i].sock, buf, sizeof(buf), 0);
+		if (n != (ssize_t)sizeof(STANDBY_IDLE) - 1 || memcmp(buf, STANDBY_IDLE, (size_t)n))
+			return -EPIPE;
+		p->s[i].owed--;
+	}
+	return 0;
+}
+
+int warm_pool_prepare(struct warm_pool *p, const char *model, int n, const char *log_path)
+{
+	int64_t deadline = clock_now_ms() + PREPARE_MS;
+	int have = 0, r = 0;
+
+	drop_dead(p);
+	for (size_t i = 0; i < p->n; i++)
+		have += !p->s[i].lent_to && !strcmp(p->s[i].model, model);
+	for (; have < n; have++) {
+		size_t i;
+
+		if ((r = spawn(p, model, log_path, &i)) < 0)
+			return r;
+	}
+	/* all at once: they load side by side, outside any node's cgroup */
+	for (size_t i = 0; i < p->n;) {
+		if (p->s[i].lent_to || strcmp(p->s[i].model, model) ||
+		    (r = await_idle(p, i, deadline)) == 0) {
+			i++;
+			continue;
+		}
+		drop(p, i, SIGKILL);
+		if (r == -ETIMEDOUT)
+			return r;
+	}
+	return 0;
+}
+
 void warm_pool_take_back(struct warm_pool *p, struct testbed *tb)
 {
+	int64_t deadline = clock_now_ms() + TAKE_BACK_MS;
+
 	drop_dead(p);
 	for (size_t i = 0; i < p->n; i++)
 		if (p->s[i].lent_to == tb)
 			kill(p->s[i].pid, SIGTERM);
 	for (size_t i = 0; i < p->n;) {
-		struct pollfd pf = { .fd = p->s[i].sock, .events = POLLIN };
-		char buf[16];
-		ssize_t n = -1;
-
 		if (p->s[i].lent_to != tb) {
 			i++;
 			continue;
 		}
-		if (poll(&pf, 1, TAKE_BACK_MS) == 1)
-			n = recv(p->s[i].sock, buf, sizeof(buf), 0);
-		if (n != (ssize_t)sizeof(STANDBY_IDLE) - 1 || memcmp(buf, STANDBY_IDLE, (size_t)n) ||
+		if (await_idle(p, i, deadline) < 0 ||
 		    testbed_detach(tb, p->s[i].node, p->s[i].pid) < 0) {
-			/* dead (a kill failure), stuck or unmovable: testbed_free reaps what is left */
+			/* stuck (one lent while still loading may not be done yet) or unmovable:
+			 * testbed_free reaps what is left */
 			drop(p, i, SIGKILL);
 			continue;
 		}

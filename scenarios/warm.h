@@ -15,6 +15,16 @@ int warm_pool_new(const char *self, struct warm_pool **ret);
 void warm_pool_free(struct warm_pool *p);
 
 /*
+ * Makes sure n idle standbys of model are ready for a trial: spawns what is missing, which
+ * load and warm the model side by side outside any node's cgroup (their stderr goes to
+ * log_path until their first session), and waits until each says it is idle. A trial
+ * started after this pays no model load for n workers, and a trial's CPU caps are not
+ * charged with loading a model that an earlier trial of the same kernel would have loaded.
+ * 0, -ETIMEDOUT (a standby not ready within 300 s, dropped) or -errno.
+ */
+int warm_pool_prepare(struct warm_pool *p, const char *model, int n, const char *log_path);
+
+/*
  * Lends a standby worker of model (the one idle longest, else a new one, which loads the
  * model before it serves) to node k of tb: it joins the node's cgroup, then its network
  * namespace, logs to log_path and registers with server as the node's name. Standbys that
