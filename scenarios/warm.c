@@ -186,8 +186,9 @@ fail:
 	return r;
 }
 
-/* Reads the "idle" messages standby i owes, until deadline (ms, clock_now_ms): 0 when it
- * owes none any more, -ETIMEDOUT, or -EPIPE when it died or said something else. */
+/* Reads the "idle" messages standby i owes, until deadline (ms, clock_now_ms; now: only
+ * those already sent): 0 when it owes none any more, -ETIMEDOUT, or -EPIPE when it died or
+ * said something else. */
 static int await_idle(struct warm_pool *p, size_t i, int64_t deadline)
 {
 	while (p->s[i].owed > 0) {
@@ -196,7 +197,7 @@ static int await_idle(struct warm_pool *p, size_t i, int64_t deadline)
 		char buf[16];
 		ssize_t n;
 
-		if (left <= 0 || poll(&pf, 1, left) != 1)
+		if (poll(&pf, 1, left > 0 ? left : 0) != 1)
 			return -ETIMEDOUT;
 		n = recv(p->s[i].sock, buf, sizeof(buf), 0);
 		if (n != (ssize_t)sizeof(STANDBY_IDLE) - 1 || memcmp(buf, STANDBY_IDLE, (size_t)n))
@@ -239,9 +240,19 @@ void warm_pool_take_back(struct warm_pool *p, struct testbed *tb)
 	int64_t deadline = clock_now_ms() + TAKE_BACK_MS;
 
 	drop_dead(p);
-	for (size_t i = 0; i < p->n; i++)
+	for (size_t i = 0; i < p->n;) {
+		/* one lent while it still loads (a killed worker's replacement) has not read its
+		 * session yet and would take this SIGTERM for a stale one: it goes, and the next
+		 * trial's warm_pool_prepare loads another outside any trial */
+		if (p->s[i].lent_to == tb &&
+		    (await_idle(p, i, clock_now_ms()) == -EPIPE || p->s[i].owed > 1)) {
+			drop(p, i, SIGKILL);
+			continue;
+		}
 		if (p->s[i].lent_to == tb)
 			kill(p->s[i].pid, SIGTERM);
+		i++;
+	}
 	for (size_t i = 0; i < p->n;) {
 		if (p->s[i].lent_to != tb) {
 			i++;
@@ -249,8 +260,7 @@ void warm_pool_take_back(struct warm_pool *p, struct testbed *tb)
 		}
 		if (await_idle(p, i, deadline) < 0 ||
 		    testbed_detach(tb, p->s[i].node, p->s[i].pid) < 0) {
-			/* stuck (one lent while still loading may not be done yet) or unmovable:
-			 * testbed_free reaps what is left */
+			/* stuck or unmovable: testbed_free reaps what is left */
 			drop(p, i, SIGKILL);
 			continue;
 		}
