@@ -92,7 +92,8 @@ static int role_node(const struct testbed *tb, enum topo_role role)
 	return k;
 }
 
-static int wait_ready(struct testbed *tb, int workers, volatile sig_atomic_t *stop)
+static int wait_ready(struct testbed *tb, int workers, struct warm_pool *warm,
+		      volatile sig_atomic_t *stop)
 {
 	char url[96];
 	struct health h = { .url = url };
@@ -106,7 +107,9 @@ static int wait_ready(struct testbed *tb, int workers, volatile sig_atomic_t *st
 		if (testbed_in_node(tb, role_node(tb, ROLE_CLIENT), health_get, &h) == 0 && (p = strstr(h.body, "\"workers\":")) &&
 		    atoi(p + 10) >= workers)
 			return 0;
-		sleep_ms(200);
+		if (warm)
+			warm_pool_poll(warm);
+		sleep_ms(100);
 	}
 	return *stop ? -EINTR : -ETIMEDOUT;
 }
@@ -843,6 +846,8 @@ static int play(struct testbed *tb, const struct scenario *t, const char *bin,
 			}
 			next_random += t->random_failures.interval_s;
 		}
+		if (rl->warm)
+			warm_pool_poll(rl->warm);
 		sleep_ms(20);
 	}
 out:
@@ -1219,7 +1224,7 @@ int trial_run(const struct scenario *t, const char *bin, const char *dir, struct
 		r = spawn_service(tb, t, bin, &rl, err, errlen);
 		if (r < 0)
 			goto out;
-		r = wait_ready(tb, t->topology.workers, stop);
+		r = wait_ready(tb, t->topology.workers, warm, stop);
 		if (r < 0) {
 			snprintf(err, errlen, "%s", r == -EINTR ? "interrupted" :
 				 "the workers did not register with the server in time (see logs/)");

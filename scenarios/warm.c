@@ -26,10 +26,13 @@ struct standby {
 	pid_t pid;
 	int sock;
 	char *model;
-	const struct testbed *lent_to; /* NULL: idle */
+	struct testbed *lent_to;       /* NULL: idle */
 	int node;
 	int owed;                      /* "idle" messages still to come: one when it has
 					* loaded the model, one per session it was sent */
+	int pending;                   /* lent while loading: the session goes once it has */
+	char server[64];               /* the pending session's server and log */
+	char *log_path;
 	unsigned long last_used;
 };
 
@@ -59,6 +62,7 @@ static void drop(struct warm_pool *p, size_t i, int sig)
 	close(p->s[i].sock);
 	waitpid(p->s[i].pid, NULL, 0);
 	free(p->s[i].model);
+	free(p->s[i].log_path);
 	p->s[i] = p->s[--p->n];
 }
 
@@ -77,6 +81,7 @@ static void drop_dead(struct warm_pool *p)
 		close(p->s[i].sock);
 		waitpid(p->s[i].pid, NULL, WNOHANG);
 		free(p->s[i].model);
+		free(p->s[i].log_path);
 		p->s[i] = p->s[--p->n];
 	}
 }
@@ -141,51 +146,6 @@ static int spawn(struct warm_pool *p, const char *model, const char *log_path, s
 	return 0;
 }
 
-int warm_pool_lend(struct warm_pool *p, struct testbed *tb, int k, const char *model,
-		   const char *server, const char *log_path, pid_t *ret_pid)
-{
-	int log, r = -ESRCH;
-
-	drop_dead(p);
-	/* a standby that died while idle (the guest's OOM killer, say) is found out here:
-	 * dropped, and a fresh one takes its place, once */
-	for (int attempt = 0; attempt < 2; attempt++) {
-		size_t i, best = SIZE_MAX;
-
-		for (i = 0; i < p->n; i++)
-			if (!p->s[i].lent_to && !strcmp(p->s[i].model, model) &&
-			    (best == SIZE_MAX || p->s[i].last_used < p->s[best].last_used))
-				best = i;
-		if (best == SIZE_MAX && (r = spawn(p, model, log_path, &best)) < 0)
-			return r;
-		i = best;
-		/* the node's CPU cap holds before it serves a single job */
-		if ((r = testbed_attach(tb, k, p->s[i].pid)) < 0)
-			goto fail;
-		log = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		if (log < 0) {
-			r = -errno;
-			goto fail;
-		}
-		r = standby_send(p->s[i].sock, testbed_node_ns(tb, k), log, server,
-				 testbed_node_name(tb, k));
-		close(log);
-		if (r < 0)
-			goto fail;
-		p->s[i].lent_to = tb;
-		p->s[i].node = k;
-		p->s[i].owed++;
-		p->s[i].last_used = ++p->clock;
-		*ret_pid = p->s[i].pid;
-		return 0;
-fail:
-		drop(p, i, SIGKILL);
-		if (r != -ESRCH && r != -EPIPE && r != -ECONNRESET && r != -ECONNREFUSED)
-			break;
-	}
-	return r;
-}
-
 /* Reads the "idle" messages standby i owes, until deadline (ms, clock_now_ms; now: only
  * those already sent): 0 when it owes none any more, -ETIMEDOUT, or -EPIPE when it died or
  * said something else. */
@@ -205,6 +165,90 @@ static int await_idle(struct warm_pool *p, size_t i, int64_t deadline)
 		p->s[i].owed--;
 	}
 	return 0;
+}
+
+/* Sends standby i the session of the node it is lent to: 0 or -errno. */
+static int send_session(struct standby *sb)
+{
+	int log = open(sb->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644), r;
+
+	if (log < 0)
+		return -errno;
+	r = standby_send(sb->sock, testbed_node_ns(sb->lent_to, sb->node), log, sb->server,
+			 testbed_node_name(sb->lent_to, sb->node));
+	close(log);
+	if (r == 0) {
+		sb->owed++;
+		sb->pending = 0;
+	}
+	return r;
+}
+
+int warm_pool_lend(struct warm_pool *p, struct testbed *tb, int k, const char *model,
+		   const char *server, const char *log_path, pid_t *ret_pid)
+{
+	int r = -ESRCH;
+
+	drop_dead(p);
+	/* a standby that died while idle (the guest's OOM killer, say) is found out here:
+	 * dropped, and a fresh one takes its place, once */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		size_t i, best = SIZE_MAX;
+		struct standby *sb;
+
+		for (i = 0; i < p->n; i++)
+			if (!p->s[i].lent_to && !strcmp(p->s[i].model, model) &&
+			    (best == SIZE_MAX || p->s[i].last_used < p->s[best].last_used))
+				best = i;
+		if (best == SIZE_MAX && (r = spawn(p, model, log_path, &best)) < 0)
+			return r;
+		i = best;
+		sb = &p->s[i];
+		/* the node's CPU cap holds before it serves a single job, and over its loading
+		 * when it has yet to load */
+		if ((r = testbed_attach(tb, k, sb->pid)) < 0)
+			goto fail;
+		free(sb->log_path);
+		if (!(sb->log_path = strdup(log_path))) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		snprintf(sb->server, sizeof(sb->server), "%s", server);
+		sb->lent_to = tb;
+		sb->node = k;
+		sb->last_used = ++p->clock;
+		sb->pending = 1;
+		/* one still loading gets its session from warm_pool_poll once it has: sent now,
+		 * a take-back before it loaded would find it not yet in the session */
+		if (await_idle(p, i, clock_now_ms()) == -EPIPE) {
+			r = -EPIPE;
+			goto fail;
+		}
+		if (sb->owed == 0 && (r = send_session(sb)) < 0)
+			goto fail;
+		*ret_pid = sb->pid;
+		return 0;
+fail:
+		drop(p, i, SIGKILL);
+		if (r != -ESRCH && r != -EPIPE && r != -ECONNRESET && r != -ECONNREFUSED)
+			break;
+	}
+	return r;
+}
+
+void warm_pool_poll(struct warm_pool *p)
+{
+	for (size_t i = 0; i < p->n;) {
+		struct standby *sb = &p->s[i];
+
+		if (sb->pending && (await_idle(p, i, clock_now_ms()) == -EPIPE ||
+				    (sb->owed == 0 && send_session(sb) < 0))) {
+			/* died loading, or its node is gone: the node stays down */
+			drop(p, i, SIGKILL);
+			continue;
+		}
+		i++;
+	}
 }
 
 int warm_pool_prepare(struct warm_pool *p, const char *model, int n, const char *log_path)
@@ -241,16 +285,25 @@ void warm_pool_take_back(struct warm_pool *p, struct testbed *tb)
 
 	drop_dead(p);
 	for (size_t i = 0; i < p->n;) {
-		/* one lent while it still loads (a killed worker's replacement) has not read its
-		 * session yet and would take this SIGTERM for a stale one: it goes, and the next
-		 * trial's warm_pool_prepare loads another outside any trial */
-		if (p->s[i].lent_to == tb &&
-		    (await_idle(p, i, clock_now_ms()) == -EPIPE || p->s[i].owed > 1)) {
+		struct standby *sb = &p->s[i];
+
+		if (sb->lent_to != tb) {
+			i++;
+			continue;
+		}
+		if (!sb->pending) {
+			kill(sb->pid, SIGTERM);
+			i++;
+			continue;
+		}
+		/* never sent its session (a killed worker's replacement still loading): back
+		 * to the pool as it is, to finish loading for the next trial */
+		if (await_idle(p, i, clock_now_ms()) == -EPIPE || testbed_detach(tb, sb->node, sb->pid) < 0) {
 			drop(p, i, SIGKILL);
 			continue;
 		}
-		if (p->s[i].lent_to == tb)
-			kill(p->s[i].pid, SIGTERM);
+		sb->lent_to = NULL;
+		sb->pending = 0;
 		i++;
 	}
 	for (size_t i = 0; i < p->n;) {

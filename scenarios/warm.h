@@ -29,10 +29,16 @@ int warm_pool_prepare(struct warm_pool *p, const char *model, int n, const char 
  * model before it serves) to node k of tb: it joins the node's cgroup, then its network
  * namespace, logs to log_path and registers with server as the node's name. Standbys that
  * died (a kill failure of the node they were lent to) are forgotten first, so lending to a
- * recovered node again replaces its worker. Returns 0 with its pid, or -errno.
+ * recovered node again replaces its worker. One that has yet to load the model (none was
+ * idle) loads under the node's CPU cap and gets its session from warm_pool_poll once it
+ * has. Returns 0 with its pid, or -errno.
  */
 int warm_pool_lend(struct warm_pool *p, struct testbed *tb, int k, const char *model,
 		   const char *server, const char *log_path, pid_t *ret_pid);
+
+/* Sends their sessions to standbys lent while still loading, once they have loaded; call
+ * while a trial waits for its workers and runs. */
+void warm_pool_poll(struct warm_pool *p);
 
 /*
  * Ends the sessions of the standbys lent to tb (SIGTERM: a worker says BYE and leaves the
