@@ -11,13 +11,9 @@ set -u
 cd "$(dirname "$0")/.."
 Q=./${BUILD:-build}/qoslab
 SHARED=../shared
-ok() { echo "ok - $1"; }
-fail() { echo "FAIL - $1"; }
-check() { if eval "$2"; then ok "$1"; else fail "$1"; fi; }
+. tests/lib.sh
 
-if [ ! -d "$SHARED/models" ] || [ ! -d "$SHARED/datasets/coco-val2017-64" ]; then
-	echo "skip - autoscale: $SHARED/models or $SHARED/datasets missing"; exit 0
-fi
+need_models autoscale
 . tests/kernel.sh
 need_netem_kernel autoscale
 tmp=$(mktemp -d /tmp/qoslab-autoscale.XXXXXX)

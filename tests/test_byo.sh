@@ -4,9 +4,7 @@
 set -u
 cd "$(dirname "$0")/.."
 Q=./${BUILD:-build}/qoslab
-ok() { echo "ok - $1"; }
-fail() { echo "FAIL - $1"; }
-check() { if eval "$2"; then ok "$1"; else fail "$1"; fi; }
+. tests/lib.sh
 
 . tests/kernel.sh
 need_netem_kernel byo

@@ -8,13 +8,9 @@ set -u
 cd "$(dirname "$0")/.."
 Q=./${BUILD:-build}/qoslab
 SHARED=../shared
-ok() { echo "ok - $1"; }
-fail() { echo "FAIL - $1"; }
-check() { if eval "$2"; then ok "$1"; else fail "$1"; fi; }
+. tests/lib.sh
 
-if [ ! -d "$SHARED/models" ] || [ ! -d "$SHARED/datasets/coco-val2017-64" ]; then
-	echo "skip - failures: $SHARED/models or $SHARED/datasets missing"; exit 0
-fi
+need_models failures
 . tests/kernel.sh
 need_netem_kernel failures
 tmp=$(mktemp -d /tmp/qoslab-failures-test.XXXXXX)

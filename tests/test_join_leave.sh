@@ -9,13 +9,9 @@ set -u
 cd "$(dirname "$0")/.."
 Q=./${BUILD:-build}/qoslab
 SHARED=../shared
-ok() { echo "ok - $1"; }
-fail() { echo "FAIL - $1"; }
-check() { if eval "$2"; then ok "$1"; else fail "$1"; fi; }
+. tests/lib.sh
 
-if [ ! -d "$SHARED/models" ] || [ ! -d "$SHARED/datasets/coco-val2017-64" ]; then
-	echo "skip - join_leave: $SHARED/models or $SHARED/datasets missing"; exit 0
-fi
+need_models join_leave
 . tests/kernel.sh
 need_netem_kernel join_leave
 tmp=$(mktemp -d /tmp/qoslab-join-leave.XXXXXX)

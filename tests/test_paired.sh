@@ -5,9 +5,7 @@ set -u
 cd "$(dirname "$0")/.."
 Q=./${BUILD:-build}/qoslab
 PY=/usr/bin/python3 # Debian's, with python3-scipy (no PyPI here)
-ok() { echo "ok - $1"; }
-fail() { echo "FAIL - $1"; }
-check() { if eval "$2"; then ok "$1"; else fail "$1"; fi; }
+. tests/lib.sh
 
 if ! $PY -c 'import scipy.stats' 2>/dev/null; then
 	echo "skip - paired: Debian's python3-scipy is not installed"; exit 0

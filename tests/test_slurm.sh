@@ -10,9 +10,7 @@ set -u
 cd "$(dirname "$0")/.."
 Q=$PWD/${BUILD:-build}/qoslab
 SHARED=../shared
-ok() { echo "ok - $1"; }
-fail() { echo "FAIL - $1"; }
-check() { if eval "$2"; then ok "$1"; else fail "$1"; fi; }
+. tests/lib.sh
 
 for p in munged slurmctld slurmd sbatch squeue; do
 	command -v $p >/dev/null 2>&1 || [ -x /usr/sbin/$p ] ||
@@ -21,9 +19,7 @@ done
 if [ "$(id -u)" -ne 0 ]; then
 	echo "skip - slurm: slurmd needs root to start jobs as their users"; exit 0
 fi
-if [ ! -d "$SHARED/models" ] || [ ! -d "$SHARED/datasets/coco-val2017-64" ]; then
-	echo "skip - slurm: $SHARED/models or $SHARED/datasets missing"; exit 0
-fi
+need_models slurm
 PATH=$PATH:/usr/sbin
 tmp=$(mktemp -d /tmp/qoslab-slurm-test.XXXXXX)
 chmod 700 "$tmp"
