@@ -55,15 +55,22 @@ int warm_pool_new(const char *self, struct warm_pool **ret)
 	return 0;
 }
 
+/* Takes standby i out of the pool: its socket closed (it exits at EOF), reaped as
+ * waitpid_flags say. */
+static void forget(struct warm_pool *p, size_t i, int waitpid_flags)
+{
+	close(p->s[i].sock);
+	waitpid(p->s[i].pid, NULL, waitpid_flags);
+	free(p->s[i].model);
+	free(p->s[i].log_path);
+	p->s[i] = p->s[--p->n];
+}
+
 static void drop(struct warm_pool *p, size_t i, int sig)
 {
 	if (sig)
 		kill(p->s[i].pid, sig);
-	close(p->s[i].sock);
-	waitpid(p->s[i].pid, NULL, 0);
-	free(p->s[i].model);
-	free(p->s[i].log_path);
-	p->s[i] = p->s[--p->n];
+	forget(p, i, 0);
 }
 
 /* Forgets the standbys whose socket hung up: they died (a kill failure took a lent one).
@@ -78,11 +85,7 @@ static void drop_dead(struct warm_pool *p)
 			i++;
 			continue;
 		}
-		close(p->s[i].sock);
-		waitpid(p->s[i].pid, NULL, WNOHANG);
-		free(p->s[i].model);
-		free(p->s[i].log_path);
-		p->s[i] = p->s[--p->n];
+		forget(p, i, WNOHANG);
 	}
 }
 
