@@ -298,7 +298,7 @@ struct relend {
 	const char *logs;
 };
 
-static int relend_worker(struct testbed *tb, const struct relend *rl, int k)
+static int lend_worker(struct testbed *tb, const struct relend *rl, int k)
 {
 	char log[1024];
 	pid_t pid;
@@ -312,17 +312,16 @@ static int spawn_service(struct testbed *tb, const struct scenario *t, const cha
 {
 	int server_node = role_node(tb, ROLE_SERVER);
 	const char *srv = testbed_node_addr(tb, server_node);
-	char http[64], listen[64], udp[64], job_timeout[32];
+	char http[64], udp[64], job_timeout[32];
 	pid_t pid;
 	int r, n = 0;
 
 	snprintf(http, sizeof(http), "%s:%d", srv, HTTP_PORT);
-	snprintf(listen, sizeof(listen), "%s:%d", srv, WORKER_PORT);
 	snprintf(udp, sizeof(udp), "%s:%d", srv, UDP_PORT);
 	/* the server answers 504 a little after the client's last attempt gave up */
 	snprintf(job_timeout, sizeof(job_timeout), "%.0f",
 		 ceil(t->workload.timeout_s * (t->workload.retries + 1)) + 5);
-	char *server[16] = { (char *)bin, "server", "--http", http, "--listen", listen,
+	char *server[16] = { (char *)bin, "server", "--http", http, "--listen", (char *)rl->server,
 			     "--job-timeout", job_timeout, "--queue", "4096" };
 	n = 10;
 	if (t->transport.protocol == SCENARIO_UDP) {
@@ -337,7 +336,7 @@ static int spawn_service(struct testbed *tb, const struct scenario *t, const cha
 	for (int w = 0; w < testbed_node_count(tb); w++) {
 		if (testbed_node_role(tb, w) != ROLE_WORKER)
 			continue;
-		r = rl->warm ? relend_worker(tb, rl, w) : spawn_worker(tb, t, bin, w);
+		r = rl->warm ? lend_worker(tb, rl, w) : spawn_worker(tb, t, bin, w);
 		if (r < 0) {
 			snprintf(err, errlen, "starting %s: %s", testbed_node_name(tb, w), strerror(-r));
 			return r;
@@ -530,7 +529,7 @@ static int recover_node(struct testbed *tb, const struct relend *rl, struct fail
 	f[k].on = 0;
 	if (r == 0 && rl && rl->warm && f[k].kind == FAILURE_KILL &&
 	    testbed_node_role(tb, k) == ROLE_WORKER)
-		r = relend_worker(tb, rl, k);
+		r = lend_worker(tb, rl, k);
 	return r;
 }
 
